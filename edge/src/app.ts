@@ -1,0 +1,46 @@
+import { Hono } from 'hono';
+import type { AppEnv } from './env.ts';
+import { ApiError } from './errors/api-error.ts';
+import { onError } from './errors/handler.ts';
+import type { LogSink } from './lib/logger.ts';
+import { routeMethodIndex } from './lib/route-methods.ts';
+import { bodyLimit } from './middleware/body-limit.ts';
+import { loadConfig } from './middleware/config.ts';
+import { cors } from './middleware/cors.ts';
+import { httpsRedirect } from './middleware/https-redirect.ts';
+import { requestId } from './middleware/request-id.ts';
+import { securityHeaders } from './middleware/security-headers.ts';
+import { sensitivePaths } from './middleware/sensitive-paths.ts';
+import { healthRoutes } from './routes/health.ts';
+
+export interface AppOptions {
+  logSink?: LogSink;
+}
+
+/**
+ * The edge app. Middleware order (DESIGN.md): request id → security headers → config → https
+ * redirect → sensitive-path block → CORS → body limit → (auth, rate limit) → routes. Security headers
+ * sit second, not fourth, so the redirect and the sensitive-path 404 carry them too.
+ */
+export function createApp(options: AppOptions = {}) {
+  const app = new Hono<AppEnv>();
+
+  app.use(requestId({ sink: options.logSink }));
+  app.use(securityHeaders());
+  app.use(loadConfig());
+  app.use(httpsRedirect());
+  app.use(sensitivePaths());
+  app.use(cors());
+  app.use(bodyLimit());
+
+  app.route('/', healthRoutes);
+
+  const methodsFor = routeMethodIndex(app.routes);
+  app.notFound((c) => {
+    const allow = methodsFor(c.req.path);
+    if (allow.length > 0) throw new ApiError('method_not_allowed', { headers: { Allow: allow.join(', ') } });
+    throw new ApiError('not_found');
+  });
+  app.onError(onError);
+  return app;
+}

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+/**
+ * Configuration parsed from Worker vars once per request (Workers give no start-up hook; parsing a
+ * handful of strings costs microseconds). A bad value is never replaced by a silent default: it
+ * fails every request with `server_misconfigured` and a log line naming the variable.
+ */
+
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'on', 'off'])
+    .optional()
+    .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1' || v === 'on'));
+
+const positiveInt = (fallback: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a positive integer')
+    .optional()
+    .transform((v) => (v === undefined ? fallback : Number(v)))
+    .pipe(z.number().int().positive().max(Number.MAX_SAFE_INTEGER));
+
+/** An exact origin: scheme, host and optional port, nothing else ("null" is never an origin we allow). */
+const origin = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}, 'must be an exact origin such as https://app.example.com');
+
+const originList = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
+  )
+  .pipe(z.array(origin));
+
+export const configSchema = z.object({
+  ALLOWED_ORIGINS: originList,
+  HTTPS_ONLY: flag(true),
+  HTTP_LOOPBACK_ALLOWED: flag(true),
+  BODY_LIMIT_BYTES: positiveInt(1024 * 1024),
+});
+
+export interface AppConfig {
+  readonly allowedOrigins: ReadonlySet<string>;
+  readonly httpsOnly: boolean;
+  readonly httpLoopbackAllowed: boolean;
+  readonly bodyLimitBytes: number;
+}
+
+export type ConfigResult = { ok: true; config: AppConfig } | { ok: false; problems: string[] };
+
+export function parseConfig(vars: Record<string, unknown>): ConfigResult {
+  const parsed = configSchema.safeParse(vars);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      problems: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+    };
+  }
+  const v = parsed.data;
+  return {
+    ok: true,
+    config: Object.freeze({
+      allowedOrigins: new Set(v.ALLOWED_ORIGINS),
+      httpsOnly: v.HTTPS_ONLY,
+      httpLoopbackAllowed: v.HTTP_LOOPBACK_ALLOWED,
+      bodyLimitBytes: v.BODY_LIMIT_BYTES,
+    }),
+  };
+}

@@ -1,0 +1,218 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+/**
+ * The D1 data model. Times are epoch milliseconds. Secrets are never stored in the clear: tokens
+ * and API keys as SHA-256, provider keys as AES-256-GCM ciphertext. Tenant-owned rows carry the
+ * organization id (and user id) that every repository query is scoped by.
+ */
+
+const createdAt = () => integer('created_at').notNull();
+
+export const users = sqliteTable('users', {
+  id: text('id').primaryKey(),
+  /** Normalized (trimmed, lower-cased). */
+  email: text('email').notNull().unique(),
+  /** Self-describing hash string; null for social-only accounts. */
+  passwordHash: text('password_hash'),
+  isAdmin: integer('is_admin', { mode: 'boolean' }).notNull().default(false),
+  createdAt: createdAt(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+export const identities = sqliteTable(
+  'identities',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    provider: text('provider', { enum: ['google', 'github'] }).notNull(),
+    providerUserId: text('provider_user_id').notNull(),
+    email: text('email'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('identities_provider_subject').on(t.provider, t.providerUserId),
+    index('identities_user').on(t.userId),
+  ],
+);
+
+export const orgs = sqliteTable('orgs', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  /** The personal organization every user gets at registration. */
+  personal: integer('personal', { mode: 'boolean' }).notNull().default(false),
+  createdAt: createdAt(),
+});
+
+export const memberships = sqliteTable(
+  'memberships',
+  {
+    orgId: text('org_id')
+      .notNull()
+      .references(() => orgs.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: ['owner', 'admin', 'member'] }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.userId] }), index('memberships_user').on(t.userId)],
+);
+
+export const refreshTokens = sqliteTable(
+  'refresh_tokens',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** One family per login; replay of a used token revokes the whole family. */
+    familyId: text('family_id').notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    createdAt: createdAt(),
+    /** Absolute expiry of the family, carried to each rotated token. */
+    expiresAt: integer('expires_at').notNull(),
+    usedAt: integer('used_at'),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [index('refresh_tokens_family').on(t.familyId), index('refresh_tokens_user').on(t.userId)],
+);
+
+export const passwordResets = sqliteTable(
+  'password_resets',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').notNull().unique(),
+    createdAt: createdAt(),
+    expiresAt: integer('expires_at').notNull(),
+    usedAt: integer('used_at'),
+  },
+  (t) => [index('password_resets_user').on(t.userId)],
+);
+
+/** Messages to send (password reset mail); a pluggable sender drains it. */
+export const outbox = sqliteTable(
+  'outbox',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind').notNull(),
+    recipient: text('recipient').notNull(),
+    subject: text('subject').notNull(),
+    body: text('body').notNull(),
+    createdAt: createdAt(),
+    sentAt: integer('sent_at'),
+    attempts: integer('attempts').notNull().default(0),
+  },
+  (t) => [index('outbox_unsent').on(t.sentAt, t.createdAt)],
+);
+
+export const providerKeys = sqliteTable(
+  'provider_keys',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    provider: text('provider', { enum: ['openai', 'anthropic', 'openrouter', 'google'] }).notNull(),
+    /** base64url AES-256-GCM ciphertext (with tag) and its 96-bit IV. */
+    ciphertext: text('ciphertext').notNull(),
+    iv: text('iv').notNull(),
+    /** Version of the key-encryption key; part of the AAD. */
+    keyVersion: integer('key_version').notNull(),
+    hint: text('hint').notNull(),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.provider] })],
+);
+
+export const apiKeys = sqliteTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => orgs.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** Visible, non-secret identifier shown in lists (`ak_<prefix>_...`). */
+    prefix: text('prefix').notNull().unique(),
+    secretHash: text('secret_hash').notNull().unique(),
+    /** JSON array of scopes. */
+    scopes: text('scopes', { mode: 'json' }).$type<string[]>().notNull(),
+    createdAt: createdAt(),
+    expiresAt: integer('expires_at'),
+    lastUsedAt: integer('last_used_at'),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [index('api_keys_org_user').on(t.orgId, t.userId)],
+);
+
+export const runs = sqliteTable(
+  'runs',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => orgs.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    apiKeyId: text('api_key_id'),
+    language: text('language').notNull(),
+    status: text('status').notNull(),
+    hostId: text('host_id'),
+    exitCode: integer('exit_code'),
+    signal: text('signal'),
+    stdout: text('stdout'),
+    stderr: text('stderr'),
+    stdoutTruncated: integer('stdout_truncated', { mode: 'boolean' }).notNull().default(false),
+    stderrTruncated: integer('stderr_truncated', { mode: 'boolean' }).notNull().default(false),
+    wallMs: integer('wall_ms'),
+    cpuMs: integer('cpu_ms'),
+    peakMemoryBytes: integer('peak_memory_bytes'),
+    createdAt: createdAt(),
+    startedAt: integer('started_at'),
+    finishedAt: integer('finished_at'),
+  },
+  (t) => [
+    index('runs_org_user_created').on(t.orgId, t.userId, t.createdAt),
+    index('runs_org_status').on(t.orgId, t.status),
+  ],
+);
+
+/** Append-only (UPDATE and DELETE are refused by triggers in the migration). Never holds secrets. */
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    id: text('id').primaryKey(),
+    at: integer('at').notNull(),
+    action: text('action').notNull(),
+    outcome: text('outcome', { enum: ['success', 'failure'] })
+      .notNull()
+      .default('success'),
+    actorUserId: text('actor_user_id'),
+    actorApiKeyId: text('actor_api_key_id'),
+    orgId: text('org_id'),
+    targetType: text('target_type'),
+    targetId: text('target_id'),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    requestId: text('request_id'),
+    metadata: text('metadata', { mode: 'json' })
+      .$type<Record<string, unknown>>()
+      .notNull()
+      .default(sql`'{}'`),
+  },
+  (t) => [
+    index('audit_at').on(t.at),
+    index('audit_actor').on(t.actorUserId, t.at),
+    index('audit_org').on(t.orgId, t.at),
+  ],
+);

@@ -1,0 +1,26 @@
+import { fileURLToPath } from 'node:url';
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
+import { defineConfig } from 'vitest/config';
+import { generateDevSecrets } from '../scripts/dev-secrets.ts';
+
+// Edge tests run inside workerd against real local D1 and Durable Objects, with the Worker
+// configured from the real wrangler.toml and the real migrations applied before each file.
+export default defineConfig({
+  plugins: [
+    cloudflareTest(async () => ({
+      wrangler: { configPath: fileURLToPath(new URL('../wrangler.toml', import.meta.url)) },
+      miniflare: {
+        bindings: {
+          // Fresh secrets for every test run: nothing secret is committed.
+          ...(await generateDevSecrets()).worker,
+          TEST_MIGRATIONS: await readD1Migrations(fileURLToPath(new URL('../migrations', import.meta.url))),
+        },
+      },
+    })),
+  ],
+  test: {
+    include: ['test/**/*.test.ts'],
+    setupFiles: ['./test/setup/apply-migrations.ts'],
+    silent: 'passed-only',
+  },
+});
