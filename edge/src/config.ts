@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type Keyring, parseKeyring } from './domain/crypto/keyring.ts';
 
 /**
  * Configuration parsed from Worker vars once per request (Workers give no start-up hook; parsing a
@@ -46,6 +47,9 @@ export const configSchema = z.object({
   HTTPS_ONLY: flag(true),
   HTTP_LOOPBACK_ALLOWED: flag(true),
   BODY_LIMIT_BYTES: positiveInt(1024 * 1024),
+  // Secrets: validated in parseConfig (problems name the variable, never the value).
+  PROVIDER_KEY_KEKS: z.string().optional(),
+  PROVIDER_KEY_KEK_CURRENT: z.string().optional(),
 });
 
 export interface AppConfig {
@@ -53,6 +57,8 @@ export interface AppConfig {
   readonly httpsOnly: boolean;
   readonly httpLoopbackAllowed: boolean;
   readonly bodyLimitBytes: number;
+  /** Versioned AES-256-GCM key-encryption keys for provider keys (BYOK); material never serialized. */
+  readonly providerKeyKeyring: Keyring;
 }
 
 export type ConfigResult = { ok: true; config: AppConfig } | { ok: false; problems: string[] };
@@ -66,6 +72,8 @@ export function parseConfig(vars: Record<string, unknown>): ConfigResult {
     };
   }
   const v = parsed.data;
+  const keyring = parseKeyring(v.PROVIDER_KEY_KEKS, v.PROVIDER_KEY_KEK_CURRENT);
+  if (!keyring.ok) return { ok: false, problems: [keyring.problem] };
   return {
     ok: true,
     config: Object.freeze({
@@ -73,6 +81,7 @@ export function parseConfig(vars: Record<string, unknown>): ConfigResult {
       httpsOnly: v.HTTPS_ONLY,
       httpLoopbackAllowed: v.HTTP_LOOPBACK_ALLOWED,
       bodyLimitBytes: v.BODY_LIMIT_BYTES,
+      providerKeyKeyring: keyring.keyring,
     }),
   };
 }
