@@ -7,6 +7,7 @@ import {
   sealProviderKey,
 } from '../../src/domain/crypto/provider-key-cipher.ts';
 import { fetchAppLogged } from '../helpers.ts';
+import { secretOverrides } from './fixtures.ts';
 
 // DESIGN.md "provider keys at rest": AES-256-GCM, random 96-bit IV, AAD = user id + provider + version.
 const kek = () => toBase64Url(crypto.getRandomValues(new Uint8Array(32)));
@@ -132,7 +133,7 @@ describe('key-encryption key configuration', () => {
     const { res, logs } = await fetchAppLogged(
       'http://127.0.0.1/healthz',
       {},
-      { PROVIDER_KEY_KEKS: JSON.stringify({ '1': badValue }) },
+      secretOverrides({ PROVIDER_KEY_KEKS: JSON.stringify({ '1': badValue }) }),
     );
     expect(res.status).toBe(500);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('server_misconfigured');
@@ -140,7 +141,11 @@ describe('key-encryption key configuration', () => {
     expect(out).toContain('PROVIDER_KEY_KEKS');
     expect(out).not.toContain(badValue);
 
-    const missing = await fetchAppLogged('http://127.0.0.1/healthz', {}, { PROVIDER_KEY_KEK_CURRENT: '9' });
+    const missing = await fetchAppLogged(
+      'http://127.0.0.1/healthz',
+      {},
+      secretOverrides({ PROVIDER_KEY_KEK_CURRENT: '9' }),
+    );
     expect(missing.res.status).toBe(500);
     expect(missing.logs.join('\n')).toContain('PROVIDER_KEY_KEK_CURRENT');
   });

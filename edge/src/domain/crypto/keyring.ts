@@ -67,7 +67,7 @@ export function parseKeyring(keksJson: string | undefined, current: string | und
       return { ok: false, problem: 'PROVIDER_KEY_KEKS: versions must be positive integers' };
     }
     const bytes = typeof value === 'string' ? fromBase64Url(value) : null;
-    if (!bytes || bytes.length !== 32) {
+    if (bytes?.length !== 32) {
       return {
         ok: false,
         problem: `PROVIDER_KEY_KEKS: version ${version} must be base64url of exactly 32 bytes`,

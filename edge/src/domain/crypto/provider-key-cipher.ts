@@ -75,7 +75,10 @@ export async function openProviderKey(
       await key,
       data,
     );
-    return { ok: true, plaintext: new TextDecoder('utf-8', { fatal: true }).decode(plaintext) };
+    return {
+      ok: true,
+      plaintext: new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(plaintext),
+    };
   } catch {
     return { ok: false, reason: 'authentication_failed' };
   }
