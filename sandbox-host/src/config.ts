@@ -1,0 +1,147 @@
+/**
+ * Host configuration: parsed once from the environment into a frozen, validated object. A bad value stops
+ * the process with a message naming the variable (never a silent NaN or an unlimited default).
+ */
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+import { LIMITS } from './protocol.ts';
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const JwkSchema = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object (a JWK)' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z
+      .object({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: z.string().min(40) })
+      .loose()
+      .refine((jwk) => !('d' in jwk), 'must be the PUBLIC key (it contains a private part "d")'),
+  );
+
+export const ConfigSchema = z
+  .object({
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: int(0, 65535).default(8790),
+    HOST_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9._-]')
+      .default('local'),
+    EDGE_PUBLIC_JWK: JwkSchema,
+    MAX_CONCURRENT_RUNS: int(1, 1024).default(Math.max(1, availableParallelism())),
+    MAX_QUEUED_RUNS: int(0, 10_000).optional(),
+    POOL_SIZE: int(0, 64).default(1),
+    POOL_LANGUAGES: z.string().optional(),
+    POOL_REFILL_CONCURRENCY: int(1, 64).default(2),
+    RUN_DEFAULT_TIMEOUT_MS: int(LIMITS.minTimeoutMs, LIMITS.maxTimeoutMs).default(LIMITS.defaultTimeoutMs),
+    RUN_MAX_TIMEOUT_MS: int(LIMITS.minTimeoutMs, LIMITS.maxTimeoutMs).default(LIMITS.maxTimeoutMs),
+    RUN_DEFAULT_MEMORY_MB: int(LIMITS.minMemoryMb, LIMITS.maxMemoryMb).default(LIMITS.defaultMemoryMb),
+    RUN_MAX_MEMORY_MB: int(LIMITS.minMemoryMb, LIMITS.maxMemoryMb).default(LIMITS.defaultMemoryMb),
+    RUN_PIDS_LIMIT: int(10, 4096).default(100),
+    RUN_CPUS: z.coerce.number().min(0.1).max(64).default(1),
+    RUN_TMPFS_MB: int(1, 4096).default(64),
+    RUN_MAX_OUTPUT_BYTES: int(1024, LIMITS.maxOutputBytes).default(LIMITS.maxOutputBytes),
+    DRAIN_TIMEOUT_MS: int(0, 600_000).default(30_000),
+    IDLE_TIMEOUT_MS: int(1000, 3_600_000).default(LIMITS.idleTimeoutMs),
+    ORPHAN_SWEEP_INTERVAL_MS: int(1000, 86_400_000).default(60_000),
+    CGROUP_ROOT: z.string().default('/sys/fs/cgroup'),
+    CGROUP_PARENT: z.string().default('docker'),
+    DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .refine((c) => c.RUN_DEFAULT_TIMEOUT_MS <= c.RUN_MAX_TIMEOUT_MS, {
+    message: 'must not exceed RUN_MAX_TIMEOUT_MS',
+    path: ['RUN_DEFAULT_TIMEOUT_MS'],
+  })
+  .refine((c) => c.RUN_DEFAULT_MEMORY_MB <= c.RUN_MAX_MEMORY_MB, {
+    message: 'must not exceed RUN_MAX_MEMORY_MB',
+    path: ['RUN_DEFAULT_MEMORY_MB'],
+  });
+
+export interface HostConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly hostId: string;
+  readonly edgePublicJwk: Readonly<Record<string, unknown>>;
+  readonly maxConcurrentRuns: number;
+  readonly maxQueuedRuns: number;
+  readonly poolSize: number;
+  /** Languages kept warm; undefined = every installed language. */
+  readonly poolLanguages: readonly string[] | undefined;
+  readonly poolRefillConcurrency: number;
+  readonly defaultTimeoutMs: number;
+  readonly maxTimeoutMs: number;
+  readonly defaultMemoryMb: number;
+  readonly maxMemoryMb: number;
+  readonly pidsLimit: number;
+  readonly nanoCpus: number;
+  readonly tmpfsMb: number;
+  readonly maxOutputBytes: number;
+  readonly drainTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly orphanSweepIntervalMs: number;
+  readonly cgroupRoot: string;
+  readonly cgroupParent: string;
+  readonly dockerSocket: string;
+  readonly logLevel: string;
+}
+
+export type ConfigResult = { ok: true; config: HostConfig } | { ok: false; errors: string[] };
+
+export function parseConfig(env: Readonly<Record<string, string | undefined>>): ConfigResult {
+  // Empty strings count as unset, so `PORT=` in a shell file means "default", not 0.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = ConfigSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      errors: parsed.error.issues.map((i) => {
+        const name = String(i.path[0] ?? 'config');
+        // Never echo the value itself: it may be a secret.
+        return i.code === 'invalid_type' && env[name] === undefined
+          ? `${name} is required`
+          : `${name}: ${i.message}`;
+      }),
+    };
+  }
+  const c = parsed.data;
+  const config: HostConfig = {
+    host: c.HOST,
+    port: c.PORT,
+    hostId: c.HOST_ID,
+    edgePublicJwk: Object.freeze({ ...c.EDGE_PUBLIC_JWK }),
+    maxConcurrentRuns: c.MAX_CONCURRENT_RUNS,
+    maxQueuedRuns: c.MAX_QUEUED_RUNS ?? c.MAX_CONCURRENT_RUNS * 2,
+    poolSize: c.POOL_SIZE,
+    poolLanguages: c.POOL_LANGUAGES
+      ? Object.freeze(
+          c.POOL_LANGUAGES.split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+        )
+      : undefined,
+    poolRefillConcurrency: c.POOL_REFILL_CONCURRENCY,
+    defaultTimeoutMs: c.RUN_DEFAULT_TIMEOUT_MS,
+    maxTimeoutMs: c.RUN_MAX_TIMEOUT_MS,
+    defaultMemoryMb: c.RUN_DEFAULT_MEMORY_MB,
+    maxMemoryMb: c.RUN_MAX_MEMORY_MB,
+    pidsLimit: c.RUN_PIDS_LIMIT,
+    nanoCpus: Math.round(c.RUN_CPUS * 1e9),
+    tmpfsMb: c.RUN_TMPFS_MB,
+    maxOutputBytes: c.RUN_MAX_OUTPUT_BYTES,
+    drainTimeoutMs: c.DRAIN_TIMEOUT_MS,
+    idleTimeoutMs: c.IDLE_TIMEOUT_MS,
+    orphanSweepIntervalMs: c.ORPHAN_SWEEP_INTERVAL_MS,
+    cgroupRoot: c.CGROUP_ROOT,
+    cgroupParent: c.CGROUP_PARENT,
+    dockerSocket: c.DOCKER_SOCKET,
+    logLevel: c.LOG_LEVEL,
+  };
+  return { ok: true, config: Object.freeze(config) };
+}

@@ -1,0 +1,108 @@
+/**
+ * The container profile: the ONE place where a sandbox container's isolation is defined. Every container
+ * the host creates (warm or cold) comes from `sandboxContainerSpec`.
+ *
+ * - NetworkDisabled rather than NetworkMode "none": the same private namespace holding only `lo`, but it
+ *   skips libnetwork's per-container setup (measured: about half the start cost).
+ * - Read-only root; writable space is two size-limited tmpfs mounts (nosuid, nodev; exec is needed on
+ *   /work for compiled programs). tmpfs pages count against the memory limit.
+ * - All capabilities dropped, no-new-privileges, the engine's default seccomp profile (we never pass a
+ *   seccomp option), user 65534, pids/memory/CPU limits, no swap, ulimits on files and file size.
+ * - No binds, no volumes, no Docker socket, no devices; labels mark the container as ours.
+ */
+import type Docker from 'dockerode';
+
+export const CONTAINER_LABELS = {
+  managed: 'airlock.managed',
+  host: 'airlock.host',
+  /** The host process that created it: periodic sweeps spare a live process's own fresh containers. */
+  instance: 'airlock.instance',
+  run: 'airlock.run',
+  language: 'airlock.language',
+} as const;
+
+export interface ProfileLimits {
+  memoryMb: number;
+  pidsLimit: number;
+  nanoCpus: number;
+  workTmpfsMb: number;
+  tmpTmpfsMb: number;
+  /** RLIMIT_FSIZE in bytes (largest file a process may write). */
+  fileSizeBytes: number;
+  openFiles: number;
+}
+
+export interface SandboxSpecInput {
+  image: string;
+  hostId: string;
+  instanceId: string;
+  /** The run (or, for a pre-started pool container, the slot) this container belongs to. */
+  runId: string;
+  language: string;
+  env: Readonly<Record<string, string>>;
+  cmd: string[];
+  limits: ProfileLimits;
+}
+
+const BASE_ENV: Readonly<Record<string, string>> = {
+  PATH: '/usr/local/bin:/usr/bin:/bin',
+  HOME: '/tmp',
+  TMPDIR: '/tmp',
+  LANG: 'C.UTF-8',
+};
+
+export function sandboxContainerSpec(input: SandboxSpecInput): Docker.ContainerCreateOptions {
+  const { limits } = input;
+  const memoryBytes = limits.memoryMb * 1024 * 1024;
+  const env = { ...BASE_ENV, ...input.env };
+  return {
+    Image: input.image,
+    Cmd: input.cmd,
+    Entrypoint: [],
+    User: '65534:65534',
+    WorkingDir: '/work',
+    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    Labels: {
+      [CONTAINER_LABELS.managed]: 'true',
+      [CONTAINER_LABELS.host]: input.hostId,
+      [CONTAINER_LABELS.instance]: input.instanceId,
+      [CONTAINER_LABELS.run]: input.runId,
+      [CONTAINER_LABELS.language]: input.language,
+    },
+    NetworkDisabled: true,
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    OpenStdin: true,
+    StdinOnce: true,
+    Tty: false,
+    HostConfig: {
+      ReadonlyRootfs: true,
+      Tmpfs: {
+        '/work': `rw,exec,nosuid,nodev,size=${limits.workTmpfsMb}m,uid=65534,gid=65534`,
+        '/tmp': `rw,exec,nosuid,nodev,size=${limits.tmpTmpfsMb}m,uid=65534,gid=65534`,
+      },
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      Privileged: false,
+      PidsLimit: limits.pidsLimit,
+      Memory: memoryBytes,
+      MemorySwap: memoryBytes,
+      MemorySwappiness: 0,
+      NanoCpus: limits.nanoCpus,
+      Ulimits: [
+        { Name: 'nofile', Soft: limits.openFiles, Hard: limits.openFiles },
+        { Name: 'fsize', Soft: limits.fileSizeBytes, Hard: limits.fileSizeBytes },
+        { Name: 'core', Soft: 0, Hard: 0 },
+      ],
+      Binds: [],
+      Mounts: [],
+      Devices: [],
+      IpcMode: 'private',
+      // The host removes containers itself (it reads the cgroup first); never restart a sandbox.
+      AutoRemove: false,
+      RestartPolicy: { Name: 'no' },
+      LogConfig: { Type: 'none', Config: {} },
+    },
+  };
+}

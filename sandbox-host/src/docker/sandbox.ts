@@ -1,0 +1,158 @@
+/**
+ * One sandbox container: created from the profile, attached (hijacked stdin) and started so that its
+ * wrapper waits for input. Serves exactly one run, then is destroyed.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import type Docker from 'dockerode';
+import type { ProfileLimits } from './profile.ts';
+import { sandboxContainerSpec } from './profile.ts';
+import type { Marker, StreamName } from './stream.ts';
+import { DemuxParser, MarkerScanner } from './stream.ts';
+import { WRAPPER_CMD } from './wrapper.ts';
+
+export interface SandboxEvents {
+  output(stream: StreamName, data: Buffer): void;
+  marker(stream: StreamName, marker: Marker): void;
+  /** The attach stream ended: the wrapper (and so the container's main process) exited. */
+  end(): void;
+}
+
+export interface CreateSandboxInput {
+  image: string;
+  hostId: string;
+  instanceId: string;
+  slotId: string;
+  language: string;
+  env: Readonly<Record<string, string>>;
+  limits: ProfileLimits;
+}
+
+export class Sandbox {
+  readonly id: string;
+  readonly slotId: string;
+  readonly language: string;
+  readonly nonce: string;
+  memoryMb: number;
+  readonly #container: Docker.Container;
+  readonly #stream: Duplex;
+  #events: SandboxEvents | null = null;
+  #pending: Array<(e: SandboxEvents) => void> = [];
+  #ended = false;
+  #destroyed: Promise<void> | null = null;
+
+  private constructor(container: Docker.Container, stream: Duplex, input: CreateSandboxInput) {
+    this.#container = container;
+    this.#stream = stream;
+    this.id = container.id;
+    this.slotId = input.slotId;
+    this.language = input.language;
+    this.memoryMb = input.limits.memoryMb;
+    this.nonce = randomBytes(12).toString('hex');
+    const scanners = { stdout: new MarkerScanner(this.nonce), stderr: new MarkerScanner(this.nonce) };
+    const demux = new DemuxParser((name, chunk) => {
+      const { data, markers } = scanners[name].push(chunk);
+      if (data.length > 0) this.#emit((e) => e.output(name, data));
+      for (const m of markers) this.#emit((e) => e.marker(name, m));
+    });
+    stream.on('data', (chunk: Buffer) => demux.push(chunk));
+    const onEnd = () => {
+      if (this.#ended) return;
+      this.#ended = true;
+      for (const name of ['stdout', 'stderr'] as const) {
+        const rest = scanners[name].flush();
+        if (rest.length > 0) this.#emit((e) => e.output(name, rest));
+      }
+      this.#emit((e) => e.end());
+    };
+    stream.on('end', onEnd);
+    stream.on('close', onEnd);
+    stream.on('error', onEnd);
+  }
+
+  static async create(docker: Docker, input: CreateSandboxInput): Promise<Sandbox> {
+    const container = await docker.createContainer(
+      sandboxContainerSpec({
+        image: input.image,
+        hostId: input.hostId,
+        instanceId: input.instanceId,
+        runId: input.slotId,
+        language: input.language,
+        env: input.env,
+        cmd: [...WRAPPER_CMD],
+        limits: input.limits,
+      }),
+    );
+    try {
+      const stream = (await container.attach({
+        stream: true,
+        stdin: true,
+        stdout: true,
+        stderr: true,
+        hijack: true,
+      })) as unknown as Duplex;
+      const sandbox = new Sandbox(container, stream, input);
+      await container.start();
+      return sandbox;
+    } catch (err) {
+      await container.remove({ force: true }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  listen(events: SandboxEvents): void {
+    this.#events = events;
+    const pending = this.#pending;
+    this.#pending = [];
+    for (const fn of pending) fn(events);
+  }
+
+  #emit(fn: (e: SandboxEvents) => void): void {
+    if (this.#events) fn(this.#events);
+    else this.#pending.push(fn);
+  }
+
+  write(data: Buffer): void {
+    if (!this.#ended && !this.#stream.destroyed) this.#stream.write(data);
+  }
+
+  /** Half-closes stdin: the program sees end-of-file. */
+  endInput(): void {
+    if (!this.#ended && !this.#stream.destroyed) this.#stream.end();
+  }
+
+  async setMemory(memoryMb: number): Promise<void> {
+    if (memoryMb === this.memoryMb) return;
+    const bytes = memoryMb * 1024 * 1024;
+    // runc orders the memory and memory+swap writes so that memory <= memsw holds at every step.
+    await this.#container.update({ Memory: bytes, MemorySwap: bytes });
+    this.memoryMb = memoryMb;
+  }
+
+  async inspectExit(): Promise<{ exitCode: number | null; oomKilled: boolean }> {
+    try {
+      const info = await this.#container.inspect();
+      return { exitCode: info.State.Running ? null : info.State.ExitCode, oomKilled: info.State.OOMKilled };
+    } catch {
+      return { exitCode: null, oomKilled: false };
+    }
+  }
+
+  /** Kills and removes the container (idempotent). */
+  destroy(): Promise<void> {
+    if (!this.#destroyed) {
+      this.#stream.destroy();
+      this.#destroyed = this.#container
+        .remove({ force: true, v: true })
+        .catch((err: { statusCode?: number }) => {
+          if (err.statusCode !== 404 && err.statusCode !== 409) throw err;
+        })
+        .then(() => undefined);
+    }
+    return this.#destroyed;
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The wrapper every sandbox container runs as PID 1's child (`sh -c WRAPPER airlock`). It blocks reading
+ * stdin, so a pre-started container costs nothing until a run arrives. The host then writes, on the
+ * hijacked attach stream:
+ *
+ *   header line  "AL1 <nonce> <tarBytes> <argLen1> <argLen2> ...\n"
+ *   tar          of the source files (extracted into /work by tar running as uid 65534)
+ *   args         raw bytes, one after the other, lengths from the header
+ *   [go line]    compiled languages only: "go\n", sent after the host has seen the compile finish
+ *   stdin        the user's stdin, then end-of-file (half-close)
+ *
+ * `dd iflag=fullblock,count_bytes` reads exactly the announced byte counts, so nothing meant for the
+ * program is consumed; dash's `read` reads byte by byte. The wrapper prints a completion marker on both
+ * stdout and stderr after each phase, so the host can answer as soon as the program ends (~10 ms),
+ * without waiting for Docker's exit handling (~40 ms), and knows both streams are complete.
+ *
+ * After the last marker the wrapper sleeps instead of exiting: the container (and its cgroup, which
+ * the host reads for CPU, peak memory and OOM kills) stays until the host removes it.
+ *
+ * The user's program can print a forged marker; that only affects its own run's result (it could end
+ * its own run early or claim another exit code). The authoritative accounting (CPU, memory peak, OOM)
+ * is read by the host from the container's cgroup, which the program cannot touch.
+ */
+
+export const WRAPPER_SCRIPT = `set -f
+umask 077
+if [ -d /opt/airlock/gocache ]; then cp -R /opt/airlock/gocache /tmp/gocache 2>/dev/null; fi
+IFS=' ' read -r magic nonce tarlen lens || exit 97
+[ "$magic" = AL1 ] || exit 98
+mark() { printf '\\037AL:%s:%s:%s\\037' "$nonce" "$1" "$2"; printf '\\037AL:%s:%s:%s\\037' "$nonce" "$1" "$2" >&2; }
+dd bs=65536 iflag=fullblock,count_bytes count="$tarlen" status=none | tar -x -f - -C /work --no-same-owner --no-same-permissions || exit 96
+set --
+for n in $lens; do
+  a=$(dd bs=65536 iflag=fullblock,count_bytes count="$n" status=none; printf x)
+  set -- "$@" "\${a%x}"
+done
+if [ -x /opt/airlock/compile ]; then
+  /opt/airlock/compile </dev/null
+  c=$?
+  mark C "$c"
+  [ "$c" -eq 0 ] || exec sleep 60
+  IFS= read -r go || exit 95
+fi
+/opt/airlock/run "$@"
+mark R "$?"
+exec sleep 60
+`;
+
+export const WRAPPER_CMD: readonly string[] = ['/bin/sh', '-c', WRAPPER_SCRIPT, 'airlock'];
+
+export function wrapperHeader(nonce: string, tarBytes: number, argBytes: readonly number[]): Buffer {
+  return Buffer.from(`AL1 ${nonce} ${tarBytes}${argBytes.map((n) => ` ${n}`).join('')}\n`, 'latin1');
+}
+
+export const GO_LINE = Buffer.from('go\n', 'latin1');

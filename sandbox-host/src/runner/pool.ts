@@ -1,0 +1,136 @@
+/**
+ * Warm pool: pre-started sandboxes per language, each waiting in its wrapper for a run. A run takes one
+ * (or, if none is ready, creates one on the spot); every container serves one run and is destroyed.
+ * Refills run in the background with bounded concurrency, so they never take more than their share of
+ * the engine from running work; failures back off instead of spinning.
+ */
+import { randomUUID } from 'node:crypto';
+import type Docker from 'dockerode';
+import type { Logger } from 'pino';
+import type { ProfileLimits } from '../docker/profile.ts';
+import { Sandbox } from '../docker/sandbox.ts';
+import { imageName } from '../images/builder.ts';
+import type { RuntimeManifest } from '../images/manifest.ts';
+
+export interface PoolOptions {
+  docker: Docker;
+  logger: Logger;
+  hostId: string;
+  instanceId: string;
+  /** Installed languages. */
+  manifests: readonly RuntimeManifest[];
+  /** Languages kept warm (subset of manifests). */
+  warmLanguages: readonly string[];
+  targetSize: number;
+  refillConcurrency: number;
+  limitsFor(manifest: RuntimeManifest): ProfileLimits;
+}
+
+export class WarmPool {
+  readonly #o: PoolOptions;
+  readonly #idle = new Map<string, Sandbox[]>();
+  readonly #creating = new Map<string, number>();
+  #refilling = 0;
+  #closed = false;
+  #backoffUntil = 0;
+  #backoffTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: PoolOptions) {
+    this.#o = options;
+  }
+
+  start(): void {
+    this.#refill();
+  }
+
+  size(language: string): number {
+    return this.#idle.get(language)?.length ?? 0;
+  }
+
+  sizes(): Record<string, number> {
+    return Object.fromEntries(this.#o.warmLanguages.map((l) => [l, this.size(l)]));
+  }
+
+  idleContainerIds(): string[] {
+    return [...this.#idle.values()].flat().map((s) => s.id);
+  }
+
+  /** A started sandbox for the language: warm if one is ready, else created now. */
+  async acquire(manifest: RuntimeManifest): Promise<{ sandbox: Sandbox; warm: boolean }> {
+    const list = this.#idle.get(manifest.language) ?? [];
+    let sandbox = list.shift();
+    // A warm container whose wrapper died (e.g. killed by the engine) is useless.
+    while (sandbox?.ended) {
+      void sandbox.destroy().catch(() => undefined);
+      sandbox = list.shift();
+    }
+    this.#refill();
+    if (sandbox) return { sandbox, warm: true };
+    return { sandbox: await this.#create(manifest), warm: false };
+  }
+
+  #create(manifest: RuntimeManifest): Promise<Sandbox> {
+    return Sandbox.create(this.#o.docker, {
+      image: imageName(manifest.language),
+      hostId: this.#o.hostId,
+      instanceId: this.#o.instanceId,
+      slotId: `slot-${randomUUID()}`,
+      language: manifest.language,
+      env: manifest.env ?? {},
+      limits: this.#o.limitsFor(manifest),
+    });
+  }
+
+  #refill(): void {
+    if (this.#closed || Date.now() < this.#backoffUntil) return;
+    for (const language of this.#o.warmLanguages) {
+      const manifest = this.#o.manifests.find((m) => m.language === language);
+      if (!manifest) continue;
+      while (
+        this.#refilling < this.#o.refillConcurrency &&
+        this.size(language) + (this.#creating.get(language) ?? 0) < this.#o.targetSize
+      ) {
+        this.#refilling++;
+        this.#creating.set(language, (this.#creating.get(language) ?? 0) + 1);
+        this.#create(manifest).then(
+          (sandbox) => {
+            this.#done(language);
+            if (this.#closed) {
+              void sandbox.destroy().catch(() => undefined);
+            } else {
+              const list = this.#idle.get(language) ?? [];
+              list.push(sandbox);
+              this.#idle.set(language, list);
+            }
+            this.#refill();
+          },
+          (err: unknown) => {
+            this.#done(language);
+            this.#o.logger.error({ err, language }, 'warm container creation failed; backing off');
+            this.#backoffUntil = Date.now() + 2000;
+            clearTimeout(this.#backoffTimer);
+            this.#backoffTimer = setTimeout(() => this.#refill(), 2000);
+          },
+        );
+      }
+    }
+  }
+
+  #done(language: string): void {
+    this.#refilling--;
+    this.#creating.set(language, (this.#creating.get(language) ?? 1) - 1);
+  }
+
+  /** Stops refilling and destroys every idle container. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#backoffTimer);
+    const all = [...this.#idle.values()].flat();
+    this.#idle.clear();
+    await Promise.all(all.map((s) => s.destroy().catch(() => undefined)));
+  }
+
+  get creating(): number {
+    return this.#refilling;
+  }
+}

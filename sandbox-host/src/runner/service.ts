@@ -1,0 +1,227 @@
+/**
+ * The run service: admission (bounded concurrency and queue), limit resolution, taking a sandbox from the
+ * pool, executing, and bookkeeping of every container it owns (for the orphan sweep and shutdown).
+ */
+import type { Logger } from 'pino';
+import type { CgroupReader } from '../docker/cgroup.ts';
+import type { Sandbox } from '../docker/sandbox.ts';
+import type { RuntimeManifest } from '../images/manifest.ts';
+import type { ErrorCode, RunRequest, RunResult } from '../protocol.ts';
+import { decideAdmission } from './admission.ts';
+import type { RunSink } from './execute.ts';
+import { executeRun } from './execute.ts';
+import type { WarmPool } from './pool.ts';
+
+export interface RunServiceOptions {
+  pool: WarmPool;
+  cgroup: CgroupReader;
+  logger: Logger;
+  manifests: readonly RuntimeManifest[];
+  maxRunning: number;
+  maxQueued: number;
+  defaultTimeoutMs: number;
+  maxTimeoutMs: number;
+  defaultMemoryMb: number;
+  maxMemoryMb: number;
+  maxOutputBytes: number;
+  now: () => number;
+  onResult?: (language: string, result: RunResult, warm: boolean) => void;
+}
+
+export type SubmitResult =
+  | { ok: true; queued: boolean; result: Promise<RunOutcome> }
+  | { ok: false; code: ErrorCode; message: string };
+
+export type RunOutcome = { ok: true; result: RunResult } | { ok: false; code: ErrorCode; message: string };
+
+interface Job {
+  runId: string;
+  manifest: RuntimeManifest;
+  request: RunRequest;
+  timeoutMs: number;
+  memoryMb: number;
+  sink: RunSink;
+  signal: AbortSignal;
+  resolve: (o: RunOutcome) => void;
+}
+
+export class RunService {
+  readonly #o: RunServiceOptions;
+  readonly #queue: Job[] = [];
+  readonly #inUse = new Set<Sandbox>();
+  readonly #cleanups = new Set<Promise<void>>();
+  #running = 0;
+  #accepting = true;
+  /** Aborted at the end of a shutdown drain: cancels everything still running or queued. */
+  readonly #shutdown = new AbortController();
+
+  constructor(options: RunServiceOptions) {
+    this.#o = options;
+  }
+
+  get running(): number {
+    return this.#running;
+  }
+
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  get accepting(): boolean {
+    return this.#accepting;
+  }
+
+  hasCapacity(): boolean {
+    return (
+      decideAdmission({ running: this.#running, queued: this.#queue.length }, this.#limits()) !== 'reject'
+    );
+  }
+
+  /** Container ids this process owns (in use or warm). */
+  ownedContainerIds(): Set<string> {
+    return new Set([...[...this.#inUse].map((s) => s.id), ...this.#o.pool.idleContainerIds()]);
+  }
+
+  #limits() {
+    return { maxRunning: this.#o.maxRunning, maxQueued: this.#o.maxQueued };
+  }
+
+  submit(runId: string, request: RunRequest, sink: RunSink, signal: AbortSignal): SubmitResult {
+    if (!this.#accepting) return { ok: false, code: 'shutting_down', message: 'host is shutting down' };
+    const manifest = this.#o.manifests.find((m) => m.language === request.language);
+    if (!manifest) {
+      return {
+        ok: false,
+        code: 'unsupported_language',
+        message: `language ${request.language} is not installed on this host`,
+      };
+    }
+    const timeoutMs = request.limits?.timeoutMs ?? this.#o.defaultTimeoutMs;
+    const memoryMb = request.limits?.memoryMb ?? this.#o.defaultMemoryMb;
+    if (timeoutMs > this.#o.maxTimeoutMs) {
+      return { ok: false, code: 'bad_request', message: `limits.timeoutMs: at most ${this.#o.maxTimeoutMs}` };
+    }
+    if (memoryMb > this.#o.maxMemoryMb) {
+      return { ok: false, code: 'bad_request', message: `limits.memoryMb: at most ${this.#o.maxMemoryMb}` };
+    }
+    const decision = decideAdmission({ running: this.#running, queued: this.#queue.length }, this.#limits());
+    if (decision === 'reject') {
+      return { ok: false, code: 'capacity', message: 'host is at capacity; retry later' };
+    }
+    const linked = AbortSignal.any([signal, this.#shutdown.signal]);
+    let resolve: (o: RunOutcome) => void = () => undefined;
+    const result = new Promise<RunOutcome>((r) => {
+      resolve = r;
+    });
+    const job: Job = { runId, manifest, request, timeoutMs, memoryMb, sink, signal: linked, resolve };
+    if (decision === 'run') void this.#start(job);
+    else {
+      this.#queue.push(job);
+      linked.addEventListener('abort', () => this.#dequeueCancelled(job), { once: true });
+    }
+    return { ok: true, queued: decision === 'queue', result };
+  }
+
+  #dequeueCancelled(job: Job): void {
+    const i = this.#queue.indexOf(job);
+    if (i === -1) return;
+    this.#queue.splice(i, 1);
+    const at = new Date(this.#o.now()).toISOString();
+    job.resolve({
+      ok: true,
+      result: {
+        status: 'cancelled',
+        exitCode: null,
+        signal: null,
+        stdout: '',
+        stderr: '',
+        stdoutTruncated: false,
+        stderrTruncated: false,
+        wallMs: 0,
+        cpuMs: null,
+        peakMemoryBytes: null,
+        startedAt: at,
+        finishedAt: at,
+      },
+    });
+  }
+
+  async #start(job: Job): Promise<void> {
+    this.#running++;
+    const log = this.#o.logger.child({ runId: job.runId, language: job.manifest.language });
+    let sandbox: Sandbox | undefined;
+    try {
+      const acquired = await this.#o.pool.acquire(job.manifest);
+      sandbox = acquired.sandbox;
+      this.#inUse.add(sandbox);
+      log.info({ containerId: sandbox.id.slice(0, 12), warm: acquired.warm }, 'run started');
+      const execution = executeRun(
+        {
+          sandbox,
+          manifest: job.manifest,
+          request: job.request,
+          timeoutMs: job.timeoutMs,
+          memoryMb: job.memoryMb,
+          compileTimeoutMs: job.manifest.compileLimits?.timeoutMs ?? job.timeoutMs,
+          maxOutputBytes: this.#o.maxOutputBytes,
+          cgroup: this.#o.cgroup,
+          now: this.#o.now,
+        },
+        job.sink,
+        job.signal,
+      );
+      const owned = sandbox;
+      const cleanup = execution.cleanup.then(() => {
+        this.#inUse.delete(owned);
+      });
+      this.#track(cleanup);
+      const result = await execution.result;
+      log.info(
+        { status: result.status, exitCode: result.exitCode, wallMs: result.wallMs, cpuMs: result.cpuMs },
+        'run finished',
+      );
+      this.#o.onResult?.(job.manifest.language, result, acquired.warm);
+      job.resolve({ ok: true, result });
+    } catch (err) {
+      log.error({ err }, 'run failed inside the host');
+      if (sandbox) {
+        const owned = sandbox;
+        this.#track(
+          owned
+            .destroy()
+            .catch(() => undefined)
+            .then(() => {
+              this.#inUse.delete(owned);
+            }),
+        );
+      }
+      job.resolve({ ok: false, code: 'internal', message: 'the run could not be executed' });
+    } finally {
+      this.#running--;
+      const next = this.#queue.shift();
+      if (next) void this.#start(next);
+    }
+  }
+
+  #track(p: Promise<void>): void {
+    this.#cleanups.add(p);
+    void p.finally(() => this.#cleanups.delete(p));
+  }
+
+  /** Stops admitting runs (queued ones still start as slots free up). */
+  stopAccepting(): void {
+    this.#accepting = false;
+  }
+
+  /** Cancels every run still running or queued (status `cancelled`). */
+  cancelAll(): void {
+    this.#shutdown.abort();
+  }
+
+  /** Resolves when nothing is running or queued and every container is gone. */
+  async idle(): Promise<void> {
+    while (this.#running > 0 || this.#queue.length > 0 || this.#cleanups.size > 0) {
+      await Promise.race([...this.#cleanups, new Promise((r) => setTimeout(r, 50))]);
+    }
+  }
+}

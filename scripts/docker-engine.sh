@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Ensures a local Docker engine is reachable for the sandbox host (idempotent).
+#
+# Starts dockerd with --bridge=none --iptables=false: sandboxes run with NetworkDisabled, so no bridge
+# network is needed, and nothing here may route traffic anywhere. dockerd's stdio goes entirely to
+# .local/logs/dockerd.log (stdin from /dev/null) so callers that wait on pipes (CI) are never held open.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+LOG_DIR="$ROOT/.local/logs"
+LOG_FILE="$LOG_DIR/dockerd.log"
+WAIT_SECONDS="${DOCKER_ENGINE_WAIT_SECONDS:-60}"
+
+say() { printf '[docker-engine] %s\n' "$*"; }
+
+if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
+  say "engine already reachable ($(docker version --format '{{.Server.Version}}' 2>/dev/null || echo unknown)); nothing to do"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  say "no reachable Docker engine and not running as root: cannot install or start dockerd." >&2
+  say "start Docker yourself (or run this script as root) and retry." >&2
+  exit 1
+fi
+
+need_pkgs=()
+command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
+command -v mmdebstrap >/dev/null 2>&1 || need_pkgs+=(mmdebstrap)
+if [ "${#need_pkgs[@]}" -gt 0 ]; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    say "missing ${need_pkgs[*]} and apt-get is not available: install them by hand." >&2
+    exit 1
+  fi
+  say "installing ${need_pkgs[*]} with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q </dev/null
+  apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" </dev/null
+fi
+
+mkdir -p "$LOG_DIR"
+
+start_dockerd() {
+  say "starting dockerd $* (log: $LOG_FILE)"
+  # setsid + nohup: detached from this terminal's session; all stdio to the log file.
+  setsid nohup dockerd --bridge=none --iptables=false --ip6tables=false "$@" </dev/null >>"$LOG_FILE" 2>&1 &
+  local pid=$!
+  local waited=0
+  while [ "$waited" -lt "$WAIT_SECONDS" ]; do
+    if docker info >/dev/null 2>&1; then
+      say "engine reachable after ${waited}s (pid $pid, storage driver $(docker info --format '{{.Driver}}' 2>/dev/null))"
+      return 0
+    fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      say "dockerd (pid $pid) exited early; see $LOG_FILE" >&2
+      return 1
+    fi
+    sleep 1
+    waited=$((waited + 1))
+  done
+  say "dockerd not reachable after ${WAIT_SECONDS}s; stopping it (see $LOG_FILE)" >&2
+  kill "$pid" 2>/dev/null || true
+  return 1
+}
+
+# A stale pid file from a dead daemon would stop a new one from starting.
+if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
+  rm -f /var/run/docker.pid
+fi
+
+if start_dockerd; then exit 0; fi
+# overlay2 does not work on every machine (e.g. nested overlay file systems): fall back to vfs.
+say "retrying with --storage-driver=vfs"
+rm -f /var/run/docker.pid
+start_dockerd --storage-driver=vfs
