@@ -19,7 +19,10 @@ export async function generateDevSecrets(): Promise<DevSecrets> {
   const pair = (await crypto.subtle.generateKey({ name: 'Ed25519' }, true, [
     'sign',
     'verify',
-  ])) as CryptoKeyPair;
+  ])) as Awaited<ReturnType<typeof crypto.subtle.generateKey>> & {
+    privateKey: Parameters<typeof crypto.subtle.exportKey>[1];
+    publicKey: Parameters<typeof crypto.subtle.exportKey>[1];
+  };
   const privateJwk = await crypto.subtle.exportKey('jwk', pair.privateKey);
   const publicJwk = await crypto.subtle.exportKey('jwk', pair.publicKey);
   return {

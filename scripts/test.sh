@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# `npm test`: the same set-up as `npm start`, then every test suite. Runs all suites even when one
+# fails, prints a closing "N passed, N failed" line, exits non-zero on any failure, and stops every
+# process it started (the Docker engine stays up for the next run).
+# `npm test -- edge host` runs only the named suites (edge, host, e2e, repo).
+source "$(dirname "$0")/lib.sh"
+trap 'stop_started' EXIT
+
+suites=("$@")
+[[ ${#suites[@]} -gt 0 ]] || suites=(edge host e2e repo)
+RESULTS="$LOCAL/results"
+rm -rf "$RESULTS" && mkdir -p "$RESULTS"
+failed_suites=()
+
+has() { [[ " ${suites[*]} " == *" $1 "* ]]; }
+
+run_suite() {
+  local name=$1 dir=$2
+  say "test suite: $name"
+  if ! (cd "$ROOT/$dir" && vitest run --reporter=default --reporter=json --outputFile.json="$RESULTS/$name.json"); then
+    failed_suites+=("$name")
+  fi
+}
+
+ensure_deps
+if has host || has e2e; then
+  ensure_docker || die "the sandbox tests need a Docker engine (see the message above)"
+  ensure_images
+fi
+
+has edge && run_suite edge edge
+has host && run_suite host sandbox-host
+if has e2e && [[ -d "$ROOT/e2e" ]]; then
+  ensure_dev_secrets
+  apply_migrations
+  start_sandbox_host
+  start_edge
+  run_suite e2e e2e
+  stop_started
+fi
+has repo && run_suite repo test
+
+node "$ROOT/scripts/test-summary.ts" "$RESULTS" || failed_suites+=("(summary)")
+if [[ ${#failed_suites[@]} -gt 0 ]]; then
+  say "FAILED suites: ${failed_suites[*]}"
+  exit 1
+fi
+say "all suites passed"
