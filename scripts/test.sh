@@ -4,7 +4,6 @@
 # process it started (the Docker engine stays up for the next run).
 # `npm test -- edge host` runs only the named suites (edge, host, e2e, repo).
 source "$(dirname "$0")/lib.sh"
-trap 'stop_started' EXIT
 
 suites=("$@")
 [[ ${#suites[@]} -gt 0 ]] || suites=(edge host e2e repo)
@@ -30,14 +29,8 @@ fi
 
 has edge && run_suite edge edge
 has host && run_suite host sandbox-host
-if has e2e && [[ -d "$ROOT/e2e" ]]; then
-  ensure_dev_secrets
-  apply_migrations
-  start_sandbox_host
-  start_edge
-  run_suite e2e e2e
-  stop_started
-fi
+# The e2e suite boots its own edge (wrangler dev) and sandbox hosts on free loopback ports.
+has e2e && [[ -d "$ROOT/e2e" ]] && run_suite e2e e2e
 has repo && run_suite repo test
 
 node "$ROOT/scripts/test-summary.ts" "$RESULTS" || failed_suites+=("(summary)")
