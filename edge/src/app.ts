@@ -11,7 +11,9 @@ import { httpsRedirect } from './middleware/https-redirect.ts';
 import { requestId } from './middleware/request-id.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { sensitivePaths } from './middleware/sensitive-paths.ts';
+import { authRoutes } from './routes/auth.ts';
 import { healthRoutes } from './routes/health.ts';
+import { meRoutes } from './routes/me.ts';
 
 export interface AppOptions {
   logSink?: LogSink;
@@ -34,6 +36,8 @@ export function createApp(options: AppOptions = {}) {
   app.use(bodyLimit());
 
   app.route('/', healthRoutes);
+  app.route('/', authRoutes);
+  app.route('/', meRoutes);
 
   const methodsFor = routeMethodIndex(app.routes);
   app.notFound((c) => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type AuthConfig, authConfigProblems, authConfigShape, toAuthConfig } from './domain/auth/config.ts';
 import { type Keyring, parseKeyring } from './domain/crypto/keyring.ts';
 
 /**
@@ -47,6 +48,7 @@ export const configSchema = z.object({
   HTTPS_ONLY: flag(true),
   HTTP_LOOPBACK_ALLOWED: flag(true),
   BODY_LIMIT_BYTES: positiveInt(1024 * 1024),
+  ...authConfigShape,
   // Secrets: validated in parseConfig (problems name the variable, never the value).
   PROVIDER_KEY_KEKS: z.string().optional(),
   PROVIDER_KEY_KEK_CURRENT: z.string().optional(),
@@ -57,6 +59,8 @@ export interface AppConfig {
   readonly httpsOnly: boolean;
   readonly httpLoopbackAllowed: boolean;
   readonly bodyLimitBytes: number;
+  /** Accounts, sessions, password hashing, reset mail and rate limits (domain/auth/config.ts). */
+  readonly auth: AuthConfig;
   /** Versioned AES-256-GCM key-encryption keys for provider keys (BYOK); material never serialized. */
   readonly providerKeyKeyring: Keyring;
 }
@@ -72,6 +76,8 @@ export function parseConfig(vars: Record<string, unknown>): ConfigResult {
     };
   }
   const v = parsed.data;
+  const authProblems = authConfigProblems(v);
+  if (authProblems.length > 0) return { ok: false, problems: authProblems };
   const keyring = parseKeyring(v.PROVIDER_KEY_KEKS, v.PROVIDER_KEY_KEK_CURRENT);
   if (!keyring.ok) return { ok: false, problems: [keyring.problem] };
   return {
@@ -81,6 +87,7 @@ export function parseConfig(vars: Record<string, unknown>): ConfigResult {
       httpsOnly: v.HTTPS_ONLY,
       httpLoopbackAllowed: v.HTTP_LOOPBACK_ALLOWED,
       bodyLimitBytes: v.BODY_LIMIT_BYTES,
+      auth: toAuthConfig(v),
       providerKeyKeyring: keyring.keyring,
     }),
   };

@@ -58,3 +58,68 @@ export async function errorOf(res: Response): Promise<ErrorBody['error']> {
     throw new Error('requestId in body differs from header');
   return body.error;
 }
+
+// ── Accounts (issue 3) ─────────────────────────────────────────────────────────────────────────
+
+/**
+ * Cheap Argon2id parameters for tests that are not about hashing (the default, m = 19 MiB, t = 2,
+ * costs ≈ 200 ms a hash). Tests about hashing use the real defaults.
+ */
+export const FAST_HASH_ENV = {
+  PASSWORD_HASH_MEMORY_KIB: '64',
+  PASSWORD_HASH_ITERATIONS: '1',
+} as Partial<Env>;
+
+let ipCounter = 0;
+/** A fresh client IP (TEST-NET-2/3 and a per-file random octet) so per-IP limits never collide across tests. */
+export function uniqueIp(): string {
+  ipCounter += 1;
+  const salt = Math.floor(Math.random() * 200);
+  return `198.${18 + (ipCounter >> 16)}.${(salt + (ipCounter >> 8)) & 255}.${ipCounter & 255}`;
+}
+
+export function uniqueEmail(tag = 'user'): string {
+  return `${tag}-${crypto.randomUUID()}@example.test`;
+}
+
+/** fetchApp with cheap password hashing and, unless given, a fresh client IP. */
+export function authFetch(path: string, init: RequestInit = {}, overrides: Partial<Env> = {}) {
+  const headers = new Headers(init.headers);
+  if (!headers.has('cf-connecting-ip')) headers.set('cf-connecting-ip', uniqueIp());
+  return fetchApp(
+    new URL(path, 'http://127.0.0.1:8787').toString(),
+    { ...init, headers },
+    {
+      ...FAST_HASH_ENV,
+      ...overrides,
+    },
+  );
+}
+
+export function jsonInit(method: string, body: unknown, headers: Record<string, string> = {}): RequestInit {
+  return { method, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
+}
+
+export function authHeaders(token: string): Record<string, string> {
+  return { Authorization: `Bearer ${token}` };
+}
+
+export interface RegisteredUser {
+  accessToken: string;
+  refreshToken: string;
+  user: { id: string; email: string };
+  password: string;
+}
+
+export const TEST_PASSWORD = 'correct horse battery staple 42';
+
+/** Registers a fresh user (unique email, unique client IP) and returns its session. */
+export async function registerUser(
+  email: string = uniqueEmail(),
+  password: string = TEST_PASSWORD,
+): Promise<RegisteredUser> {
+  const res = await authFetch('/v1/auth/register', jsonInit('POST', { email, password }));
+  if (res.status !== 201) throw new Error(`registerUser: ${res.status} ${await res.text()}`);
+  const body = (await res.json()) as Omit<RegisteredUser, 'password'>;
+  return { ...body, password };
+}

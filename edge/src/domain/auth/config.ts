@@ -1,0 +1,140 @@
+import { z } from 'zod';
+import { fromBase64Url } from '../../lib/bytes.ts';
+import type { HashParams } from './password.ts';
+import type { RateRule } from './rate-limit.ts';
+
+/**
+ * Authentication settings, parsed with the rest of the Worker's vars (config.ts). Every number is
+ * configuration with the DESIGN.md default; the signing key is a secret and has no default: a
+ * missing or short key fails every request (`server_misconfigured`) rather than signing with
+ * something guessable.
+ */
+
+const MIN_SIGNING_KEY_BYTES = 32;
+
+const int = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a positive integer')
+    .optional()
+    .transform((v) => (v === undefined ? fallback : Number(v)))
+    .pipe(z.number().int().min(min).max(max));
+
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000 } as const;
+
+/** A rate rule written as `<limit>/<window>`, e.g. `5/1m`, `3/1h`, `120/60s`. */
+const rateRule = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => v ?? fallback)
+    .pipe(
+      z
+        .string()
+        .regex(/^\d{1,6}\/\d{1,6}[smh]$/, 'must look like 5/1m (limit/window, window in s, m or h)')
+        .transform((v): RateRule => {
+          const [limit = '', window = ''] = v.split('/');
+          const unit = window.slice(-1) as keyof typeof UNIT_MS;
+          return { limit: Number(limit), windowMs: Number(window.slice(0, -1)) * UNIT_MS[unit] };
+        })
+        .refine((r) => r.limit >= 1 && r.windowMs >= 1000, 'limit and window must be at least 1'),
+    );
+
+const signingKey = z
+  .string({ error: 'missing: set the JWT_SIGNING_KEY secret (base64url, at least 32 random bytes)' })
+  .transform((v) => fromBase64Url(v.trim()))
+  .refine((bytes): bytes is Uint8Array => bytes !== null, 'must be base64url')
+  .refine(
+    (bytes) => (bytes?.length ?? 0) >= MIN_SIGNING_KEY_BYTES,
+    `too weak: must decode to at least ${MIN_SIGNING_KEY_BYTES} bytes`,
+  );
+
+const url = z.url({ protocol: /^https?$/ });
+
+export const authConfigShape = {
+  JWT_SIGNING_KEY: signingKey,
+  JWT_ISSUER: z.string().min(1).optional().default('airlock'),
+  JWT_AUDIENCE: z.string().min(1).optional().default('airlock-api'),
+  ACCESS_TOKEN_TTL_SECONDS: int(900, 60, 3600),
+  REFRESH_TOKEN_TTL_SECONDS: int(30 * 24 * 3600, 3600, 90 * 24 * 3600),
+  PASSWORD_RESET_TTL_SECONDS: int(30 * 60, 60, 24 * 3600),
+  PASSWORD_RESET_URL: url.optional().default('http://127.0.0.1:8787/reset-password'),
+  PASSWORD_HASH_MEMORY_KIB: int(19456, 8, 262144),
+  PASSWORD_HASH_ITERATIONS: int(2, 1, 16),
+  PASSWORD_HASH_PARALLELISM: int(1, 1, 4),
+  RATE_LIMIT_LOGIN: rateRule('5/1m'),
+  RATE_LIMIT_REGISTER: rateRule('3/1m'),
+  RATE_LIMIT_PASSWORD_RESET: rateRule('3/1h'),
+  RATE_LIMIT_API: rateRule('120/1m'),
+  MAIL_SENDER: z.enum(['none', 'http']).optional().default('none'),
+  MAIL_API_URL: url.optional(),
+  MAIL_API_KEY: z.string().min(1).optional(),
+  MAIL_FROM: z.string().min(3).optional().default('Airlock <no-reply@airlock.invalid>'),
+};
+
+const authConfigSchema = z.object(authConfigShape);
+type ParsedAuthVars = z.output<typeof authConfigSchema>;
+
+export interface MailConfig {
+  readonly sender: 'none' | 'http';
+  readonly apiUrl: string | null;
+  readonly apiKey: string | null;
+  readonly from: string;
+}
+
+export interface AuthConfig {
+  readonly signingKey: Uint8Array;
+  readonly issuer: string;
+  readonly audience: string;
+  readonly accessTokenTtlSeconds: number;
+  readonly refreshTokenTtlMs: number;
+  readonly passwordResetTtlMs: number;
+  readonly passwordResetUrl: string;
+  readonly hashParams: HashParams;
+  readonly rateLimits: {
+    readonly login: RateRule;
+    readonly register: RateRule;
+    readonly passwordReset: RateRule;
+    readonly api: RateRule;
+  };
+  readonly mail: MailConfig;
+}
+
+/** Cross-field checks; each problem names the variable, never its value. */
+export function authConfigProblems(v: ParsedAuthVars): string[] {
+  const problems: string[] = [];
+  if (v.MAIL_SENDER === 'http' && (!v.MAIL_API_URL || !v.MAIL_API_KEY))
+    problems.push('MAIL_API_URL, MAIL_API_KEY: required when MAIL_SENDER is http');
+  if (v.PASSWORD_HASH_MEMORY_KIB < 8 * v.PASSWORD_HASH_PARALLELISM)
+    problems.push('PASSWORD_HASH_MEMORY_KIB: must be at least 8 × PASSWORD_HASH_PARALLELISM');
+  return problems;
+}
+
+export function toAuthConfig(v: ParsedAuthVars): AuthConfig {
+  return Object.freeze({
+    signingKey: v.JWT_SIGNING_KEY as Uint8Array,
+    issuer: v.JWT_ISSUER,
+    audience: v.JWT_AUDIENCE,
+    accessTokenTtlSeconds: v.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlMs: v.REFRESH_TOKEN_TTL_SECONDS * 1000,
+    passwordResetTtlMs: v.PASSWORD_RESET_TTL_SECONDS * 1000,
+    passwordResetUrl: v.PASSWORD_RESET_URL,
+    hashParams: Object.freeze({
+      memoryKib: v.PASSWORD_HASH_MEMORY_KIB,
+      iterations: v.PASSWORD_HASH_ITERATIONS,
+      parallelism: v.PASSWORD_HASH_PARALLELISM,
+    }),
+    rateLimits: Object.freeze({
+      login: v.RATE_LIMIT_LOGIN,
+      register: v.RATE_LIMIT_REGISTER,
+      passwordReset: v.RATE_LIMIT_PASSWORD_RESET,
+      api: v.RATE_LIMIT_API,
+    }),
+    mail: Object.freeze({
+      sender: v.MAIL_SENDER,
+      apiUrl: v.MAIL_API_URL ?? null,
+      apiKey: v.MAIL_API_KEY ?? null,
+      from: v.MAIL_FROM,
+    }),
+  });
+}

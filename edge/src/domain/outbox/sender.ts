@@ -1,0 +1,57 @@
+import type { Database } from '../../db/client.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { markMessage, type OutboxMessage, unsentMessages } from '../../repositories/outbox.ts';
+import type { MailConfig } from '../auth/config.ts';
+
+/**
+ * Delivers outbox rows. The sender is pluggable: `none` leaves rows in the table (local and
+ * tests: readable there, and printed by `npm start`), `http` posts them as JSON to a mail API
+ * with a bearer key from a secret. Failed sends stay queued and are retried up to MAX_ATTEMPTS.
+ */
+
+export interface MailSender {
+  send(message: OutboxMessage & { from: string }): Promise<void>;
+}
+
+const MAX_ATTEMPTS = 5;
+
+export function httpMailSender(apiUrl: string, apiKey: string, fetcher: typeof fetch = fetch): MailSender {
+  return {
+    async send(message) {
+      const res = await fetcher(apiUrl, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          from: message.from,
+          to: message.recipient,
+          subject: message.subject,
+          text: message.body,
+        }),
+      });
+      if (!res.ok) throw new Error(`mail API answered ${res.status}`);
+    },
+  };
+}
+
+export function senderFor(mail: MailConfig): MailSender | null {
+  if (mail.sender === 'http' && mail.apiUrl && mail.apiKey) return httpMailSender(mail.apiUrl, mail.apiKey);
+  return null;
+}
+
+export async function drainOutbox(
+  db: Database,
+  sender: MailSender,
+  from: string,
+  logger: Logger,
+  now: () => number,
+): Promise<void> {
+  for (const row of await unsentMessages(db, MAX_ATTEMPTS, 20)) {
+    try {
+      await sender.send({ ...row, from });
+      await markMessage(db, row, true, now());
+    } catch (err) {
+      logger.warn('outbox send failed', { outboxId: row.id, kind: row.kind, err });
+      await markMessage(db, row, false, now());
+    }
+  }
+}

@@ -1,0 +1,37 @@
+import { eq } from 'drizzle-orm';
+import type { Database } from '../db/client.ts';
+import { users } from '../db/schema.ts';
+
+/** Users by id or normalized email. Account data is the user's own: every query is keyed by it. */
+
+export type UserRow = typeof users.$inferSelect;
+
+export async function findUserByEmail(db: Database, email: string): Promise<UserRow | undefined> {
+  return db.select().from(users).where(eq(users.email, email)).get();
+}
+
+export async function findUserById(db: Database, id: string): Promise<UserRow | undefined> {
+  return db.select().from(users).where(eq(users.id, id)).get();
+}
+
+export function insertUser(
+  db: Database,
+  row: { id: string; email: string; passwordHash: string; now: number },
+) {
+  return db.insert(users).values({
+    id: row.id,
+    email: row.email,
+    passwordHash: row.passwordHash,
+    createdAt: row.now,
+    updatedAt: row.now,
+  });
+}
+
+export function setPasswordHash(db: Database, userId: string, passwordHash: string, now: number) {
+  return db.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, userId));
+}
+
+/** Cascades (schema FKs) remove identities, memberships, sessions, resets, provider keys, API keys, runs. */
+export function deleteUser(db: Database, userId: string) {
+  return db.delete(users).where(eq(users.id, userId));
+}

@@ -1,0 +1,124 @@
+import { type Context, Hono } from 'hono';
+import { z } from 'zod';
+import { database } from '../db/client.ts';
+import { fromBase64Url, toBase64Url } from '../domain/crypto/encoding.ts';
+import type { AppEnv } from '../env.ts';
+import { ApiError } from '../errors/api-error.ts';
+import { authenticate } from '../middleware/authenticate.ts';
+import { principalKey, rateLimit } from '../middleware/rate-limit.ts';
+import { requireAdmin } from '../middleware/require-admin.ts';
+import { billingByOrg, listUsers, type Period, platformStats, queryAudit } from '../repositories/admin.ts';
+
+/**
+ * /v1/admin: platform statistics, users, billing and the audit log, for administrators only
+ * (`requireAdmin()`: the D1 flag on every request, every call audited). Read-only.
+ */
+
+const api = rateLimit({ name: 'api', rule: (cfg) => cfg.auth.rateLimits.api, key: principalKey });
+
+const DAY_MS = 86_400_000;
+const MAX_PERIOD_MS = 366 * DAY_MS;
+
+const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]).transform((v) => Date.parse(v));
+const period = { from: instant.optional(), to: instant.optional() };
+const limit = (fallback: number) => z.coerce.number().int().min(1).max(200).default(fallback);
+
+function parseQuery<T extends z.ZodType>(c: Context<AppEnv>, schema: T): z.output<T> {
+  const result = schema.safeParse(c.req.query());
+  if (!result.success) {
+    const fields = result.error.issues.map((issue) => ({
+      field: issue.path.join('.') || (issue.code === 'unrecognized_keys' ? issue.keys.join(',') : '(query)'),
+      problem: issue.code === 'unrecognized_keys' ? 'unknown parameter' : issue.message,
+    }));
+    throw new ApiError('validation_failed', {
+      message: `Invalid query: ${fields.map((f) => `${f.field} (${f.problem})`).join('; ')}`,
+      details: { fields },
+    });
+  }
+  return result.data;
+}
+
+/** `[from, to)`, defaulting to the last 30 days, at most 366 days long. */
+function resolvePeriod(q: { from?: number; to?: number }, now: number): Period {
+  const to = q.to ?? now;
+  const from = q.from ?? to - 30 * DAY_MS;
+  if (from >= to || to - from > MAX_PERIOD_MS) {
+    throw new ApiError('validation_failed', {
+      message: 'Invalid query: from must be before to, at most 366 days apart.',
+      details: { fields: [{ field: 'from', problem: 'must be before to, at most 366 days apart' }] },
+    });
+  }
+  return { from, to };
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const periodJson = (p: Period) => ({ from: iso(p.from), to: iso(p.to) });
+
+const auditCursor = z
+  .string()
+  .max(200)
+  .transform((v, ctx) => {
+    const bytes = fromBase64Url(v);
+    try {
+      const [at, id] = JSON.parse(new TextDecoder().decode(bytes ?? new Uint8Array())) as unknown[];
+      if (typeof at === 'number' && typeof id === 'string') return { at, id };
+    } catch {}
+    ctx.addIssue({ code: 'custom', message: 'is not a cursor from a previous page' });
+    return z.NEVER;
+  });
+const encodeCursor = (c: { at: number; id: string }) =>
+  toBase64Url(new TextEncoder().encode(JSON.stringify([c.at, c.id])));
+
+export const adminRoutes = new Hono<AppEnv>()
+  .use('/v1/admin/*', authenticate(), api, requireAdmin())
+  .get('/v1/admin/stats', async (c) => {
+    const q = parseQuery(c, z.strictObject(period));
+    const p = resolvePeriod(q, Date.now());
+    return c.json({ period: periodJson(p), ...(await platformStats(database(c.env.DB), p)) });
+  })
+  .get('/v1/admin/users', async (c) => {
+    const q = parseQuery(
+      c,
+      z.strictObject({
+        q: z.string().trim().toLowerCase().max(254).optional(),
+        after: z.string().max(254).optional(),
+        limit: limit(50),
+      }),
+    );
+    const page = await listUsers(database(c.env.DB), { prefix: q.q, after: q.after, limit: q.limit });
+    return c.json({
+      users: page.users.map((u) => ({ ...u, createdAt: iso(u.createdAt) })),
+      next: page.next,
+    });
+  })
+  .get('/v1/admin/billing', async (c) => {
+    const q = parseQuery(c, z.strictObject(period));
+    const p = resolvePeriod(q, Date.now());
+    return c.json({ period: periodJson(p), orgs: await billingByOrg(database(c.env.DB), p) });
+  })
+  .get('/v1/admin/audit', async (c) => {
+    const q = parseQuery(
+      c,
+      z.strictObject({
+        action: z.string().max(100).optional(),
+        actor: z.string().max(64).optional(),
+        org: z.string().max(64).optional(),
+        ...period,
+        cursor: auditCursor.optional(),
+        limit: limit(50),
+      }),
+    );
+    const page = await queryAudit(database(c.env.DB), {
+      action: q.action,
+      actorUserId: q.actor,
+      orgId: q.org,
+      from: q.from,
+      to: q.to,
+      before: q.cursor,
+      limit: q.limit,
+    });
+    return c.json({
+      entries: page.entries.map((e) => ({ ...e, at: iso(e.at) })),
+      next: page.next ? encodeCursor(page.next) : null,
+    });
+  });

@@ -1,0 +1,263 @@
+import { type Context, Hono } from 'hono';
+import { z } from 'zod';
+import { database } from '../db/client.ts';
+import { emailSchema } from '../domain/auth/email.ts';
+import { burnHash, hashPassword, verifyPassword } from '../domain/auth/password.ts';
+import { passwordProblem } from '../domain/auth/password-policy.ts';
+import { consumePasswordReset, createPasswordReset } from '../domain/auth/password-reset.ts';
+import { revokeFamilyOf, rotateRefreshToken, startFamily } from '../domain/auth/refresh.ts';
+import { drainOutbox, senderFor } from '../domain/outbox/sender.ts';
+import type { AppEnv } from '../env.ts';
+import { ApiError } from '../errors/api-error.ts';
+import { jsonBody } from '../lib/validate.ts';
+import { ipKey, rateLimit } from '../middleware/rate-limit.ts';
+import { personalOrgInserts } from '../repositories/orgs.ts';
+import { expireOutstandingResets } from '../repositories/password-resets.ts';
+import { revokeAllFamiliesOfUser } from '../repositories/sessions.ts';
+import { findUserByEmail, findUserById, insertUser, setPasswordHash } from '../repositories/users.ts';
+import { audit, clearRefreshCookie, refreshCookie, sessionResponse } from './session.ts';
+
+/**
+ * /v1/auth: registration, login, refresh, logout and password reset (docs/auth.md).
+ * Failures that could reveal whether an account exists share one answer and one cost: login
+ * hashes a dummy password for unknown emails, forgot-password always answers 202.
+ */
+
+/** Upper bound before hashing: a long password costs no more than the policy maximum allows. */
+const passwordInput = z.string().min(1).max(1024);
+const credentials = z.strictObject({ email: emailSchema, password: passwordInput });
+const refreshBody = z.strictObject({ refreshToken: z.string().min(1).max(256).optional() });
+
+function assertStrongPassword(password: string): void {
+  const problem = passwordProblem(password);
+  if (problem) throw new ApiError('weak_password', { details: { problem } });
+}
+
+function isUniqueEmailViolation(err: unknown): boolean {
+  const text = `${err instanceof Error ? err.message : ''} ${err instanceof Error && err.cause instanceof Error ? err.cause.message : ''}`;
+  return /UNIQUE constraint failed: users\.email/.test(text);
+}
+
+/** `{refreshToken}` from a JSON body, else the cookie (a browser sends no body). */
+async function presentedRefreshToken(c: Context<AppEnv>): Promise<string | undefined> {
+  const type = c.req.header('content-type') ?? '';
+  if (type.toLowerCase().startsWith('application/json')) {
+    let raw: unknown;
+    try {
+      raw = await c.req.json();
+    } catch {
+      throw new ApiError('invalid_json');
+    }
+    const parsed = refreshBody.safeParse(raw);
+    if (!parsed.success) throw new ApiError('validation_failed');
+    if (parsed.data.refreshToken) return parsed.data.refreshToken;
+  }
+  return refreshCookie(c);
+}
+
+export const authRoutes = new Hono<AppEnv>()
+  .post(
+    '/v1/auth/register',
+    rateLimit({ name: 'register', rule: (cfg) => cfg.auth.rateLimits.register, key: ipKey }),
+    jsonBody(credentials),
+    async (c) => {
+      const { email, password } = c.req.valid('json');
+      const { auth } = c.get('config');
+      const db = database(c.env.DB);
+      // Checked before the email is looked at, so this answer says nothing about existence.
+      assertStrongPassword(password);
+      const passwordHash = await hashPassword(password, auth.hashParams);
+      const now = Date.now();
+      const userId = crypto.randomUUID();
+      try {
+        await db.batch([
+          insertUser(db, { id: userId, email, passwordHash, now }),
+          ...personalOrgInserts(db, { orgId: crypto.randomUUID(), userId, name: 'Personal', now }),
+        ]);
+      } catch (err) {
+        if (!isUniqueEmailViolation(err)) throw err;
+        await audit(
+          c,
+          db,
+          { action: 'auth.register', outcome: 'failure', metadata: { reason: 'email_taken' } },
+          now,
+        );
+        throw new ApiError('registration_failed');
+      }
+      await audit(
+        c,
+        db,
+        { action: 'auth.register', actorUserId: userId, targetType: 'user', targetId: userId },
+        now,
+      );
+      const refresh = await startFamily(db, userId, now, auth.refreshTokenTtlMs);
+      return sessionResponse(c, { id: userId, email }, refresh, now, 201);
+    },
+  )
+  .post(
+    '/v1/auth/login',
+    rateLimit({ name: 'login', rule: (cfg) => cfg.auth.rateLimits.login, key: ipKey }),
+    jsonBody(credentials),
+    async (c) => {
+      const { email, password } = c.req.valid('json');
+      const { auth } = c.get('config');
+      const db = database(c.env.DB);
+      const user = await findUserByEmail(db, email);
+      const now = Date.now();
+      const fail = async (reason: string, userId: string | null) => {
+        await audit(
+          c,
+          db,
+          { action: 'auth.login', outcome: 'failure', actorUserId: userId, metadata: { reason } },
+          now,
+        );
+        return new ApiError('invalid_credentials');
+      };
+      if (!user?.passwordHash) {
+        await burnHash(password, auth.hashParams);
+        throw await fail(user ? 'no_password' : 'unknown_email', user?.id ?? null);
+      }
+      const verified = await verifyPassword(password, user.passwordHash, auth.hashParams);
+      if (!verified.ok) throw await fail('wrong_password', user.id);
+      if (verified.needsRehash) {
+        await setPasswordHash(db, user.id, await hashPassword(password, auth.hashParams), now);
+      }
+      await audit(
+        c,
+        db,
+        { action: 'auth.login', actorUserId: user.id, metadata: { rehashed: verified.needsRehash } },
+        now,
+      );
+      const refresh = await startFamily(db, user.id, now, auth.refreshTokenTtlMs);
+      return sessionResponse(c, user, refresh, now);
+    },
+  )
+  .post('/v1/auth/refresh', async (c) => {
+    const token = await presentedRefreshToken(c);
+    const db = database(c.env.DB);
+    const now = Date.now();
+    const rejected = () => {
+      clearRefreshCookie(c);
+      return new ApiError('invalid_refresh_token');
+    };
+    if (!token) throw rejected();
+    const result = await rotateRefreshToken(db, token, now);
+    if (!result.ok) {
+      if (result.reason === 'reused') {
+        c.get('logger').warn('refresh token reuse: family revoked', { familyId: result.familyId });
+        await audit(
+          c,
+          db,
+          {
+            action: 'auth.refresh_reuse',
+            outcome: 'failure',
+            actorUserId: result.userId,
+            targetType: 'session_family',
+            targetId: result.familyId,
+          },
+          now,
+        );
+      }
+      throw rejected();
+    }
+    const user = await findUserById(db, result.userId);
+    if (!user) throw rejected();
+    return sessionResponse(c, user, result.refresh, now);
+  })
+  .post('/v1/auth/logout', async (c) => {
+    const token = await presentedRefreshToken(c);
+    const db = database(c.env.DB);
+    const now = Date.now();
+    const revoked = token ? await revokeFamilyOf(db, token, now) : null;
+    if (revoked) {
+      await audit(
+        c,
+        db,
+        {
+          action: 'auth.logout',
+          actorUserId: revoked.userId,
+          targetType: 'session_family',
+          targetId: revoked.familyId,
+        },
+        now,
+      );
+    }
+    clearRefreshCookie(c);
+    return c.body(null, 204);
+  })
+  .post(
+    '/v1/auth/password/forgot',
+    rateLimit({ name: 'password', rule: (cfg) => cfg.auth.rateLimits.passwordReset, key: ipKey }),
+    jsonBody(z.strictObject({ email: emailSchema })),
+    async (c) => {
+      const { email } = c.req.valid('json');
+      const { auth } = c.get('config');
+      const db = database(c.env.DB);
+      const now = Date.now();
+      const user = await findUserByEmail(db, email);
+      // Social-only accounts have no password to reset (a password is never added behind their back).
+      if (user?.passwordHash) {
+        await createPasswordReset(db, {
+          userId: user.id,
+          email: user.email,
+          now,
+          ttlMs: auth.passwordResetTtlMs,
+          resetUrl: auth.passwordResetUrl,
+        });
+        await audit(c, db, { action: 'auth.password_reset_requested', actorUserId: user.id }, now);
+        const sender = senderFor(auth.mail);
+        if (sender) {
+          c.executionCtx.waitUntil(drainOutbox(db, sender, auth.mail.from, c.get('logger'), Date.now));
+        }
+      } else {
+        await audit(
+          c,
+          db,
+          {
+            action: 'auth.password_reset_requested',
+            outcome: 'failure',
+            metadata: { reason: 'no_local_account' },
+          },
+          now,
+        );
+      }
+      return c.json(
+        {
+          status: 'accepted',
+          message: 'If an account with a password exists for this email, a reset link is on its way.',
+        },
+        202,
+      );
+    },
+  )
+  .post(
+    '/v1/auth/password/reset',
+    rateLimit({ name: 'password', rule: (cfg) => cfg.auth.rateLimits.passwordReset, key: ipKey }),
+    jsonBody(z.strictObject({ token: z.string().min(1).max(256), password: passwordInput })),
+    async (c) => {
+      const { token, password } = c.req.valid('json');
+      const { auth } = c.get('config');
+      const db = database(c.env.DB);
+      assertStrongPassword(password);
+      const now = Date.now();
+      const consumed = await consumePasswordReset(db, token, now);
+      if (!consumed.ok) {
+        await audit(
+          c,
+          db,
+          { action: 'user.password_reset', outcome: 'failure', metadata: { reason: consumed.reason } },
+          now,
+        );
+        throw new ApiError('invalid_reset_token');
+      }
+      const passwordHash = await hashPassword(password, auth.hashParams);
+      await db.batch([
+        setPasswordHash(db, consumed.userId, passwordHash, now),
+        revokeAllFamiliesOfUser(db, consumed.userId, now),
+        expireOutstandingResets(db, consumed.userId, now),
+      ]);
+      await audit(c, db, { action: 'user.password_reset', actorUserId: consumed.userId }, now);
+      clearRefreshCookie(c);
+      return c.body(null, 204);
+    },
+  );

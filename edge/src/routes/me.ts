@@ -1,0 +1,126 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { database } from '../db/client.ts';
+import { planAccountDeletion } from '../domain/auth/account-deletion.ts';
+import { hashPassword, verifyPassword } from '../domain/auth/password.ts';
+import { passwordProblem } from '../domain/auth/password-policy.ts';
+import type { AppEnv } from '../env.ts';
+import { ApiError } from '../errors/api-error.ts';
+import { jsonBody } from '../lib/validate.ts';
+import { authenticate, userOnly } from '../middleware/authenticate.ts';
+import { principalKey, rateLimit } from '../middleware/rate-limit.ts';
+import { deleteOrg, membershipsAlongside, setMemberRole } from '../repositories/orgs.ts';
+import { deleteMessagesTo } from '../repositories/outbox.ts';
+import { revokeAllFamiliesOfUser } from '../repositories/sessions.ts';
+import { deleteUser, findUserById, setPasswordHash, type UserRow } from '../repositories/users.ts';
+import { audit, clearRefreshCookie } from './session.ts';
+
+/**
+ * /v1/me: the signed-in user's own account. A user session only (never an API key), and the
+ * authenticated-API rate limit per principal. Changing the password and deleting the account
+ * both require the current password.
+ */
+
+const password = z.string().min(1).max(1024);
+
+async function currentUser(db: ReturnType<typeof database>, userId: string): Promise<UserRow> {
+  const user = await findUserById(db, userId);
+  // A token outliving its (deleted) account is simply not valid any more.
+  if (!user) throw new ApiError('unauthorized');
+  return user;
+}
+
+export const meRoutes = new Hono<AppEnv>()
+  // `/v1/me/*` matches `/v1/me` itself too: one registration, so each request counts once.
+  .use(
+    '/v1/me/*',
+    authenticate(),
+    userOnly(),
+    rateLimit({ name: 'api', rule: (cfg) => cfg.auth.rateLimits.api, key: principalKey }),
+  )
+  .get('/v1/me', async (c) => {
+    const principal = c.get('principal');
+    const user = await currentUser(database(c.env.DB), principal.userId);
+    return c.json({
+      id: user.id,
+      email: user.email,
+      isAdmin: user.isAdmin,
+      hasPassword: user.passwordHash !== null,
+      createdAt: new Date(user.createdAt).toISOString(),
+    });
+  })
+  .put(
+    '/v1/me/password',
+    jsonBody(z.strictObject({ currentPassword: password, newPassword: password })),
+    async (c) => {
+      const { currentPassword, newPassword } = c.req.valid('json');
+      const { auth } = c.get('config');
+      const db = database(c.env.DB);
+      const user = await currentUser(db, c.get('principal').userId);
+      if (!user.passwordHash) throw new ApiError('reauthentication_required');
+      const problem = passwordProblem(newPassword);
+      if (problem) throw new ApiError('weak_password', { details: { problem } });
+      const now = Date.now();
+      const verified = await verifyPassword(currentPassword, user.passwordHash, auth.hashParams);
+      if (!verified.ok) {
+        await audit(c, db, { action: 'user.password_change', outcome: 'failure', actorUserId: user.id }, now);
+        throw new ApiError('password_incorrect');
+      }
+      await db.batch([
+        setPasswordHash(db, user.id, await hashPassword(newPassword, auth.hashParams), now),
+        revokeAllFamiliesOfUser(db, user.id, now),
+      ]);
+      await audit(c, db, { action: 'user.password_change', actorUserId: user.id }, now);
+      clearRefreshCookie(c);
+      return c.body(null, 204);
+    },
+  )
+  .delete('/v1/me', jsonBody(z.strictObject({ password })), async (c) => {
+    const { auth } = c.get('config');
+    const db = database(c.env.DB);
+    const user = await currentUser(db, c.get('principal').userId);
+    // Social accounts re-verify with their provider (OAuth issue); until then they cannot delete here.
+    if (!user.passwordHash) throw new ApiError('reauthentication_required');
+    const now = Date.now();
+    const verified = await verifyPassword(c.req.valid('json').password, user.passwordHash, auth.hashParams);
+    if (!verified.ok) {
+      await audit(c, db, { action: 'user.delete', outcome: 'failure', actorUserId: user.id }, now);
+      throw new ApiError('password_incorrect');
+    }
+    const plan = planAccountDeletion(user.id, await membershipsAlongside(db, user.id));
+    // One batch (one transaction in D1): the account never half disappears.
+    await db.batch([
+      deleteMessagesTo(db, user.email),
+      ...plan.promote.map((p) => setMemberRole(db, p.orgId, p.userId, 'owner')),
+      ...plan.deleteOrgs.map((orgId) => deleteOrg(db, orgId)),
+      deleteUser(db, user.id),
+    ]);
+    for (const p of plan.promote) {
+      await audit(
+        c,
+        db,
+        {
+          action: 'org.ownership_transfer',
+          actorUserId: user.id,
+          orgId: p.orgId,
+          targetType: 'user',
+          targetId: p.userId,
+        },
+        now,
+      );
+    }
+    await audit(
+      c,
+      db,
+      {
+        action: 'user.delete',
+        actorUserId: user.id,
+        targetType: 'user',
+        targetId: user.id,
+        metadata: { deletedOrgs: plan.deleteOrgs, transferredOrgs: plan.promote.map((p) => p.orgId) },
+      },
+      now,
+    );
+    clearRefreshCookie(c);
+    return c.body(null, 204);
+  });

@@ -1,0 +1,162 @@
+import { type Context, Hono } from 'hono';
+import { z } from 'zod';
+import { type Database, database } from '../db/client.ts';
+import { emailSchema } from '../domain/auth/email.ts';
+import type { OrgRole } from '../domain/principal.ts';
+import type { AppEnv } from '../env.ts';
+import { ApiError } from '../errors/api-error.ts';
+import { auditRequest } from '../lib/audit-request.ts';
+import { jsonBody } from '../lib/validate.ts';
+import { authenticate, userOnly } from '../middleware/authenticate.ts';
+import { principalKey, rateLimit } from '../middleware/rate-limit.ts';
+import { revokeApiKeysOfMember } from '../repositories/api-keys.ts';
+import {
+  addMember,
+  findMember,
+  findUserIdByEmail,
+  listMembers,
+  type MemberView,
+  removeMember,
+} from '../repositories/memberships.ts';
+import { createOrg, findOrgOfMember, listOrgsOfUser, type OrgView } from '../repositories/orgs.ts';
+
+/**
+ * /v1/orgs: organizations and their members (docs/tenancy.md). The organization in the path is
+ * checked against the caller's membership first: not a member → 404, whatever the id. Listing works
+ * for API keys too (they see their own organization only); everything else needs a user session.
+ *
+ * Roles: owners manage everything; admins add and remove plain members; members read. Anyone but a
+ * personal organization's (only) owner and an organization's last owner can leave.
+ */
+
+const api = rateLimit({ name: 'api', rule: (cfg) => cfg.auth.rateLimits.api, key: principalKey });
+
+const newOrg = z.strictObject({ name: z.string().trim().min(1).max(100) });
+const invite = z.strictObject({ email: emailSchema, role: z.enum(['admin', 'member']).default('member') });
+const removal = z.union([
+  z.strictObject({ userId: z.string().min(1).max(64) }),
+  z.strictObject({ email: emailSchema }),
+]);
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const orgJson = (o: OrgView) => ({
+  id: o.id,
+  name: o.name,
+  personal: o.personal,
+  role: o.role,
+  createdAt: iso(o.createdAt),
+});
+const memberJson = (m: MemberView) => ({
+  userId: m.userId,
+  email: m.email,
+  role: m.role,
+  joinedAt: iso(m.joinedAt),
+});
+const notFound = () => new ApiError('not_found', { message: 'Organization not found.' });
+
+/** The path's organization, as the caller sees it; 404 unless they are a member. */
+async function orgOfCaller(c: Context<AppEnv>, db: Database): Promise<OrgView> {
+  const org = await findOrgOfMember(db, {
+    orgId: c.req.param('id') ?? '',
+    userId: c.get('principal').userId,
+  });
+  if (!org) throw notFound();
+  return org;
+}
+
+const MANAGES: Record<OrgRole, readonly OrgRole[]> = {
+  owner: ['owner', 'admin', 'member'],
+  admin: ['member'],
+  member: [],
+};
+
+async function removeFromOrg(c: Context<AppEnv>, who: { userId: string } | { email: string }) {
+  const db = database(c.env.DB);
+  const now = Date.now();
+  const actorId = c.get('principal').userId;
+  const org = await orgOfCaller(c, db);
+  const target = await findMember(db, { orgId: org.id }, who);
+  if (!target) throw new ApiError('not_found', { message: 'No such member.' });
+  const leaving = target.userId === actorId;
+  if (org.personal) throw new ApiError('personal_org');
+  if (!leaving && !MANAGES[org.role].includes(target.role)) throw new ApiError('forbidden');
+
+  const outcome = await removeMember(db, { orgId: org.id, userId: target.userId });
+  if (outcome === 'last_owner') throw new ApiError('last_owner');
+  if (outcome === 'not_member') throw new ApiError('not_found', { message: 'No such member.' });
+  const revokedKeys = await revokeApiKeysOfMember(db, { orgId: org.id, userId: target.userId }, now);
+  await auditRequest(
+    c,
+    db,
+    {
+      action: leaving ? 'org.member_left' : 'org.member_removed',
+      orgId: org.id,
+      targetType: 'user',
+      targetId: target.userId,
+      metadata: { role: target.role, revokedApiKeys: revokedKeys },
+    },
+    now,
+  );
+  return c.body(null, 204);
+}
+
+export const orgRoutes = new Hono<AppEnv>()
+  .use('/v1/orgs', authenticate(), api)
+  .use('/v1/orgs/*', authenticate(), api)
+  .get('/v1/orgs', async (c) => {
+    const db = database(c.env.DB);
+    const principal = c.get('principal');
+    if (principal.kind === 'api_key') {
+      const own = await findOrgOfMember(db, { orgId: principal.orgId, userId: principal.userId });
+      return c.json({ orgs: own ? [orgJson(own)] : [] });
+    }
+    return c.json({ orgs: (await listOrgsOfUser(db, { userId: principal.userId })).map(orgJson) });
+  })
+  .post('/v1/orgs', userOnly(), jsonBody(newOrg), async (c) => {
+    const db = database(c.env.DB);
+    const now = Date.now();
+    const org = await createOrg(
+      db,
+      { name: c.req.valid('json').name, ownerUserId: c.get('principal').userId },
+      now,
+    );
+    await auditRequest(
+      c,
+      db,
+      { action: 'org.created', orgId: org.id, targetType: 'org', targetId: org.id },
+      now,
+    );
+    return c.json(orgJson(org), 201);
+  })
+  .get('/v1/orgs/:id/members', userOnly(), async (c) => {
+    const db = database(c.env.DB);
+    const org = await orgOfCaller(c, db);
+    return c.json({ members: (await listMembers(db, { orgId: org.id })).map(memberJson) });
+  })
+  .post('/v1/orgs/:id/members', userOnly(), jsonBody(invite), async (c) => {
+    const db = database(c.env.DB);
+    const now = Date.now();
+    const { email, role } = c.req.valid('json');
+    const org = await orgOfCaller(c, db);
+    if (!MANAGES[org.role].includes(role)) throw new ApiError('forbidden');
+    if (org.personal) throw new ApiError('personal_org');
+    // Trade-off (docs/tenancy.md): this tells an org manager whether an email has an account.
+    const userId = await findUserIdByEmail(db, email);
+    if (!userId) throw new ApiError('not_found', { message: 'No account uses this email address.' });
+    if (!(await addMember(db, { orgId: org.id }, { userId, role }, now))) {
+      throw new ApiError('conflict', { message: 'This user is already a member.' });
+    }
+    await auditRequest(
+      c,
+      db,
+      { action: 'org.member_added', orgId: org.id, targetType: 'user', targetId: userId, metadata: { role } },
+      now,
+    );
+    const member = await findMember(db, { orgId: org.id }, { userId });
+    if (!member) throw new ApiError('conflict');
+    return c.json(memberJson(member), 201);
+  })
+  .delete('/v1/orgs/:id/members', userOnly(), jsonBody(removal), (c) => removeFromOrg(c, c.req.valid('json')))
+  .delete('/v1/orgs/:id/members/:userId', userOnly(), (c) =>
+    removeFromOrg(c, { userId: c.req.param('userId') }),
+  );

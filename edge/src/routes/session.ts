@@ -1,0 +1,65 @@
+import type { Context } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import type { Database } from '../db/client.ts';
+import { issueAccessToken } from '../domain/auth/access-token.ts';
+import type { IssuedRefresh } from '../domain/auth/refresh.ts';
+import type { AppEnv } from '../env.ts';
+import { clientContext } from '../lib/request-context.ts';
+import { type AuditEntry, appendAudit } from '../repositories/audit.ts';
+
+/**
+ * What the auth and account routes share: the session response (DESIGN.md shape), the refresh
+ * cookie (`__Secure-airlock_rt`; HttpOnly, Secure, SameSite=Strict, Path=/v1/auth, so it only ever
+ * travels to the auth routes and never to another site) and audit writes with the caller's context.
+ */
+
+export const REFRESH_COOKIE = 'airlock_rt';
+const COOKIE_PATH = '/v1/auth';
+
+export async function sessionResponse(
+  c: Context<AppEnv>,
+  user: { id: string; email: string },
+  refresh: IssuedRefresh,
+  now: number,
+  status: 200 | 201 = 200,
+): Promise<Response> {
+  const { auth } = c.get('config');
+  const access = await issueAccessToken({ ...auth, ttlSeconds: auth.accessTokenTtlSeconds }, user.id, now);
+  setCookie(c, REFRESH_COOKIE, refresh.token, {
+    prefix: 'secure',
+    httpOnly: true,
+    secure: true,
+    sameSite: 'Strict',
+    path: COOKIE_PATH,
+    maxAge: Math.max(0, Math.floor((refresh.expiresAt - now) / 1000)),
+  });
+  c.header('Cache-Control', 'no-store');
+  return c.json(
+    {
+      accessToken: access.token,
+      refreshToken: refresh.token,
+      expiresIn: access.expiresIn,
+      tokenType: 'Bearer',
+      user: { id: user.id, email: user.email },
+    },
+    status,
+  );
+}
+
+export function refreshCookie(c: Context<AppEnv>): string | undefined {
+  return getCookie(c, REFRESH_COOKIE, 'secure');
+}
+
+export function clearRefreshCookie(c: Context<AppEnv>): void {
+  deleteCookie(c, REFRESH_COOKIE, {
+    prefix: 'secure',
+    path: COOKIE_PATH,
+    secure: true,
+    httpOnly: true,
+    sameSite: 'Strict',
+  });
+}
+
+export function audit(c: Context<AppEnv>, db: Database, entry: AuditEntry, now: number): Promise<void> {
+  return appendAudit(db, clientContext(c), entry, now);
+}
