@@ -11,9 +11,13 @@ import { httpsRedirect } from './middleware/https-redirect.ts';
 import { requestId } from './middleware/request-id.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { sensitivePaths } from './middleware/sensitive-paths.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { apiKeyRoutes } from './routes/api-keys.ts';
 import { authRoutes } from './routes/auth.ts';
 import { healthRoutes } from './routes/health.ts';
 import { meRoutes } from './routes/me.ts';
+import { orgRoutes } from './routes/orgs.ts';
+import { providerKeyRoutes } from './routes/provider-keys.ts';
 
 export interface AppOptions {
   logSink?: LogSink;
@@ -38,6 +42,10 @@ export function createApp(options: AppOptions = {}) {
   app.route('/', healthRoutes);
   app.route('/', authRoutes);
   app.route('/', meRoutes);
+  app.route('/', orgRoutes);
+  app.route('/', providerKeyRoutes);
+  app.route('/', apiKeyRoutes);
+  app.route('/', adminRoutes);
 
   const methodsFor = routeMethodIndex(app.routes);
   app.notFound((c) => {
