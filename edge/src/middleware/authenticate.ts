@@ -1,4 +1,6 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
+import { database } from '../db/client.ts';
+import { authenticateApiKey, recordApiKeyUse } from '../domain/api-keys/authenticate.ts';
 import { verifyAccessToken } from '../domain/auth/access-token.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
@@ -22,10 +24,18 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
     if (!token) throw unauthorized();
 
     if (token.startsWith('ak_')) {
-      // ── API keys ─────────────────────────────────────────────────────────────────────────
-      // Replaced by the tenancy issue with `authenticateApiKey(...)` from domain/api-keys/.
-      c.get('logger').info('authentication failed', { reason: 'api_keys_not_enabled' });
-      throw unauthorized();
+      // ── API keys (domain/api-keys/authenticate.ts) ───────────────────────────────────────────
+      const db = database(c.env.DB);
+      const now = Date.now();
+      const result = await authenticateApiKey(db, token, now);
+      if (!result.ok) {
+        c.get('logger').info('authentication failed', { reason: `api_key_${result.reason}` });
+        throw unauthorized();
+      }
+      c.set('principal', result.principal);
+      afterResponse(c, recordApiKeyUse(db, result.principal.apiKeyId, now));
+      await next();
+      return;
     }
 
     const { auth } = c.get('config');
@@ -46,4 +56,16 @@ export function userOnly(): MiddlewareHandler<AppEnv> {
       throw new ApiError('forbidden', { message: 'This route needs a user session, not an API key.' });
     await next();
   };
+}
+
+/** Runs `work` after the response when the runtime allows (`waitUntil`), else before it; logs failures. */
+function afterResponse(c: Context<AppEnv>, work: Promise<void>): void {
+  const logged = work.catch((err: unknown) =>
+    c.get('logger').warn('api key last-used update failed', { err }),
+  );
+  try {
+    c.executionCtx.waitUntil(logged);
+  } catch {
+    // No execution context (e.g. app.request in tests): the promise still settles on its own.
+  }
 }
