@@ -13,8 +13,27 @@ WAIT_SECONDS="${DOCKER_ENGINE_WAIT_SECONDS:-60}"
 
 say() { printf '[docker-engine] %s\n' "$*"; }
 
+# docker-compose (v1, from Debian) only validates docker-compose.sandbox.yml in the tests; the image
+# builder needs mmdebstrap. Both are installed when missing and possible, whatever the engine's state.
+install_missing() {
+  local pkgs=()
+  command -v dockerd >/dev/null 2>&1 || pkgs+=(docker.io)
+  command -v mmdebstrap >/dev/null 2>&1 || pkgs+=(mmdebstrap)
+  command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || pkgs+=(docker-compose)
+  [ "${#pkgs[@]}" -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    say "missing ${pkgs[*]} and cannot install them (needs root and apt-get)." >&2
+    return 1
+  fi
+  say "installing ${pkgs[*]} with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q </dev/null
+  apt-get install -y -q --no-install-recommends "${pkgs[@]}" </dev/null
+}
+
 if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
-  say "engine already reachable ($(docker version --format '{{.Server.Version}}' 2>/dev/null || echo unknown)); nothing to do"
+  say "engine already reachable ($(docker version --format '{{.Server.Version}}' 2>/dev/null || echo unknown))"
+  install_missing || say "warning: could not install the tools above; image builds or compose checks may fail" >&2
   exit 0
 fi
 
@@ -24,19 +43,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-need_pkgs=()
-command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
-command -v mmdebstrap >/dev/null 2>&1 || need_pkgs+=(mmdebstrap)
-if [ "${#need_pkgs[@]}" -gt 0 ]; then
-  if ! command -v apt-get >/dev/null 2>&1; then
-    say "missing ${need_pkgs[*]} and apt-get is not available: install them by hand." >&2
-    exit 1
-  fi
-  say "installing ${need_pkgs[*]} with apt-get"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q </dev/null
-  apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" </dev/null
-fi
+install_missing
 
 mkdir -p "$LOG_DIR"
 

@@ -31,6 +31,7 @@ export class WarmPool {
   readonly #idle = new Map<string, Sandbox[]>();
   readonly #creating = new Map<string, number>();
   #refilling = 0;
+  readonly #inFlight = new Set<Promise<void>>();
   #closed = false;
   #backoffUntil = 0;
   #backoffTimer: NodeJS.Timeout | undefined;
@@ -92,17 +93,15 @@ export class WarmPool {
       ) {
         this.#refilling++;
         this.#creating.set(language, (this.#creating.get(language) ?? 0) + 1);
-        this.#create(manifest).then(
+        const creation: Promise<void> = this.#create(manifest).then(
           (sandbox) => {
             this.#done(language);
-            if (this.#closed) {
-              void sandbox.destroy().catch(() => undefined);
-            } else {
-              const list = this.#idle.get(language) ?? [];
-              list.push(sandbox);
-              this.#idle.set(language, list);
-            }
+            if (this.#closed) return sandbox.destroy().catch(() => undefined);
+            const list = this.#idle.get(language) ?? [];
+            list.push(sandbox);
+            this.#idle.set(language, list);
             this.#refill();
+            return undefined;
           },
           (err: unknown) => {
             this.#done(language);
@@ -112,6 +111,8 @@ export class WarmPool {
             this.#backoffTimer = setTimeout(() => this.#refill(), 2000);
           },
         );
+        this.#inFlight.add(creation);
+        void creation.finally(() => this.#inFlight.delete(creation));
       }
     }
   }
@@ -125,6 +126,8 @@ export class WarmPool {
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#backoffTimer);
+    // Creations under way finish first (and destroy what they made, since the pool is closed).
+    await Promise.allSettled([...this.#inFlight]);
     const all = [...this.#idle.values()].flat();
     this.#idle.clear();
     await Promise.all(all.map((s) => s.destroy().catch(() => undefined)));

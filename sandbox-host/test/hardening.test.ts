@@ -1,0 +1,169 @@
+/**
+ * Isolation proven from inside real containers (seed 001 "Docker Container Security"; OWASP Docker
+ * Security Cheat Sheet rules 2-3, 5, 7-9: no socket, unprivileged user, dropped capabilities,
+ * no-new-privileges, limited resources, read-only root). Each test fails if its control is removed.
+ */
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LIMITS } from '../src/protocol.ts';
+import type { TestHost } from './support.ts';
+import { containersOf, runOnHost, startTestHost, uniqueId } from './support.ts';
+
+let h: TestHost;
+
+beforeAll(async () => {
+  h = await startTestHost({ POOL_SIZE: '1', POOL_LANGUAGES: 'bash,python', MAX_CONCURRENT_RUNS: '2' });
+});
+
+afterAll(async () => {
+  await h.close();
+  expect(await containersOf(h.hostId)).toEqual([]);
+});
+
+const bash = (code: string, extra: Record<string, unknown> = {}) =>
+  runOnHost(h, { language: 'bash', code, ...extra });
+const python = (code: string, extra: Record<string, unknown> = {}) =>
+  runOnHost(h, { language: 'python', code, ...extra });
+
+describe('inside the sandbox', () => {
+  it('has no effective, permitted or bounding capabilities', async () => {
+    const out = await bash('grep -E "^Cap(Eff|Prm|Bnd):" /proc/self/status');
+    expect(out.result?.stdout).toMatch(/CapEff:\s+0000000000000000/);
+    expect(out.result?.stdout).toMatch(/CapPrm:\s+0000000000000000/);
+    expect(out.result?.stdout).toMatch(/CapBnd:\s+0000000000000000/);
+  });
+
+  it('runs as uid/gid 65534 with no-new-privileges set', async () => {
+    const out = await bash('id -u; id -g; grep NoNewPrivs /proc/self/status');
+    expect(out.result?.stdout).toMatch(/^65534\n65534\nNoNewPrivs:\s+1\n$/);
+  });
+
+  it('sees only the loopback interface', async () => {
+    const out = await bash('ls /sys/class/net; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "');
+    expect(out.result?.stdout).toBe('lo\nlo\n');
+  });
+
+  it('cannot reach the network', async () => {
+    const out = await python(
+      'import socket\ntry:\n  socket.create_connection(("1.1.1.1", 53), timeout=1)\n  print("connected")\nexcept OSError as e:\n  print("blocked", e.errno)',
+    );
+    expect(out.result?.stdout).toMatch(/^blocked/);
+  });
+
+  it('has a read-only root file system', async () => {
+    const out = await bash('touch /etc/x 2>&1; touch /usr/bin/x 2>&1; touch /x 2>&1; echo done');
+    expect(out.result?.stdout.match(/Read-only file system/g)?.length).toBe(3);
+  });
+
+  it('has no Docker socket and no host mounts', async () => {
+    const out = await bash(
+      'for p in /var/run/docker.sock /run/docker.sock /run/containerd; do [ -e $p ] && echo "found $p"; done; awk \'{split($4, o, ","); print $2, $3, o[1]}\' /proc/mounts',
+    );
+    const stdout = out.result?.stdout ?? '';
+    expect(stdout).not.toContain('found');
+    expect(stdout).not.toMatch(/docker\.sock/);
+    expect(stdout).toMatch(/^\/work tmpfs rw$/m);
+    // From the host's disk only Docker's own per-container name files appear, read-only.
+    const fromDisk = stdout.split('\n').filter((l) => / (ext[234]|xfs|btrfs) /.test(l));
+    for (const line of fromDisk) expect(line).toMatch(/^\/etc\/(hosts|hostname|resolv\.conf) \S+ ro$/);
+  });
+
+  it('contains a fork bomb with the pids limit', async () => {
+    const out = await python(
+      [
+        'import os, time',
+        'n = 0',
+        'try:',
+        '    while n < 1000:',
+        '        if os.fork() == 0:',
+        '            time.sleep(30)',
+        '            os._exit(0)',
+        '        n += 1',
+        '    print("unbounded", n)',
+        'except OSError as e:',
+        '    print("blocked", n, e.errno)',
+      ].join('\n'),
+      { limits: { timeoutMs: 5000 } },
+    );
+    const m = /^blocked (\d+) 11$/m.exec(out.result?.stdout ?? '');
+    expect(m, out.result?.stdout).not.toBeNull();
+    expect(Number(m?.[1])).toBeLessThan(100);
+    // The host is unharmed and serves the next run.
+    expect((await bash('echo alive')).result?.stdout).toBe('alive\n');
+  });
+
+  it('survives a classic fork bomb', async () => {
+    const out = await bash(':(){ :|:& };:; sleep 1', { limits: { timeoutMs: 1500 } });
+    // The bomb ends with its container, whatever state it reached; the host carries on.
+    expect(out.result).toBeDefined();
+    expect((await bash('echo alive')).result?.stdout).toBe('alive\n');
+  });
+
+  it('stops a memory bomb with oom_killed', async () => {
+    const out = await python('blocks = []\nwhile True:\n    blocks.append("x" * (8 << 20))', {
+      limits: { memoryMb: 128 },
+    });
+    expect(out.result?.status).toBe('oom_killed');
+    expect(out.result?.peakMemoryBytes).toBeGreaterThan(100 * 1024 * 1024);
+    expect(out.result?.peakMemoryBytes).toBeLessThanOrEqual(128 * 1024 * 1024);
+  });
+
+  it('times out an infinite loop and keeps the output printed before it', async () => {
+    const out = await python('print("before the loop", flush=True)\nwhile True:\n    pass', {
+      limits: { timeoutMs: 1000 },
+    });
+    expect(out.result).toMatchObject({ status: 'timed_out', stdout: 'before the loop\n' });
+    expect(out.result?.wallMs).toBeGreaterThanOrEqual(1000);
+    expect(out.result?.cpuMs).toBeGreaterThan(0);
+  });
+
+  it('cuts an output flood at the limit with output_limited', async () => {
+    const out = await python('import sys\nwhile True:\n    sys.stdout.write("x" * 65536)');
+    expect(out.result).toMatchObject({
+      status: 'output_limited',
+      stdoutTruncated: true,
+      stderrTruncated: false,
+    });
+    expect(out.result?.stdout.length).toBe(LIMITS.maxOutputBytes);
+    expect(out.streamed.stdout.length).toBe(LIMITS.maxOutputBytes);
+  });
+
+  it('cannot fill more than its size-limited tmpfs', async () => {
+    const out = await bash(
+      'i=0; while [ $i -lt 40 ]; do head -c 8M /dev/zero > /work/f$i 2>/tmp/err || { echo "stopped at $i: $(cat /tmp/err)"; break; }; i=$((i+1)); done; du -sm /work | cut -f1',
+    );
+    const stdout = out.result?.stdout ?? '';
+    expect(stdout).toMatch(/stopped at \d+: .*No space left on device/);
+    expect(Number(stdout.trim().split('\n').at(-1))).toBeLessThanOrEqual(64);
+    expect((await bash('echo alive')).result?.stdout).toBe('alive\n');
+  });
+
+  it('cannot make the host read or write through a planted symlink', async () => {
+    const canary = `/tmp/${uniqueId('airlock-canary')}`;
+    await writeFile(canary, 'host secret\n');
+    try {
+      const out = await bash(
+        `ln -s ${canary} /work/link; ln -sf /etc/passwd /work/main.sh; cat /work/link 2>&1; echo pwned > /work/link 2>&1; echo written=$?; ls /tmp`,
+      );
+      expect(out.result?.stdout).not.toContain('host secret');
+      // Whatever the program wrote went to its own tmpfs, never the host's file.
+      expect(await readFile(canary, 'utf8')).toBe('host secret\n');
+    } finally {
+      await rm(canary, { force: true });
+    }
+  });
+
+  it('refuses file names that could escape the work directory', async () => {
+    for (const name of ['../etc/passwd', '/etc/passwd', 'dir/main.sh', '.profile']) {
+      const out = await runOnHost(h, { language: 'bash', files: [{ name, content: 'echo hi' }] });
+      expect(out.error?.code, name).toBe('bad_request');
+      expect(out.result).toBeUndefined();
+    }
+  });
+
+  it('passes args as an argument array, never through a shell', async () => {
+    const args = ['$(touch /work/pwned)', '; echo injected', 'a b', "it's"];
+    const out = await bash('for a in "$@"; do printf "[%s]\\n" "$a"; done; ls /work', { args });
+    expect(out.result?.stdout).toBe("[$(touch /work/pwned)]\n[; echo injected]\n[a b]\n[it's]\nmain.sh\n");
+  });
+});

@@ -1,0 +1,215 @@
+/** Test helpers: a real host on a random port with a fresh key pair, token minting and a WebSocket client. */
+import { randomUUID } from 'node:crypto';
+import Docker from 'dockerode';
+import type { CryptoKey, JWK } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { pino } from 'pino';
+import WebSocket from 'ws';
+import { parseConfig } from '../src/config.ts';
+import { CONTAINER_LABELS } from '../src/docker/profile.ts';
+import type { SandboxHost } from '../src/host.ts';
+import { RUN_PATH, startHost } from '../src/host.ts';
+import type { HostMessage, RunResult } from '../src/protocol.ts';
+import { RUN_TOKEN, runRequestDigest } from '../src/protocol.ts';
+
+export const docker = new Docker();
+
+export interface KeyPair {
+  privateKey: CryptoKey;
+  publicJwk: JWK;
+}
+
+export async function makeKeys(): Promise<KeyPair> {
+  const { privateKey, publicKey } = await generateKeyPair(RUN_TOKEN.alg, {
+    crv: 'Ed25519',
+    extractable: true,
+  });
+  return { privateKey, publicJwk: await exportJWK(publicKey) };
+}
+
+export function uniqueId(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export interface TokenOptions {
+  runId: string;
+  request: unknown;
+  aud?: string;
+  iss?: string;
+  typ?: string;
+  jti?: string;
+  iatOffset?: number;
+  lifetime?: number;
+  key?: CryptoKey;
+  omit?: string[];
+}
+
+export interface TestHost {
+  host: SandboxHost;
+  hostId: string;
+  keys: KeyPair;
+  url: string;
+  http: string;
+  token(o: TokenOptions): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startTestHost(env: Record<string, string> = {}): Promise<TestHost> {
+  const keys = await makeKeys();
+  const hostId = env.HOST_ID ?? uniqueId('test');
+  const parsed = parseConfig({
+    PORT: '0',
+    HOST_ID: hostId,
+    EDGE_PUBLIC_JWK: JSON.stringify(keys.publicJwk),
+    POOL_SIZE: '0',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...env,
+  });
+  if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+  const logger = pino({ level: parsed.config.logLevel }, pino.destination(2));
+  const host = await startHost(parsed.config, { docker, logger });
+  const base = `127.0.0.1:${host.port}`;
+  return {
+    host,
+    hostId,
+    keys,
+    url: `ws://${base}${RUN_PATH}`,
+    http: `http://${base}`,
+    token: (o) => mintToken(keys.privateKey, hostId, o),
+    close: () => host.shutdown(),
+  };
+}
+
+export async function mintToken(key: CryptoKey, hostId: string, o: TokenOptions): Promise<string> {
+  const now = Math.floor(Date.now() / 1000) + (o.iatOffset ?? 0);
+  const claims: Record<string, unknown> = {
+    run: o.runId,
+    req: await runRequestDigest(o.request),
+  };
+  const jwt = new SignJWT(claims)
+    .setProtectedHeader({ alg: RUN_TOKEN.alg, typ: o.typ ?? RUN_TOKEN.typ })
+    .setIssuer(o.iss ?? RUN_TOKEN.issuer)
+    .setAudience(o.aud ?? hostId)
+    .setIssuedAt(now)
+    .setExpirationTime(now + (o.lifetime ?? 30));
+  if (!o.omit?.includes('jti')) jwt.setJti(o.jti ?? randomUUID());
+  return jwt.sign(o.key ?? key);
+}
+
+export interface Session {
+  ws: WebSocket;
+  frames: HostMessage[];
+  /** Resolves with the close code and reason once the socket closes. */
+  closed: Promise<{ code: number; reason: string }>;
+  next(type: HostMessage['type']): Promise<HostMessage>;
+  send(value: unknown): void;
+}
+
+/** Opens an authorized socket; rejects with the HTTP status if the upgrade is refused. */
+export function connect(url: string, token: string | undefined): Promise<Session> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, {
+      headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+      maxPayload: 64 * 1024 * 1024,
+    });
+    const frames: HostMessage[] = [];
+    const waiters: Array<{ type: string; resolve: (m: HostMessage) => void }> = [];
+    let onClose: (v: { code: number; reason: string }) => void = () => undefined;
+    const closed = new Promise<{ code: number; reason: string }>((r) => {
+      onClose = r;
+    });
+    ws.on('message', (data) => {
+      const msg = JSON.parse(String(data)) as HostMessage;
+      frames.push(msg);
+      for (const w of waiters.filter((w) => w.type === msg.type)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(msg);
+      }
+    });
+    ws.on('close', (code, reason) => onClose({ code, reason: reason.toString() }));
+    ws.on('unexpected-response', (_req, res) => {
+      reject(new UpgradeRefused(res.statusCode ?? 0));
+      res.resume();
+    });
+    ws.on('error', (err) => reject(err));
+    ws.on('open', () =>
+      resolve({
+        ws,
+        frames,
+        closed,
+        next(type) {
+          const seen = frames.find((f) => f.type === type);
+          if (seen) return Promise.resolve(seen);
+          return new Promise((r) => waiters.push({ type, resolve: r }));
+        },
+        send(value) {
+          ws.send(typeof value === 'string' ? value : JSON.stringify(value));
+        },
+      }),
+    );
+  });
+}
+
+export class UpgradeRefused extends Error {
+  readonly status: number;
+  constructor(status: number) {
+    super(`upgrade refused with HTTP ${status}`);
+    this.status = status;
+  }
+}
+
+export interface RunOutput {
+  result: RunResult | undefined;
+  error: Extract<HostMessage, { type: 'error' }> | undefined;
+  frames: HostMessage[];
+  close: { code: number; reason: string };
+  streamed: { stdout: string; stderr: string };
+}
+
+/** Runs a request end to end over a WebSocket and collects everything the host sent. */
+export async function runOnHost(
+  h: TestHost,
+  request: Record<string, unknown>,
+  opts: { onFrame?: (m: HostMessage, s: Session) => void } = {},
+): Promise<RunOutput> {
+  const runId = uniqueId('run');
+  const session = await connect(h.url, await h.token({ runId, request }));
+  if (opts.onFrame) {
+    const cb = opts.onFrame;
+    session.ws.on('message', (d) => cb(JSON.parse(String(d)) as HostMessage, session));
+  }
+  session.send({ type: 'run', runId, request });
+  const close = await session.closed;
+  const exit = session.frames.find((f) => f.type === 'exit');
+  const error = session.frames.find((f) => f.type === 'error');
+  const streamed = { stdout: '', stderr: '' };
+  for (const f of session.frames) if (f.type === 'stdout' || f.type === 'stderr') streamed[f.type] += f.data;
+  return {
+    result: exit?.type === 'exit' ? exit.result : undefined,
+    error: error?.type === 'error' ? error : undefined,
+    frames: session.frames,
+    close,
+    streamed,
+  };
+}
+
+export async function containersOf(hostId: string): Promise<Docker.ContainerInfo[]> {
+  return docker.listContainers({
+    all: true,
+    filters: { label: [`${CONTAINER_LABELS.managed}=true`, `${CONTAINER_LABELS.host}=${hostId}`] },
+  });
+}
+
+export async function waitFor<T>(
+  fn: () => Promise<T | undefined> | T | undefined,
+  what: string,
+  ms = 30_000,
+): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,144 @@
+/** Pure pieces: protocol schemas and digest, marker scanning, stream demux, admission, replay cache. */
+import { describe, expect, it } from 'vitest';
+import { DemuxParser, MarkerScanner } from '../src/docker/stream.ts';
+import {
+  ClientMessageSchema,
+  canonicalJson,
+  HostMessageSchema,
+  LIMITS,
+  RunRequestSchema,
+  runRequestDigest,
+} from '../src/protocol.ts';
+import { decideAdmission } from '../src/runner/admission.ts';
+import { ReplayCache } from '../src/server/auth.ts';
+
+describe('protocol', () => {
+  it('digests requests canonically (key order does not matter, content does)', async () => {
+    const a = await runRequestDigest({
+      language: 'python',
+      code: 'print(1)',
+      limits: { timeoutMs: 1000, memoryMb: 64 },
+    });
+    const b = await runRequestDigest({
+      limits: { memoryMb: 64, timeoutMs: 1000 },
+      code: 'print(1)',
+      language: 'python',
+    });
+    const c = await runRequestDigest({
+      language: 'python',
+      code: 'print(2)',
+      limits: { timeoutMs: 1000, memoryMb: 64 },
+    });
+    expect(a).toBe(b);
+    expect(a).not.toBe(c);
+    expect(a).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('canonical JSON sorts keys recursively and drops undefined', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: undefined } })).toBe(
+      '{"a":{"d":[1,{"y":2,"z":1}]},"b":1}',
+    );
+  });
+
+  it('requires exactly one of code and files', () => {
+    expect(RunRequestSchema.safeParse({ language: 'python', code: 'x' }).success).toBe(true);
+    expect(RunRequestSchema.safeParse({ language: 'python' }).success).toBe(false);
+    expect(
+      RunRequestSchema.safeParse({ language: 'python', code: 'x', files: [{ name: 'a.py', content: '' }] })
+        .success,
+    ).toBe(false);
+  });
+
+  it('enforces the size limits and unknown keys', () => {
+    const big = 'x'.repeat(LIMITS.maxCodeBytes + 1);
+    expect(RunRequestSchema.safeParse({ language: 'python', code: big }).success).toBe(false);
+    expect(
+      RunRequestSchema.safeParse({
+        language: 'python',
+        code: 'x',
+        stdin: 'y'.repeat(LIMITS.maxStdinBytes + 1),
+      }).success,
+    ).toBe(false);
+    expect(
+      RunRequestSchema.safeParse({ language: 'python', code: 'x', limits: { timeoutMs: 15_001 } }).success,
+    ).toBe(false);
+    expect(RunRequestSchema.safeParse({ language: 'python', code: 'x', extra: 1 }).success).toBe(false);
+    expect(RunRequestSchema.safeParse({ language: 'python', code: 'x', args: ['a\0b'] }).success).toBe(false);
+  });
+
+  it('parses the message union by type', () => {
+    expect(ClientMessageSchema.safeParse({ type: 'cancel', runId: 'r1' }).success).toBe(true);
+    expect(ClientMessageSchema.safeParse({ type: 'kill', runId: 'r1' }).success).toBe(false);
+    expect(HostMessageSchema.safeParse({ type: 'stdout', runId: 'r1', seq: 3, data: 'x' }).success).toBe(
+      true,
+    );
+    expect(HostMessageSchema.safeParse({ type: 'stdout', runId: 'r1', data: 'x' }).success).toBe(false);
+  });
+});
+
+describe('MarkerScanner', () => {
+  it('strips markers split across chunks and keeps the output around them', () => {
+    const scanner = new MarkerScanner('abc');
+    const marker = Buffer.from('\x1fAL:abc:R:7\x1f');
+    const input = Buffer.concat([
+      Buffer.from('hello\x1f'),
+      Buffer.from('world'),
+      marker,
+      Buffer.from('tail'),
+    ]);
+    let out = '';
+    const markers = [];
+    for (let i = 0; i < input.length; i += 3) {
+      const r = scanner.push(input.subarray(i, i + 3));
+      out += r.data.toString();
+      markers.push(...r.markers);
+    }
+    out += scanner.flush().toString();
+    expect(out).toBe('hello\x1fworldtail');
+    expect(markers).toEqual([{ phase: 'R', code: 7 }]);
+  });
+
+  it('ignores markers with another nonce', () => {
+    const scanner = new MarkerScanner('abc');
+    const r = scanner.push(Buffer.from('\x1fAL:zzz:R:0\x1f'));
+    expect(r.markers).toEqual([]);
+    // The final \x1f could start a marker, so it is held back until more output (or the end) arrives.
+    expect(Buffer.concat([r.data, scanner.flush()]).toString()).toBe('\x1fAL:zzz:R:0\x1f');
+  });
+});
+
+describe('DemuxParser', () => {
+  it('splits multiplexed frames across chunk boundaries', () => {
+    const frame = (t: number, s: string) => {
+      const h = Buffer.alloc(8);
+      h[0] = t;
+      h.writeUInt32BE(Buffer.byteLength(s), 4);
+      return Buffer.concat([h, Buffer.from(s)]);
+    };
+    const got: string[] = [];
+    const p = new DemuxParser((stream, d) => got.push(`${stream}:${d}`));
+    const all = Buffer.concat([frame(1, 'out'), frame(2, 'err'), frame(1, 'more')]);
+    for (let i = 0; i < all.length; i += 5) p.push(all.subarray(i, i + 5));
+    expect(got).toEqual(['stdout:out', 'stderr:err', 'stdout:more']);
+  });
+});
+
+describe('admission', () => {
+  it('runs, then queues, then rejects', () => {
+    const limits = { maxRunning: 2, maxQueued: 1 };
+    expect(decideAdmission({ running: 1, queued: 0 }, limits)).toBe('run');
+    expect(decideAdmission({ running: 2, queued: 0 }, limits)).toBe('queue');
+    expect(decideAdmission({ running: 2, queued: 1 }, limits)).toBe('reject');
+  });
+});
+
+describe('ReplayCache', () => {
+  it('refuses a jti until it has expired', () => {
+    const cache = new ReplayCache();
+    expect(cache.use('a', 10_000, 0)).toBe(true);
+    expect(cache.use('a', 10_000, 5_000)).toBe(false);
+    expect(cache.use('b', 10_000, 5_000)).toBe(true);
+    cache.prune(60_000);
+    expect(cache.size).toBe(0);
+  });
+});
