@@ -30,7 +30,7 @@ const cases: Case[] = [
   },
   {
     language: 'typescript',
-    hello: 'const who: string = "world";\nconsole.log(`hello, ${who}`)',
+    hello: 'const who: string = "world";\nconsole.log("hello, " + who)',
     echo: 'declare const require: any;\nconst fs = require("fs");\nprocess.stdout.write(fs.readFileSync(0, "utf8") as string)',
     crash: 'console.error("boom");\nprocess.exit(3 as number)',
     compileError: 'const x: number = ;\nconsole.log(x)',
