@@ -20,7 +20,7 @@ export interface RateDecision {
   allowed: boolean;
   limit: number;
   remaining: number;
-  /** Milliseconds until a slot frees up (0 when one is free now). */
+  /** Milliseconds until the oldest counted hit leaves the window (a slot frees up). */
   resetMs: number;
   /** Set when refused: when to try again. */
   retryAfterMs: number;
@@ -35,9 +35,9 @@ export function decideRate(previous: RateState, rule: RateRule, now: number): Ra
   const allowed = live.length < rule.limit;
   const hits = allowed ? [...live, now] : live;
   const remaining = Math.max(0, rule.limit - hits.length);
-  // The slot that frees first is the oldest hit still counted.
+  // The next slot to free up is the oldest hit still counted.
   const oldest = hits[0];
-  const resetMs = remaining > 0 || oldest === undefined ? 0 : Math.max(0, oldest + rule.windowMs - now);
+  const resetMs = oldest === undefined ? 0 : Math.max(0, oldest + rule.windowMs - now);
   return {
     allowed,
     limit: rule.limit,
