@@ -52,7 +52,6 @@ const keyJson = (k: ApiKeyView) => ({
 });
 
 export const apiKeyRoutes = new Hono<AppEnv>()
-  .use('/v1/api-keys', authenticate(), api, userOnly(), orgContext())
   .use('/v1/api-keys/*', authenticate(), api, userOnly(), orgContext())
   .get('/v1/api-keys', async (c) => {
     const scope = { orgId: c.get('org').id, userId: c.get('principal').userId };

@@ -101,7 +101,6 @@ async function removeFromOrg(c: Context<AppEnv>, who: { userId: string } | { ema
 }
 
 export const orgRoutes = new Hono<AppEnv>()
-  .use('/v1/orgs', authenticate(), api)
   .use('/v1/orgs/*', authenticate(), api)
   .get('/v1/orgs', async (c) => {
     const db = database(c.env.DB);

@@ -53,7 +53,6 @@ const keyJson = (k: ProviderKeyView) => ({
 });
 
 export const providerKeyRoutes = new Hono<AppEnv>()
-  .use('/v1/provider-keys', authenticate(), api, userOnly())
   .use('/v1/provider-keys/*', authenticate(), api, userOnly())
   .get('/v1/provider-keys', async (c) => {
     const keys = await listProviderKeys(database(c.env.DB), { userId: c.get('principal').userId });
