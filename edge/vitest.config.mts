@@ -7,12 +7,14 @@ import { generateDevSecrets } from '../scripts/dev-secrets.ts';
 // configured from the real wrangler.toml and the real migrations applied before each file.
 export default defineConfig({
   plugins: [
-    cloudflareTest(async () => ({
+    cloudflareTest(async ({ inject }) => ({
       wrangler: { configPath: fileURLToPath(new URL('../wrangler.toml', import.meta.url)) },
       miniflare: {
         bindings: {
           // Fresh secrets for every test run: nothing secret is committed.
           ...(await generateDevSecrets()).worker,
+          // Run tests (issue 5): the sandbox host started by the global setup and the key it trusts.
+          ...inject('runsHarness').bindings,
           TEST_MIGRATIONS: await readD1Migrations(fileURLToPath(new URL('../migrations', import.meta.url))),
         },
       },
@@ -21,6 +23,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['./test/setup/apply-migrations.ts'],
+    globalSetup: ['./test/runs/harness/global-setup.ts'],
     silent: 'passed-only',
   },
 });

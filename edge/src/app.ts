@@ -18,6 +18,8 @@ import { healthRoutes } from './routes/health.ts';
 import { meRoutes } from './routes/me.ts';
 import { orgRoutes } from './routes/orgs.ts';
 import { providerKeyRoutes } from './routes/provider-keys.ts';
+import { runRoutes } from './routes/runs.ts';
+import { runtimeRoutes } from './routes/runtimes.ts';
 
 export interface AppOptions {
   logSink?: LogSink;
@@ -37,7 +39,12 @@ export function createApp(options: AppOptions = {}) {
   app.use(httpsRedirect());
   app.use(sensitivePaths());
   app.use(cors());
-  app.use(bodyLimit());
+  // POST /v1/runs carries up to 256 KiB of source and 1 MiB of stdin: its own, larger limit.
+  const defaultBodyLimit = bodyLimit();
+  app.use(function bodyLimits(c, next) {
+    if (c.req.path === '/v1/runs') return bodyLimit(c.get('config').runs.bodyLimitBytes)(c, next);
+    return defaultBodyLimit(c, next);
+  });
 
   app.route('/', healthRoutes);
   app.route('/', authRoutes);
@@ -46,6 +53,8 @@ export function createApp(options: AppOptions = {}) {
   app.route('/', providerKeyRoutes);
   app.route('/', apiKeyRoutes);
   app.route('/', adminRoutes);
+  app.route('/', runtimeRoutes);
+  app.route('/', runRoutes);
 
   const methodsFor = routeMethodIndex(app.routes);
   app.notFound((c) => {

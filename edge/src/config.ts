@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type AuthConfig, authConfigProblems, authConfigShape, toAuthConfig } from './domain/auth/config.ts';
 import { type Keyring, parseKeyring } from './domain/crypto/keyring.ts';
+import { type RunConfig, runConfigShape, toRunConfig } from './domain/runs/config.ts';
 
 /**
  * Configuration parsed from Worker vars once per request (Workers give no start-up hook; parsing a
@@ -49,6 +50,7 @@ export const configSchema = z.object({
   HTTP_LOOPBACK_ALLOWED: flag(true),
   BODY_LIMIT_BYTES: positiveInt(1024 * 1024),
   ...authConfigShape,
+  ...runConfigShape,
   // Secrets: validated in parseConfig (problems name the variable, never the value).
   PROVIDER_KEY_KEKS: z.string().optional(),
   PROVIDER_KEY_KEK_CURRENT: z.string().optional(),
@@ -61,6 +63,8 @@ export interface AppConfig {
   readonly bodyLimitBytes: number;
   /** Accounts, sessions, password hashing, reset mail and rate limits (domain/auth/config.ts). */
   readonly auth: AuthConfig;
+  /** Sandbox hosts, run limits and the per-organization concurrent-run cap (domain/runs/config.ts). */
+  readonly runs: RunConfig;
   /** Versioned AES-256-GCM key-encryption keys for provider keys (BYOK); material never serialized. */
   readonly providerKeyKeyring: Keyring;
 }
@@ -88,6 +92,7 @@ export function parseConfig(vars: Record<string, unknown>): ConfigResult {
       httpLoopbackAllowed: v.HTTP_LOOPBACK_ALLOWED,
       bodyLimitBytes: v.BODY_LIMIT_BYTES,
       auth: toAuthConfig(v),
+      runs: toRunConfig(v),
       providerKeyKeyring: keyring.keyring,
     }),
   };

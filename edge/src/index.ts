@@ -1,5 +1,7 @@
 import { createApp } from './app.ts';
 
+export { HostRegistry } from './durable-objects/host-registry.ts';
 export { RateLimiter } from './durable-objects/rate-limiter.ts';
+export { RunSession } from './durable-objects/run-session.ts';
 
 export default createApp();

@@ -28,9 +28,12 @@ export const errorStatus = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
+  run_concurrency_limit: 429,
   internal_error: 500,
   server_misconfigured: 500,
   sandbox_unavailable: 503,
+  sandbox_busy: 503,
+  upgrade_required: 426,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof errorStatus;
@@ -61,9 +64,12 @@ export const defaultMessage: Record<ErrorCode, string> = {
   payload_too_large: 'The request body is too large.',
   unsupported_media_type: 'The request body must be application/json.',
   rate_limited: 'Too many requests. Try again later.',
+  run_concurrency_limit: 'Your organization has too many runs in progress. Wait for one to finish.',
   internal_error: 'Something went wrong. Try again later.',
   server_misconfigured: 'The server is misconfigured.',
   sandbox_unavailable: 'No sandbox host is available.',
+  sandbox_busy: 'Every sandbox host is at capacity. Try again shortly.',
+  upgrade_required: 'This endpoint is a WebSocket: open it with an Upgrade request.',
 };
 
 /** Map a bare HTTP status (e.g. from a Hono built-in) to our code for it. */

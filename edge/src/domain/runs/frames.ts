@@ -1,0 +1,74 @@
+import type {
+  ErrorCode as HostErrorCode,
+  HostMessage,
+  RunResult,
+  RunStatus,
+} from '@airlock/sandbox-host/protocol';
+
+/**
+ * Frames the edge sends to stream clients: the host's frame shapes (protocol.ts), renumbered with the
+ * edge's own per-run `seq` so that frames the edge adds itself (a `host_lost` result, say) sit in the
+ * same sequence a reconnecting client resumes with `?from=SEQ`. The last frame of every run is `exit`
+ * with the result, whatever went wrong; `error` frames only ever precede it.
+ */
+export type StreamFrame =
+  | { type: 'started'; seq: number; runId: string; startedAt: string }
+  | { type: 'stdout' | 'stderr'; seq: number; runId: string; data: string }
+  | { type: 'exit'; seq: number; runId: string; result: RunResult }
+  | { type: 'error'; seq: number; runId: string; code: string; message: string };
+
+type Unsequenced<T> = T extends unknown ? Omit<T, 'seq' | 'runId'> : never;
+export type StreamFrameBody = Unsequenced<StreamFrame>;
+
+/** What a host frame means for the run: relay something, finish it, or fail it. */
+export type HostEvent =
+  | { kind: 'accepted' }
+  | { kind: 'frame'; frame: StreamFrameBody }
+  | { kind: 'exit'; result: RunResult }
+  | { kind: 'error'; code: HostErrorCode; message: string };
+
+export function interpretHostMessage(message: HostMessage): HostEvent {
+  switch (message.type) {
+    case 'accepted':
+      return { kind: 'accepted' };
+    case 'started':
+      return { kind: 'frame', frame: { type: 'started', startedAt: message.startedAt } };
+    case 'stdout':
+    case 'stderr':
+      return { kind: 'frame', frame: { type: message.type, data: message.data } };
+    case 'exit':
+      return { kind: 'exit', result: message.result };
+    case 'error':
+      return { kind: 'error', code: message.code, message: message.message };
+  }
+}
+
+/** Host errors that mean "try another host" rather than "this run failed". */
+export function isRetryableHostError(code: HostErrorCode): boolean {
+  return code === 'capacity' || code === 'shutting_down';
+}
+
+/**
+ * The result of a run the edge ends itself (no host, host lost). Output streamed before the loss is
+ * kept, so the result matches what clients saw.
+ */
+export function edgeResult(
+  status: Extract<RunStatus, 'sandbox_unavailable' | 'host_lost' | 'cancelled'>,
+  input: { startedAt: number | null; now: number; stdout: string; stderr: string },
+): RunResult {
+  const started = input.startedAt ?? input.now;
+  return {
+    status,
+    exitCode: null,
+    signal: null,
+    stdout: input.stdout,
+    stderr: input.stderr,
+    stdoutTruncated: false,
+    stderrTruncated: false,
+    wallMs: Math.max(0, input.now - started),
+    cpuMs: null,
+    peakMemoryBytes: null,
+    startedAt: new Date(started).toISOString(),
+    finishedAt: new Date(input.now).toISOString(),
+  };
+}

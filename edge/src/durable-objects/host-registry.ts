@@ -1,0 +1,81 @@
+import { DurableObject } from 'cloudflare:workers';
+import { hostHttpUrl, type SandboxHostRef } from '../domain/runs/config.ts';
+import {
+  EMPTY_HOST_STATE,
+  type HostState,
+  markFailed,
+  markHealthy,
+  release,
+  selectHost,
+} from '../domain/runs/host-selection.ts';
+import { mergeRuntimes, type RuntimeList } from '../domain/runs/runtimes.ts';
+
+/**
+ * One object (`idFromName('global')`) that knows the sandbox hosts' load and health: run sessions take
+ * a lease on a host for each run and give it back at the end; a host that refused or could not be
+ * reached sits out a back-off. A thin storage wrapper around the pure decisions in
+ * domain/runs/host-selection.ts. It also caches the hosts' runtime lists for a few seconds, so
+ * GET /v1/runtimes and run validation do not call every host on every request.
+ *
+ * One object for all runs is a deliberate simplification: its calls are tiny and synchronous on
+ * storage; at a scale where it matters, shard it by region.
+ */
+export const RUNTIMES_CACHE_MS = 10_000;
+const RUNTIMES_FETCH_TIMEOUT_MS = 2000;
+
+export type Acquired =
+  | { ok: true; host: SandboxHostRef }
+  | { ok: false; reason: 'no_hosts' | 'all_unhealthy' };
+
+export class HostRegistry extends DurableObject<Env> {
+  #runtimes: { key: string; at: number; value: RuntimeList } | undefined;
+
+  #state(): HostState {
+    return this.ctx.storage.kv.get<HostState>('state') ?? EMPTY_HOST_STATE;
+  }
+
+  #save(state: HostState): void {
+    this.ctx.storage.kv.put('state', state);
+  }
+
+  acquire(hosts: SandboxHostRef[], runId: string, now: number, exclude: string[] = []): Acquired {
+    const selection = selectHost(hosts, this.#state(), runId, now, new Set(exclude));
+    if (!selection.ok) return selection;
+    this.#save(selection.state);
+    return { ok: true, host: selection.host };
+  }
+
+  release(runId: string): void {
+    this.#save(release(this.#state(), runId));
+  }
+
+  report(hostId: string, healthy: boolean, now: number): void {
+    const state = this.#state();
+    this.#save(healthy ? markHealthy(state, hostId) : markFailed(state, hostId, now));
+  }
+
+  /** Runtimes offered by the reachable hosts (cached briefly); unreachable hosts are marked failed. */
+  async runtimes(hosts: SandboxHostRef[], now: number): Promise<RuntimeList> {
+    const key = JSON.stringify(hosts);
+    const cached = this.#runtimes;
+    if (cached && cached.key === key && now - cached.at < RUNTIMES_CACHE_MS) return cached.value;
+    const answers = await Promise.all(
+      hosts.map(async (host) => {
+        try {
+          const res = await fetch(hostHttpUrl(host, '/runtimes'), {
+            signal: AbortSignal.timeout(RUNTIMES_FETCH_TIMEOUT_MS),
+          });
+          if (!res.ok) throw new Error(`HTTP ${res.status}`);
+          return { host, body: (await res.json()) as unknown };
+        } catch {
+          this.report(host.id, false, now);
+          return { host, body: undefined };
+        }
+      }),
+    );
+    const value = mergeRuntimes(answers);
+    // Only a complete answer is cached: an outage should heal at the next request.
+    if (value.reachableHosts === hosts.length) this.#runtimes = { key, at: now, value };
+    return value;
+  }
+}

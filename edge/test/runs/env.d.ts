@@ -1,0 +1,11 @@
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      /** Set by test/runs/harness/global-setup.ts. */
+      SANDBOX_HOSTS: string;
+      RUNS_CONTROL_URL: string;
+    }
+  }
+}
+
+export {};

@@ -1,0 +1,184 @@
+/**
+ * Run-test helpers (inside workerd): create runs through the real Worker (`SELF.fetch`), open stream
+ * WebSockets the way a client does, and ask the harness's control server (global-setup.ts) for extra
+ * sandbox hosts to kill.
+ */
+import { env, SELF } from 'cloudflare:test';
+import { fetchApp, jsonInit, type RegisteredUser, registerUser } from '../helpers.ts';
+
+export const BASE = 'http://127.0.0.1:8787';
+
+export interface RunView {
+  id: string;
+  language: string;
+  status: string;
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string | null;
+  stderr: string | null;
+  stdoutTruncated: boolean;
+  stderrTruncated: boolean;
+  wallMs: number | null;
+  cpuMs: number | null;
+  peakMemoryBytes: number | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface Accepted {
+  id: string;
+  status: 'queued';
+  streamUrl: string;
+}
+
+export interface Frame {
+  type: 'started' | 'stdout' | 'stderr' | 'exit' | 'error';
+  seq: number;
+  runId: string;
+  data?: string;
+  result?: Omit<RunView, 'id' | 'language' | 'createdAt'> & { status: string };
+}
+
+export function bearer(user: RegisteredUser | string): Record<string, string> {
+  return { Authorization: `Bearer ${typeof user === 'string' ? user : user.accessToken}` };
+}
+
+export function worker(path: string, init?: RequestInit): Promise<Response> {
+  return SELF.fetch(new URL(path, BASE).toString(), init);
+}
+
+/** POST /v1/runs through the real Worker, or through a fresh app with env overrides. */
+export function postRun(
+  user: RegisteredUser | string,
+  body: unknown,
+  overrides?: Partial<Env>,
+): Promise<Response> {
+  const init = jsonInit('POST', body, bearer(user));
+  return overrides ? fetchApp(`${BASE}/v1/runs`, init, overrides) : worker('/v1/runs', init);
+}
+
+export async function runAndWait(user: RegisteredUser, body: Record<string, unknown>): Promise<RunView> {
+  const res = await postRun(user, { ...body, wait: true });
+  if (res.status !== 200) throw new Error(`run: ${res.status} ${await res.text()}`);
+  return (await res.json()) as RunView;
+}
+
+export async function runAsync(
+  user: RegisteredUser,
+  body: Record<string, unknown>,
+  overrides?: Partial<Env>,
+): Promise<Accepted> {
+  const res = await postRun(user, body, overrides);
+  if (res.status !== 202) throw new Error(`run: ${res.status} ${await res.text()}`);
+  return (await res.json()) as Accepted;
+}
+
+export async function getRun(user: RegisteredUser, id: string): Promise<Response> {
+  return worker(`/v1/runs/${id}`, { headers: bearer(user) });
+}
+
+export async function streamTicket(user: RegisteredUser, id: string): Promise<Response> {
+  return worker(`/v1/runs/${id}/stream-ticket`, { method: 'POST', headers: bearer(user) });
+}
+
+export async function freshStreamUrl(user: RegisteredUser, id: string): Promise<string> {
+  const res = await streamTicket(user, id);
+  if (res.status !== 200) throw new Error(`stream-ticket: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { streamUrl: string }).streamUrl;
+}
+
+export interface Watcher {
+  frames: Frame[];
+  /** Resolves when the server closes the socket. */
+  closed: Promise<{ code: number }>;
+  /** Resolves with the first frame matching `pred` (already received or later). */
+  until(pred: (f: Frame) => boolean): Promise<Frame>;
+  close(): void;
+}
+
+/** Opens a stream URL exactly as given (ws:// → the Worker's fetch with an Upgrade header). */
+export async function watch(streamUrl: string, headers: Record<string, string> = {}): Promise<Watcher> {
+  const res = await SELF.fetch(streamUrl.replace(/^ws/, 'http'), {
+    headers: { Upgrade: 'websocket', ...headers },
+  });
+  const ws = res.webSocket;
+  if (res.status !== 101 || !ws) throw new StreamRefused(res.status, await res.text());
+  ws.accept();
+  const frames: Frame[] = [];
+  const waiters: { pred: (f: Frame) => boolean; resolve: (f: Frame) => void }[] = [];
+  let onClose: (v: { code: number }) => void = () => undefined;
+  const closed = new Promise<{ code: number }>((r) => {
+    onClose = r;
+  });
+  ws.addEventListener('message', (event) => {
+    const frame = JSON.parse(String(event.data)) as Frame;
+    frames.push(frame);
+    for (const w of [...waiters]) {
+      if (w.pred(frame)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(frame);
+      }
+    }
+  });
+  ws.addEventListener('close', (event) => onClose({ code: event.code }));
+  return {
+    frames,
+    closed,
+    until(pred) {
+      const seen = frames.find(pred);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve) => waiters.push({ pred, resolve }));
+    },
+    close() {
+      try {
+        ws.close(1000, 'bye');
+      } catch {
+        // Already closed.
+      }
+    },
+  };
+}
+
+export class StreamRefused extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super(`stream refused with HTTP ${status}: ${body}`);
+  }
+}
+
+export const streamed = (frames: Frame[], type: 'stdout' | 'stderr') =>
+  frames
+    .filter((f) => f.type === type)
+    .map((f) => f.data)
+    .join('');
+
+// ── Extra sandbox hosts (control server of the global setup) ───────────────────────────────────
+
+export interface ExtraHost {
+  id: string;
+  url: string;
+}
+
+export async function startExtraHost(hostEnv: Record<string, string> = {}): Promise<ExtraHost> {
+  const res = await fetch(`${env.RUNS_CONTROL_URL}/hosts`, jsonInit('POST', { env: hostEnv }));
+  if (res.status !== 201) throw new Error(`start host: ${res.status} ${await res.text()}`);
+  return (await res.json()) as ExtraHost;
+}
+
+export async function killHost(host: ExtraHost): Promise<void> {
+  const res = await fetch(`${env.RUNS_CONTROL_URL}/hosts/${host.id}/kill`, { method: 'POST' });
+  if (res.status !== 200) throw new Error(`kill host: ${res.status} ${await res.text()}`);
+}
+
+export async function stopHost(host: ExtraHost): Promise<void> {
+  await fetch(`${env.RUNS_CONTROL_URL}/hosts/${host.id}/stop`, { method: 'POST' });
+}
+
+export const hostsEnv = (...hosts: ExtraHost[]): Partial<Env> => ({
+  SANDBOX_HOSTS: JSON.stringify(hosts.map((h) => ({ id: h.id, url: h.url }))),
+});
+
+export { registerUser };
