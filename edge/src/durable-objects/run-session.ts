@@ -10,6 +10,7 @@ import { database } from '../db/client.ts';
 import { hostRunUrl, type SandboxHostRef } from '../domain/runs/config.ts';
 import {
   edgeResult,
+  fitForStorage,
   type HostEvent,
   interpretHostMessage,
   isRetryableHostError,
@@ -390,13 +391,13 @@ export class RunSession extends DurableObject<Env> {
     if (!meta) return candidate;
     if (meta.final) return (await this.#result()) ?? candidate;
     this.#setMeta({ ...meta, final: true, deadline: Date.now() + RETAIN_MS });
-    let result = candidate;
+    let result = fitForStorage(candidate);
     const db = database(this.env.DB);
     try {
-      const written = await retry(() => finishRun(db, meta.scope, meta.runId, candidate, meta.hostId));
+      const written = await retry(() => finishRun(db, meta.scope, meta.runId, result, meta.hostId));
       if (!written) {
         const row = await findRun(db, meta.scope, meta.runId);
-        if (row) result = rowToResult(row) ?? candidate;
+        if (row) result = rowToResult(row) ?? result;
       }
     } catch (err) {
       this.#log.error('could not record the run result', { err });

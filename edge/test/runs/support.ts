@@ -8,6 +8,9 @@ import { fetchApp, jsonInit, type RegisteredUser, registerUser } from '../helper
 
 export const BASE = 'http://127.0.0.1:8787';
 
+/** Worker vars a test may override (fetchApp): the run settings are strings like every var. */
+export type Overrides = Partial<Env> & { SANDBOX_HOSTS?: string; RUN_MAX_CONCURRENT_PER_ORG?: string };
+
 export interface RunView {
   id: string;
   language: string;
@@ -52,10 +55,10 @@ export function worker(path: string, init?: RequestInit): Promise<Response> {
 export function postRun(
   user: RegisteredUser | string,
   body: unknown,
-  overrides?: Partial<Env>,
+  overrides?: Overrides,
 ): Promise<Response> {
   const init = jsonInit('POST', body, bearer(user));
-  return overrides ? fetchApp(`${BASE}/v1/runs`, init, overrides) : worker('/v1/runs', init);
+  return overrides ? fetchApp(`${BASE}/v1/runs`, init, overrides as Partial<Env>) : worker('/v1/runs', init);
 }
 
 export async function runAndWait(user: RegisteredUser, body: Record<string, unknown>): Promise<RunView> {
@@ -67,7 +70,7 @@ export async function runAndWait(user: RegisteredUser, body: Record<string, unkn
 export async function runAsync(
   user: RegisteredUser,
   body: Record<string, unknown>,
-  overrides?: Partial<Env>,
+  overrides?: Overrides,
 ): Promise<Accepted> {
   const res = await postRun(user, body, overrides);
   if (res.status !== 202) throw new Error(`run: ${res.status} ${await res.text()}`);
@@ -141,11 +144,12 @@ export async function watch(streamUrl: string, headers: Record<string, string> =
 }
 
 export class StreamRefused extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: string,
-  ) {
+  readonly status: number;
+  readonly body: string;
+  constructor(status: number, body: string) {
     super(`stream refused with HTTP ${status}: ${body}`);
+    this.status = status;
+    this.body = body;
   }
 }
 
@@ -177,7 +181,7 @@ export async function stopHost(host: ExtraHost): Promise<void> {
   await fetch(`${env.RUNS_CONTROL_URL}/hosts/${host.id}/stop`, { method: 'POST' });
 }
 
-export const hostsEnv = (...hosts: ExtraHost[]): Partial<Env> => ({
+export const hostsEnv = (...hosts: ExtraHost[]): Overrides => ({
   SANDBOX_HOSTS: JSON.stringify(hosts.map((h) => ({ id: h.id, url: h.url }))),
 });
 

@@ -72,3 +72,28 @@ export function edgeResult(
     finishedAt: new Date(input.now).toISOString(),
   };
 }
+
+/**
+ * D1 holds at most 2,000,000 bytes in one row; two full 1 MiB streams would not fit. The stored (and
+ * so the announced) result keeps at most `budget` bytes of output, stderr giving way first, with the
+ * truncation flags set: what clients are told is exactly what D1 holds.
+ */
+export const STORED_OUTPUT_BUDGET = 1_800_000;
+
+export function fitForStorage(result: RunResult, budget = STORED_OUTPUT_BUDGET): RunResult {
+  const enc = new TextEncoder();
+  const out = enc.encode(result.stdout);
+  const err = enc.encode(result.stderr);
+  if (out.byteLength + err.byteLength <= budget) return result;
+  const errKeep = Math.min(err.byteLength, Math.max(Math.floor(budget / 4), budget - out.byteLength));
+  const outKeep = Math.min(out.byteLength, budget - errKeep);
+  const cut = (bytes: Uint8Array, n: number) =>
+    new TextDecoder().decode(bytes.subarray(0, n)).replace(/\uFFFD$/, '');
+  return {
+    ...result,
+    stdout: cut(out, outKeep),
+    stderr: cut(err, errKeep),
+    stdoutTruncated: result.stdoutTruncated || outKeep < out.byteLength,
+    stderrTruncated: result.stderrTruncated || errKeep < err.byteLength,
+  };
+}

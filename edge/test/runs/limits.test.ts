@@ -1,0 +1,115 @@
+/**
+ * Run admission (issue 5, item 1): the request schema (400 naming the field), the body limit, the
+ * per-user creation rate (30 per minute) and the per-organization cap on runs in progress.
+ */
+import { describe, expect, it } from 'vitest';
+import { errorOf } from '../helpers.ts';
+import { bearer, postRun, type RunView, registerUser, runAsync, watch, worker } from './support.ts';
+
+const KiB = 1024;
+
+async function invalid(res: Response): Promise<string[]> {
+  expect(res.status).toBe(400);
+  const error = await errorOf(res);
+  expect(error.code).toBe('validation_failed');
+  return (error.fields ?? []).map((f) => f.field);
+}
+
+describe('runs: admission', { timeout: 60_000 }, () => {
+  it('rejects malformed and oversized requests, naming the field', async () => {
+    const user = await registerUser();
+    const post = (body: unknown) => postRun(user, body);
+    expect(await invalid(await post({ language: 'python', code: 'x'.repeat(256 * KiB + 1) }))).toEqual([
+      'code',
+    ]);
+    expect(
+      await invalid(
+        await post({ language: 'python', files: [{ name: 'a.py', content: 'x'.repeat(256 * KiB + 1) }] }),
+      ),
+    ).toEqual(['files']);
+    expect(
+      await invalid(await post({ language: 'python', code: '', stdin: 'x'.repeat(1024 * KiB + 1) })),
+    ).toEqual(['stdin']);
+    expect(
+      await invalid(await post({ language: 'python', code: '1', limits: { timeoutMs: 15_001 } })),
+    ).toEqual(['limits.timeoutMs']);
+    expect(await invalid(await post({ language: 'python', code: '1', limits: { memoryMb: 4096 } }))).toEqual([
+      'limits.memoryMb',
+    ]);
+    expect(await invalid(await post({ language: 'cobol', code: '1' }))).toEqual(['language']);
+    expect(await invalid(await post({ language: 'python' }))).toEqual(['code']);
+    expect(
+      await invalid(await post({ language: 'python', code: '1', files: [{ name: 'a.py', content: '1' }] })),
+    ).toEqual(['code']);
+    expect(
+      await invalid(await post({ language: 'python', code: '1', files: undefined, shell: true })),
+    ).toEqual(['shell']);
+    expect(await invalid(await post({ language: 'python', code: '1', args: ['a\0b'] }))).toEqual(['args.0']);
+    expect(
+      await invalid(await post({ language: 'python', files: [{ name: '../etc/passwd', content: '1' }] })),
+    ).toEqual(['files.0.name']);
+    expect(await invalid(await post({ language: 'python', code: '1', wait: 'yes' }))).toEqual(['wait']);
+
+    const malformed = await worker('/v1/runs', {
+      method: 'POST',
+      headers: { ...bearer(user), 'content-type': 'application/json' },
+      body: '{"language": "python", "code": ',
+    });
+    expect(malformed.status).toBe(400);
+    expect((await errorOf(malformed)).code).toBe('invalid_json');
+
+    const notJson = await worker('/v1/runs', { method: 'POST', headers: bearer(user), body: 'print(1)' });
+    expect(notJson.status).toBe(415);
+
+    const huge = await worker('/v1/runs', {
+      method: 'POST',
+      headers: { ...bearer(user), 'content-type': 'application/json' },
+      body: JSON.stringify({ language: 'python', code: '1', stdin: 'x'.repeat(5 * 1024 * KiB) }),
+    });
+    expect(huge.status).toBe(413);
+
+    expect((await worker('/v1/runs', { method: 'POST' })).status).toBe(401);
+  });
+
+  it('accepts source and stdin right at their limits', async () => {
+    const user = await registerUser();
+    const code = 'import sys\nprint(len(sys.stdin.read()))\n#';
+    const padded = code + 'x'.repeat(256 * KiB - code.length);
+    const res = await postRun(user, {
+      language: 'python',
+      code: padded,
+      stdin: 'y'.repeat(1024 * KiB),
+      wait: true,
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as RunView).stdout).toBe(`${1024 * KiB}\n`);
+  });
+
+  it('limits run creation to 30 per minute per user (429 with Retry-After)', async () => {
+    const user = await registerUser();
+    for (let i = 0; i < 30; i++) {
+      expect((await postRun(user, { language: 'python' })).status).toBe(400);
+    }
+    const limited = await postRun(user, { language: 'python', code: 'print(1)' });
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect((await errorOf(limited)).code).toBe('rate_limited');
+    // Another user has their own quota.
+    expect((await postRun(await registerUser(), { language: 'python' })).status).toBe(400);
+  });
+
+  it('caps runs in progress per organization (429 run_concurrency_limit), and frees the slot at the end', async () => {
+    const user = await registerUser();
+    const capped = { RUN_MAX_CONCURRENT_PER_ORG: '1' };
+    const first = await runAsync(user, { language: 'python', code: 'import time\ntime.sleep(1.5)' }, capped);
+    const watcher = await watch(first.streamUrl);
+
+    const refused = await postRun(user, { language: 'python', code: 'print(2)' }, capped);
+    expect(refused.status).toBe(429);
+    expect((await errorOf(refused)).code).toBe('run_concurrency_limit');
+
+    await watcher.closed;
+    const after = await postRun(user, { language: 'python', code: 'print(3)', wait: true }, capped);
+    expect(after.status).toBe(200);
+  });
+});
