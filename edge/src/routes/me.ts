@@ -30,6 +30,12 @@ async function currentUser(db: ReturnType<typeof database>, userId: string): Pro
   return user;
 }
 
+/**
+ * Confirming the current password is a password guess like a login: a stolen access token must not
+ * buy 120 guesses a minute, so these routes also get the login quota, per user.
+ */
+const reauth = rateLimit({ name: 'reauth', rule: (cfg) => cfg.auth.rateLimits.login, key: principalKey });
+
 export const meRoutes = new Hono<AppEnv>()
   // `/v1/me/*` matches `/v1/me` itself too: one registration, so each request counts once.
   .use(
@@ -51,6 +57,7 @@ export const meRoutes = new Hono<AppEnv>()
   })
   .put(
     '/v1/me/password',
+    reauth,
     jsonBody(z.strictObject({ currentPassword: password, newPassword: password })),
     async (c) => {
       const { currentPassword, newPassword } = c.req.valid('json');
@@ -75,7 +82,7 @@ export const meRoutes = new Hono<AppEnv>()
       return c.body(null, 204);
     },
   )
-  .delete('/v1/me', jsonBody(z.strictObject({ password })), async (c) => {
+  .delete('/v1/me', reauth, jsonBody(z.strictObject({ password })), async (c) => {
     const { auth } = c.get('config');
     const db = database(c.env.DB);
     const user = await currentUser(db, c.get('principal').userId);

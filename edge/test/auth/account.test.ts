@@ -178,6 +178,43 @@ describe('DELETE /v1/me', () => {
   });
 });
 
+describe('API keys on account routes', () => {
+  it('an API key of the user can reach none of /v1/me (403), and the account stays', async () => {
+    const user = await registerUser();
+    const created = await authFetch(
+      '/v1/api-keys',
+      jsonInit('POST', { name: 'ci', scopes: ['runs:write', 'runs:read'] }, authHeaders(user.accessToken)),
+    );
+    expect(created.status).toBe(201);
+    const { key } = (await created.json()) as { key: string };
+    expect(key).toMatch(/^ak_/);
+    const h = authHeaders(key);
+    expect((await authFetch('/v1/me', { headers: h })).status).toBe(403);
+    const put = await authFetch(
+      '/v1/me/password',
+      jsonInit('PUT', { currentPassword: user.password, newPassword: 'taken over passphrase 1' }, h),
+    );
+    expect(put.status).toBe(403);
+    expect((await authFetch('/v1/me', jsonInit('DELETE', { password: user.password }, h))).status).toBe(403);
+    expect(await count('SELECT COUNT(*) AS n FROM users WHERE id = ?', user.user.id)).toBe(1);
+  });
+});
+
+describe('password confirmation is throttled like a login', () => {
+  it('at most 5 current-password checks per minute per user', async () => {
+    const user = await registerUser();
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await authFetch(
+        '/v1/me',
+        jsonInit('DELETE', { password: `guess number ${i} here` }, authHeaders(user.accessToken)),
+      );
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual([403, 403, 403, 403, 403, 429]);
+  });
+});
+
 describe('userOnly', () => {
   it('refuses API-key principals on account routes with 403', async () => {
     const app = new Hono<AppEnv>();

@@ -112,6 +112,47 @@ describe('limits on the routes', () => {
     expect((await login(uniqueIp())).status).toBe(401);
   });
 
+  it('every limit is exact under concurrency: registration, forgot + reset, authenticated API', async () => {
+    const regIp = uniqueIp();
+    const registrations = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        authFetch(
+          '/v1/auth/register',
+          jsonInit(
+            'POST',
+            { email: uniqueEmail(), password: 'a long enough passphrase' },
+            { 'CF-Connecting-IP': regIp },
+          ),
+        ),
+      ),
+    );
+    expect(registrations.map((r) => r.status).sort()).toEqual([...Array(3).fill(201), ...Array(7).fill(429)]);
+
+    const pwIp = { 'CF-Connecting-IP': uniqueIp() };
+    const password = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        i % 2 === 0
+          ? authFetch('/v1/auth/password/forgot', jsonInit('POST', { email: uniqueEmail() }, pwIp))
+          : authFetch(
+              '/v1/auth/password/reset',
+              jsonInit('POST', { token: 'pr_x', password: 'a long enough passphrase' }, pwIp),
+            ),
+      ),
+    );
+    expect(password.filter((r) => r.status !== 429)).toHaveLength(3);
+
+    const user = await registerUser();
+    const api = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        authFetch('/v1/me', { headers: authHeaders(user.accessToken) }, {
+          RATE_LIMIT_API: '12/1m',
+        } as Partial<Env>),
+      ),
+    );
+    expect(api.filter((r) => r.status === 200)).toHaveLength(12);
+    expect(api.filter((r) => r.status === 429)).toHaveLength(18);
+  });
+
   it('keys on CF-Connecting-IP only: X-Forwarded-For cannot buy a fresh quota', async () => {
     const ip = uniqueIp();
     const statuses: number[] = [];
