@@ -234,6 +234,16 @@ describe('IDOR matrix: B and B’s API key against A’s resources', () => {
     expect(await stateOfA()).toBe(before);
   });
 
+  it('the audit log is admin-only: B (user or key) gets 403, even filtering for A’s organization', async () => {
+    for (const caller of [{ token: w.b.token }, { token: w.bKey.key }]) {
+      for (const path of [`/v1/admin/audit?org=${w.team}`, `/v1/admin/audit?actor=${w.a.user.user.id}`]) {
+        const res = await as(caller, path);
+        expect([path, res.status]).toEqual([path, 403]);
+        expectNoLeak(await res.text());
+      }
+    }
+  });
+
   it('lists show B only B’s own things', async () => {
     for (const caller of [{ token: w.b.token }, { token: w.bKey.key }]) {
       const orgs = await as(caller, '/v1/orgs');
