@@ -11,7 +11,8 @@ import { ApiError } from '../errors/api-error.ts';
  * answer one generic 401 and log only the reason, never the token.
  */
 
-const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/;
+/** The scheme is case-insensitive (RFC 7235 §2.1); the credential is a token68. */
+const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i;
 
 function unauthorized(): ApiError {
   return new ApiError('unauthorized', { headers: { 'WWW-Authenticate': 'Bearer realm="airlock"' } });

@@ -30,7 +30,8 @@ export async function unsentMessages(db: Database, maxAttempts: number, limit: n
 export async function markMessage(db: Database, row: OutboxRow, sent: boolean, now: number): Promise<void> {
   await db
     .update(outbox)
-    .set({ attempts: row.attempts + 1, sentAt: sent ? now : null })
+    // Once delivered, the body (a reset link is a credential) no longer needs to sit in D1.
+    .set(sent ? { attempts: row.attempts + 1, sentAt: now, body: '' } : { attempts: row.attempts + 1 })
     .where(eq(outbox.id, row.id));
 }
 

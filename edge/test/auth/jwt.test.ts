@@ -134,6 +134,8 @@ describe('access token verification', () => {
       const res = await authFetch(`/v1/me?${param}=${user.accessToken}`);
       expect(res.status).toBe(401);
     }
+    const lower = await authFetch('/v1/me', { headers: { Authorization: `bearer ${user.accessToken}` } });
+    expect(lower.status).toBe(200);
     const basic = await authFetch('/v1/me', { headers: { Authorization: `Basic ${user.accessToken}` } });
     expect(basic.status).toBe(401);
     const cookie = await authFetch('/v1/me', { headers: { Cookie: `access_token=${user.accessToken}` } });

@@ -26,14 +26,14 @@ describe('outbox delivery', () => {
     };
     await drainOutbox(db, sender, 'from@example.test', silent, () => 10);
     const row = () =>
-      env.DB.prepare('SELECT sent_at, attempts FROM outbox WHERE recipient = ?')
+      env.DB.prepare('SELECT sent_at, attempts, body FROM outbox WHERE recipient = ?')
         .bind(recipient)
-        .first<{ sent_at: number | null; attempts: number }>();
-    expect(await row()).toEqual({ sent_at: null, attempts: 1 });
+        .first<{ sent_at: number | null; attempts: number; body: string }>();
+    expect(await row()).toEqual({ sent_at: null, attempts: 1, body: 'b' });
     fail = false;
     await drainOutbox(db, sender, 'from@example.test', silent, () => 20);
     expect(sent).toEqual([recipient]);
-    expect(await row()).toEqual({ sent_at: 20, attempts: 2 });
+    expect(await row()).toEqual({ sent_at: 20, attempts: 2, body: '' });
   });
 
   it('the HTTP sender posts JSON with the bearer key to the configured URL', async () => {
