@@ -145,4 +145,22 @@ describe('hashing at login', () => {
     const unknown = Math.min(await time(uniqueEmail()), await time(uniqueEmail()));
     expect(unknown).toBeGreaterThan(known * 0.5);
   });
+
+  it('registering a taken email costs the same hash as a new registration (uniform timing)', async () => {
+    const user = await registerUser();
+    const time = async (email: string, expected: number) => {
+      const start = performance.now();
+      const res = await authFetch(
+        '/v1/auth/register',
+        jsonInit('POST', { email, password: 'some long passphrase 9' }),
+        STRONG_ENV,
+      );
+      expect(res.status).toBe(expected);
+      return performance.now() - start;
+    };
+    await time(uniqueEmail(), 201);
+    const fresh = Math.min(await time(uniqueEmail(), 201), await time(uniqueEmail(), 201));
+    const taken = Math.min(await time(user.user.email, 400), await time(user.user.email, 400));
+    expect(taken).toBeGreaterThan(fresh * 0.5);
+  });
 });
