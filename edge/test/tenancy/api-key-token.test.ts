@@ -38,7 +38,7 @@ describe('API key tokens (pure)', () => {
   it('parses only the exact shape', () => {
     for (const bad of [
       'ak_',
-      'ak_ABCDEFGH_' + 'a'.repeat(43),
+      `ak_ABCDEFGH_${'a'.repeat(43)}`,
       `ak_abcdefgh_${'a'.repeat(42)}`,
       `xk_abcdefgh_${'a'.repeat(43)}`,
     ]) {
