@@ -214,7 +214,8 @@ export async function startHost(config: HostConfig, deps: HostDeps): Promise<San
       (result) => {
         if (!result.ok) {
           metrics?.tokenRejections.inc({ reason: result.reason });
-          log.warn({ reason: result.reason }, 'run token rejected');
+          // Failed authentication is tracked (reason and peer address), never with the token itself.
+          log.warn({ reason: result.reason, remoteAddress: req.socket.remoteAddress }, 'run token rejected');
           return refuse(socket, 401, 'Unauthorized');
         }
         wss.handleUpgrade(req, socket, head, (ws) => {

@@ -17,7 +17,7 @@ import type Docker from 'dockerode';
 import type { RuntimeManifest } from './manifest.ts';
 
 /** Bump when the build procedure changes in a way that should rebuild every image. */
-const BUILDER_VERSION = '2';
+const BUILDER_VERSION = '3';
 const FILES_DIR = join(dirname(fileURLToPath(import.meta.url)), 'files');
 
 export const IMAGE_LABELS = {
@@ -165,8 +165,15 @@ export async function buildImage(
     throw new Error(`docker import failed for ${lang}: ${importOutput.slice(0, 500)}`);
   }
   const version = ((await readFile(versionFile, 'utf8')).split('\n')[0] ?? '').trim() || 'unknown';
+  const previous = await docker
+    .getImage(imageName(lang))
+    .inspect()
+    .then((i) => i.Id)
+    .catch(() => null);
   await finalizeImage(docker, staging, manifest, hash, version);
   await removeImage(docker, staging);
+  // The replaced image would otherwise linger untagged; if a container still uses it, it stays.
+  if (previous) await removeImage(docker, previous, false);
   return { version };
 }
 
@@ -185,7 +192,6 @@ async function finalizeImage(
     Image: staging,
     Cmd: ['/bin/true'],
     NetworkDisabled: true,
-    Labels: { 'airlock.build': 'true' },
   });
   try {
     const [repo, tag] = imageName(manifest.language).split(':');
@@ -205,9 +211,9 @@ async function finalizeImage(
   }
 }
 
-async function removeImage(docker: Docker, name: string): Promise<void> {
+async function removeImage(docker: Docker, name: string, force = true): Promise<void> {
   try {
-    await docker.getImage(name).remove({ force: true });
+    await docker.getImage(name).remove({ force });
   } catch {
     // already gone
   }

@@ -44,6 +44,8 @@ export function handleConnection(o: ConnectionOptions): void {
 
   const close = (code: number, reason: string) => {
     if (state === 'closed') return;
+    // Closing mid-run (a protocol violation) cancels the run; after `exit` this is a no-op.
+    if (state === 'running') cancel.abort();
     state = 'closed';
     clearTimeout(idleTimer);
     socket.close(code, reason);
