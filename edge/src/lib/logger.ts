@@ -15,13 +15,17 @@ export interface Logger {
 const SECRET_KEY = /pass(word)?|secret|token|authorization|cookie|api[-_]?key|private|jwk|^key$|ciphertext/i;
 const REDACTED = '[redacted]';
 
+/** drizzle puts a failed query's bound parameters (hashes, ciphertext) into its error message. */
+const QUERY_PARAMS = /\nparams: [^\n]*/g;
+const withoutParams = (text: string | undefined) => text?.replace(QUERY_PARAMS, '\nparams: [redacted]');
+
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 6) return '[deep]';
   if (value instanceof Error) {
     return {
       name: value.name,
-      message: value.message,
-      stack: value.stack,
+      message: withoutParams(value.message),
+      stack: withoutParams(value.stack),
       cause: redact(value.cause, depth + 1),
     };
   }

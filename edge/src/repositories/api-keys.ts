@@ -1,7 +1,6 @@
 import { and, count, desc, eq, gt, isNull, lt, or } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { apiKeys } from '../db/schema.ts';
-import { withoutParams } from './scrub.ts';
 
 /**
  * API keys belong to one user in one organization; listing and revocation are scoped by both. The
@@ -40,13 +39,10 @@ export async function insertApiKey(
   key: { name: string; prefix: string; secretHash: string; scopes: string[]; expiresAt: number | null },
   now: number,
 ): Promise<ApiKeyView> {
-  const [row] = await withoutParams(
-    'API key insert',
-    db
-      .insert(apiKeys)
-      .values({ id: crypto.randomUUID(), ...scope, ...key, createdAt: now })
-      .returning(view),
-  );
+  const [row] = await db
+    .insert(apiKeys)
+    .values({ id: crypto.randomUUID(), ...scope, ...key, createdAt: now })
+    .returning(view);
   if (!row) throw new Error('insert returned no row');
   return row;
 }

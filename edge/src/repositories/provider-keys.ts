@@ -2,7 +2,6 @@ import { and, asc, eq } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { providerKeys } from '../db/schema.ts';
 import type { Provider, SealedProviderKey } from '../domain/crypto/provider-key-cipher.ts';
-import { withoutParams } from './scrub.ts';
 
 /**
  * Provider keys (BYOK) belong to one user, whatever organization they act in: every query is
@@ -52,24 +51,21 @@ export async function putProviderKey(
     .from(providerKeys)
     .where(byOwner(owner))
     .get();
-  const [key] = await withoutParams(
-    'provider key write',
-    db
-      .insert(providerKeys)
-      .values({ ...owner, ...sealed, hint, createdAt: now, updatedAt: now })
-      .onConflictDoUpdate({
-        target: [providerKeys.userId, providerKeys.provider],
-        // Server-side allowlist of what a replacement may change.
-        set: {
-          ciphertext: sealed.ciphertext,
-          iv: sealed.iv,
-          keyVersion: sealed.keyVersion,
-          hint,
-          updatedAt: now,
-        },
-      })
-      .returning(view),
-  );
+  const [key] = await db
+    .insert(providerKeys)
+    .values({ ...owner, ...sealed, hint, createdAt: now, updatedAt: now })
+    .onConflictDoUpdate({
+      target: [providerKeys.userId, providerKeys.provider],
+      // Server-side allowlist of what a replacement may change.
+      set: {
+        ciphertext: sealed.ciphertext,
+        iv: sealed.iv,
+        keyVersion: sealed.keyVersion,
+        hint,
+        updatedAt: now,
+      },
+    })
+    .returning(view);
   if (!key) throw new Error('upsert returned no row');
   return { key, replaced: existed !== undefined };
 }
@@ -100,19 +96,12 @@ export async function replaceSealedIfUnchanged(
   next: SealedProviderKey,
   now: number,
 ): Promise<boolean> {
-  const updated = await withoutParams(
-    'provider key re-encryption',
-    db
-      .update(providerKeys)
-      .set({ ciphertext: next.ciphertext, iv: next.iv, keyVersion: next.keyVersion, updatedAt: now })
-      .where(
-        and(
-          byOwner(owner),
-          eq(providerKeys.iv, previous.iv),
-          eq(providerKeys.keyVersion, previous.keyVersion),
-        ),
-      )
-      .returning({ p: providerKeys.provider }),
-  );
+  const updated = await db
+    .update(providerKeys)
+    .set({ ciphertext: next.ciphertext, iv: next.iv, keyVersion: next.keyVersion, updatedAt: now })
+    .where(
+      and(byOwner(owner), eq(providerKeys.iv, previous.iv), eq(providerKeys.keyVersion, previous.keyVersion)),
+    )
+    .returning({ p: providerKeys.provider });
   return updated.length > 0;
 }

@@ -17,6 +17,19 @@ describe('logs never carry secrets', () => {
     expect(redact({ authorization: 'Bearer x' })).toEqual({ authorization: '[redacted]' });
   });
 
+  it("drops a failed query's bound parameters from logged errors, at any depth", () => {
+    const lines: string[] = [];
+    const log = createLogger({}, (l) => lines.push(l));
+    const failed = new Error(
+      'Failed query: insert into "users" values (?, ?)\nparams: u1,$argon2id$v=19$secrethash',
+    );
+    log.error('x', { err: new Error('wrapper', { cause: failed }) });
+    const out = lines.join('');
+    expect(out).not.toContain('secrethash');
+    expect(out).toContain('params: [redacted]');
+    expect(out).toContain('Failed query: insert into');
+  });
+
   it('does not log a misconfigured value or the request credentials', async () => {
     const { res, logs } = await fetchAppLogged(
       'http://127.0.0.1/healthz',
