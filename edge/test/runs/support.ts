@@ -4,7 +4,7 @@
  * sandbox hosts to kill.
  */
 import { env, SELF } from 'cloudflare:test';
-import { fetchApp, jsonInit, type RegisteredUser, registerUser } from '../helpers.ts';
+import { fetchApp, jsonInit, type RegisteredUser, registerUser as register } from '../helpers.ts';
 
 export const BASE = 'http://127.0.0.1:8787';
 
@@ -41,6 +41,11 @@ export interface Frame {
   runId: string;
   data?: string;
   result?: Omit<RunView, 'id' | 'language' | 'createdAt'> & { status: string };
+}
+
+/** Fails a run test at once, with the reason, when the harness has no sandbox host. */
+export function requireHost(): void {
+  if (env.RUNS_HOST_ERROR) throw new Error(env.RUNS_HOST_ERROR);
 }
 
 export function bearer(user: RegisteredUser | string): Record<string, string> {
@@ -185,4 +190,8 @@ export const hostsEnv = (...hosts: ExtraHost[]): Overrides => ({
   SANDBOX_HOSTS: JSON.stringify(hosts.map((h) => ({ id: h.id, url: h.url }))),
 });
 
-export { registerUser };
+/** A fresh user (helpers.ts), after checking that the harness has its sandbox host. */
+export function registerUser(...args: Parameters<typeof register>): Promise<RegisteredUser> {
+  requireHost();
+  return register(...args);
+}

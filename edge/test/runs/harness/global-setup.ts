@@ -13,7 +13,13 @@ import { generateDevSecrets } from '../../../../scripts/dev-secrets.ts';
 
 export interface RunsHarness {
   /** Worker bindings for the run tests. */
-  bindings: { SANDBOX_SIGNING_JWK: string; SANDBOX_HOSTS: string; RUNS_CONTROL_URL: string };
+  bindings: {
+    SANDBOX_SIGNING_JWK: string;
+    SANDBOX_HOSTS: string;
+    RUNS_CONTROL_URL: string;
+    /** Set when the host could not start: the run tests fail with it. */
+    RUNS_HOST_ERROR: string;
+  };
   hostId: string;
 }
 
@@ -34,11 +40,18 @@ export default async function setup(project: TestProject) {
   const publicJwk = secrets.sandboxHost.EDGE_PUBLIC_JWK;
   const hosts = new Map<string, HostProcess>();
 
-  const main = await startHostProcess({
-    edgePublicJwk: publicJwk,
-    env: { POOL_SIZE: '1', POOL_LANGUAGES: 'python', MAX_CONCURRENT_RUNS: '4', MAX_QUEUED_RUNS: '16' },
-  });
-  hosts.set(main.id, main);
+  // Without a Docker engine the run tests fail with this reason; the rest of the edge suite still runs.
+  let main: HostProcess | undefined;
+  let hostError = '';
+  try {
+    main = await startHostProcess({
+      edgePublicJwk: publicJwk,
+      env: { POOL_SIZE: '1', POOL_LANGUAGES: 'python', MAX_CONCURRENT_RUNS: '4', MAX_QUEUED_RUNS: '16' },
+    });
+    hosts.set(main.id, main);
+  } catch (err) {
+    hostError = `the sandbox host for the run tests did not start (is the Docker engine up? bash scripts/docker-engine.sh): ${String(err).slice(0, 2000)}`;
+  }
 
   const control = createServer((req, res) => {
     const reply = (status: number, body: unknown) => {
@@ -79,11 +92,12 @@ export default async function setup(project: TestProject) {
   const controlUrl = `http://127.0.0.1:${(control.address() as AddressInfo).port}`;
 
   project.provide('runsHarness', {
-    hostId: main.id,
+    hostId: main?.id ?? '',
     bindings: {
       SANDBOX_SIGNING_JWK: secrets.worker.SANDBOX_SIGNING_JWK as string,
-      SANDBOX_HOSTS: JSON.stringify([{ id: main.id, url: main.url }]),
+      SANDBOX_HOSTS: JSON.stringify(main ? [{ id: main.id, url: main.url }] : []),
       RUNS_CONTROL_URL: controlUrl,
+      RUNS_HOST_ERROR: hostError,
     },
   });
 
