@@ -7,7 +7,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT } from './host-process.ts';
 
@@ -47,7 +47,14 @@ export async function startEdgeProcess(options: {
     { mode: 0o600 },
   );
   const persist = join(options.stateDir, 'state');
-  const childEnv = { ...process.env, CI: '1', WRANGLER_SEND_METRICS: 'false', NO_UPDATE_NOTIFIER: '1' };
+  const childEnv = {
+    ...process.env,
+    // Wrangler needs Node 22: the one in node_modules/.bin, whatever `node` the caller's PATH has.
+    PATH: `${join(ROOT, 'node_modules/.bin')}:${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
+    CI: '1',
+    WRANGLER_SEND_METRICS: 'false',
+    NO_UPDATE_NOTIFIER: '1',
+  };
   await run(WRANGLER, ['d1', 'migrations', 'apply', 'airlock', '--local', '--persist-to', persist], {
     cwd: ROOT,
     env: childEnv,

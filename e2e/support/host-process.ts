@@ -41,8 +41,9 @@ export async function startHostProcess(options: {
       HOST_ID: id,
       EDGE_PUBLIC_JWK: options.edgePublicJwk,
       POOL_SIZE: '0',
-      LOG_LEVEL: 'info',
       ...options.env,
+      // The port is read from the info-level "listening" line.
+      LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -50,7 +50,9 @@ export interface StartInput {
   hosts: SandboxHostRef[];
 }
 
-export type StartOutcome = { state: 'accepted' } | { state: 'final'; result: RunResult; busy: boolean };
+export type StartOutcome =
+  | { state: 'running'; ticket: string }
+  | { state: 'final'; result: RunResult; busy: boolean };
 
 /** Worker secrets are not in the generated Env (they never appear in wrangler.toml). */
 interface Secrets {
@@ -98,8 +100,24 @@ export class RunSession extends DurableObject<Env> {
 
   // ── RPC from the routes ────────────────────────────────────────────────────────────────────
 
-  /** Dispatches the run; resolves once a host accepted it, or with the final result if none could. */
-  async start(input: StartInput): Promise<StartOutcome> {
+  /**
+   * Dispatches the run. Resolves with the final result if no host took it, or (with `waitMs`) if it
+   * ended within that time; otherwise, once a host accepted it, with a first stream ticket. One call
+   * on the request path instead of three: each Durable Object round trip is latency the edge adds.
+   */
+  async start(input: StartInput, options: { waitMs?: number } = {}): Promise<StartOutcome> {
+    const dispatched = await this.#begin(input);
+    if (dispatched.state === 'final') return dispatched;
+    if (options.waitMs !== undefined) {
+      const result = await this.waitForResult(options.waitMs);
+      if (result) return { state: 'final', result, busy: false };
+    }
+    return { state: 'running', ticket: await this.issueTicket() };
+  }
+
+  async #begin(
+    input: StartInput,
+  ): Promise<{ state: 'accepted' } | Extract<StartOutcome, { state: 'final' }>> {
     if (this.#meta) throw new Error('run already started');
     this.#log = createLogger({ component: 'run-session', runId: input.runId });
     this.#setMeta({
@@ -217,7 +235,9 @@ export class RunSession extends DurableObject<Env> {
     return this.env.HOST_REGISTRY.get(this.env.HOST_REGISTRY.idFromName('global'));
   }
 
-  async #dispatch(input: StartInput): Promise<StartOutcome> {
+  async #dispatch(
+    input: StartInput,
+  ): Promise<{ state: 'accepted' } | Extract<StartOutcome, { state: 'final' }>> {
     const tried: string[] = [];
     let busy = false;
     for (;;) {
@@ -231,7 +251,8 @@ export class RunSession extends DurableObject<Env> {
       tried.push(host.id);
       const attempt = await this.#tryHost(input, host);
       if (attempt === 'accepted') {
-        await this.#registry().report(host.id, true, Date.now());
+        // Off the request path: clearing a back-off is bookkeeping, not something the run waits for.
+        this.ctx.waitUntil(this.#registry().report(host.id, true, Date.now()));
         return { state: 'accepted' };
       }
       if (attempt === 'final') {

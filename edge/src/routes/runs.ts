@@ -4,7 +4,7 @@ import { database } from '../db/client.ts';
 import { decodeCursor, encodeCursor, ListQuerySchema } from '../domain/runs/list-query.ts';
 import { RunBodySchema, runtimeProblem } from '../domain/runs/request.ts';
 import { STREAM_TICKET_TTL_MS } from '../domain/runs/stream-ticket.ts';
-import { runView } from '../domain/runs/view.ts';
+import { resultView, runView } from '../domain/runs/view.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { auditRequest } from '../lib/audit-request.ts';
@@ -109,31 +109,31 @@ export const runRoutes = new Hono<AppEnv>()
           details: { limit: config.maxConcurrentPerOrg },
         });
       }
-      await auditRequest(
-        c,
-        db,
-        {
-          action: 'run.create',
-          targetType: 'run',
-          targetId: runId,
-          metadata: { language: request.language },
-        },
-        now,
-      );
-
       const session = sessionOf(c, runId);
-      const started = await session.start({ runId, scope, request, hosts: [...config.hosts] });
-      if (started.state === 'final' && started.result.status === 'sandbox_unavailable') {
-        throw unavailable(started.busy, runId);
+      const waitMs = wait ? Math.max(0, config.waitMaxMs - (Date.now() - now)) : undefined;
+      const [started] = await Promise.all([
+        session.start({ runId, scope, request, hosts: [...config.hosts] }, { waitMs }),
+        auditRequest(
+          c,
+          db,
+          {
+            action: 'run.create',
+            targetType: 'run',
+            targetId: runId,
+            metadata: { language: request.language },
+          },
+          now,
+        ),
+      ]);
+      if (started.state === 'final') {
+        if (started.result.status === 'sandbox_unavailable') throw unavailable(started.busy, runId);
+        // The session hands back exactly the result it wrote to D1: no second read needed.
+        return c.json(
+          resultView({ id: runId, language: request.language, createdAt: now }, started.result),
+          200,
+        );
       }
-      if (wait) {
-        const result = await session.waitForResult(Math.max(0, config.waitMaxMs - (Date.now() - now)));
-        if (result) {
-          const row = await findRun(db, scope, runId);
-          if (row) return c.json(runView(row), 200);
-        }
-      }
-      const ticket = await session.issueTicket();
+      const ticket = started.ticket;
       return c.json(
         {
           id: runId,

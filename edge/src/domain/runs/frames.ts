@@ -80,7 +80,8 @@ export function edgeResult(
  */
 export const STORED_OUTPUT_BUDGET = 1_800_000;
 
-export function fitForStorage(result: RunResult, budget = STORED_OUTPUT_BUDGET): RunResult {
+export function fitForStorage(input: RunResult, budget = STORED_OUTPUT_BUDGET): RunResult {
+  const result = normalize(input);
   const enc = new TextEncoder();
   const out = enc.encode(result.stdout);
   const err = enc.encode(result.stderr);
@@ -95,5 +96,20 @@ export function fitForStorage(result: RunResult, budget = STORED_OUTPUT_BUDGET):
     stderr: cut(err, errKeep),
     stdoutTruncated: result.stdoutTruncated || outKeep < out.byteLength,
     stderrTruncated: result.stderrTruncated || errKeep < err.byteLength,
+  };
+}
+
+/** D1 keeps whole milliseconds: the announced result is rounded the same way, so the two agree. */
+function normalize(result: RunResult): RunResult {
+  const iso = (text: string) => {
+    const ms = Date.parse(text);
+    return Number.isNaN(ms) ? new Date(0).toISOString() : new Date(ms).toISOString();
+  };
+  return {
+    ...result,
+    wallMs: Math.round(result.wallMs),
+    cpuMs: result.cpuMs === null ? null : Math.round(result.cpuMs),
+    startedAt: iso(result.startedAt),
+    finishedAt: iso(result.finishedAt),
   };
 }

@@ -65,3 +65,27 @@ export function rowToResult(row: RunRow): RunResult | undefined {
     finishedAt: new Date(row.finishedAt).toISOString(),
   };
 }
+
+/** The view of a run that just ended, from the result its session wrote to D1 (identical fields). */
+export function resultView(
+  run: { id: string; language: string; createdAt: number },
+  result: RunResult,
+): RunView {
+  return {
+    id: run.id,
+    language: run.language,
+    status: result.status,
+    exitCode: result.exitCode,
+    signal: result.signal,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    stdoutTruncated: result.stdoutTruncated,
+    stderrTruncated: result.stderrTruncated,
+    wallMs: result.wallMs,
+    cpuMs: result.cpuMs,
+    peakMemoryBytes: result.peakMemoryBytes,
+    createdAt: new Date(run.createdAt).toISOString(),
+    startedAt: result.startedAt,
+    finishedAt: result.finishedAt,
+  };
+}
