@@ -185,9 +185,13 @@ async function main(): Promise<void> {
       );
       const secs = ms(t0) / 1000;
       await h.host.service.idle();
-      const leaked = (await containersOf(h.hostId)).filter(
-        (c) => !h.host.service.ownedContainerIds().has(c.Id),
+      // Leaked = labelled containers that neither a run nor the pool owns once refills have settled.
+      const leakedNow = async () =>
+        (await containersOf(h.hostId)).filter((c) => !h.host.service.ownedContainerIds().has(c.Id));
+      await waitFor(async () => ((await leakedNow()).length === 0 ? true : undefined), 'refills', 5000).catch(
+        () => undefined,
       );
+      const leaked = await leakedNow();
       console.log(
         `sustained, concurrency ${concurrency}: ${(done / secs).toFixed(1)} runs/s  (${done} ok, ${failed} failed in ${secs.toFixed(1)} s, leaked containers: ${leaked.length})`,
       );

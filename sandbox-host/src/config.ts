@@ -39,6 +39,7 @@ export const ConfigSchema = z
     POOL_SIZE: int(0, 64).default(1),
     POOL_LANGUAGES: z.string().optional(),
     POOL_REFILL_CONCURRENCY: int(1, 64).default(2),
+    POOL_REFILL_DELAY_MS: int(0, 60_000).default(100),
     RUN_DEFAULT_TIMEOUT_MS: int(LIMITS.minTimeoutMs, LIMITS.maxTimeoutMs).default(LIMITS.defaultTimeoutMs),
     RUN_MAX_TIMEOUT_MS: int(LIMITS.minTimeoutMs, LIMITS.maxTimeoutMs).default(LIMITS.maxTimeoutMs),
     RUN_DEFAULT_MEMORY_MB: int(LIMITS.minMemoryMb, LIMITS.maxMemoryMb).default(LIMITS.defaultMemoryMb),
@@ -75,6 +76,7 @@ export interface HostConfig {
   /** Languages kept warm; undefined = every installed language. */
   readonly poolLanguages: readonly string[] | undefined;
   readonly poolRefillConcurrency: number;
+  readonly poolRefillDelayMs: number;
   readonly defaultTimeoutMs: number;
   readonly maxTimeoutMs: number;
   readonly defaultMemoryMb: number;
@@ -127,6 +129,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
         )
       : undefined,
     poolRefillConcurrency: c.POOL_REFILL_CONCURRENCY,
+    poolRefillDelayMs: c.POOL_REFILL_DELAY_MS,
     defaultTimeoutMs: c.RUN_DEFAULT_TIMEOUT_MS,
     maxTimeoutMs: c.RUN_MAX_TIMEOUT_MS,
     defaultMemoryMb: c.RUN_DEFAULT_MEMORY_MB,

@@ -89,6 +89,7 @@ export async function startHost(config: HostConfig, deps: HostDeps): Promise<San
     warmLanguages,
     targetSize: config.poolSize,
     refillConcurrency: config.poolRefillConcurrency,
+    refillDelayMs: config.poolRefillDelayMs,
     limitsFor,
   });
   let metrics: HostMetrics | undefined;

@@ -175,7 +175,7 @@ describe('SIGTERM', () => {
     const port = await child.port;
     const request = {
       language: 'python',
-      code: 'import time\nprint("working", flush=True)\ntime.sleep(1.5)\nprint("done")',
+      code: 'import sys, time\nsys.stdout.write("working\\n")\ntime.sleep(1.5)\nprint("done")',
     };
     const runId = uniqueId('run');
     const s = await connect(
@@ -196,7 +196,10 @@ describe('SIGTERM', () => {
     const hostId = uniqueId('drain');
     const child = spawnHost(await hostEnv(keys, hostId, { DRAIN_TIMEOUT_MS: '500' }));
     const port = await child.port;
-    const request = { language: 'python', code: 'import time\nprint("working", flush=True)\ntime.sleep(10)' };
+    const request = {
+      language: 'python',
+      code: 'import sys, time\nsys.stdout.write("working\\n")\ntime.sleep(10)',
+    };
     const runId = uniqueId('run');
     const s = await connect(
       `ws://127.0.0.1:${port}${RUN_PATH}`,

@@ -165,7 +165,10 @@ describe('messages', () => {
 
   it('cancels a running program on `cancel`', async () => {
     const runId = uniqueId('run');
-    const req = { language: 'python', code: 'import time\nprint("started", flush=True)\ntime.sleep(30)' };
+    const req = {
+      language: 'python',
+      code: 'import sys, time\nsys.stdout.write("started\\n")\ntime.sleep(30)',
+    };
     const s = await connect(h.url, await h.token({ runId, request: req }));
     s.send({ type: 'run', runId, request: req });
     await s.next('stdout');
@@ -177,7 +180,10 @@ describe('messages', () => {
 
   it('cancels the run and removes its container when the client disconnects', async () => {
     const runId = uniqueId('run');
-    const req = { language: 'python', code: 'import time\nprint("started", flush=True)\ntime.sleep(30)' };
+    const req = {
+      language: 'python',
+      code: 'import sys, time\nsys.stdout.write("started\\n")\ntime.sleep(30)',
+    };
     const s = await connect(h.url, await h.token({ runId, request: req }));
     s.send({ type: 'run', runId, request: req });
     await s.next('stdout');

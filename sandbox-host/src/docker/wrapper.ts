@@ -14,6 +14,10 @@
  * stdout and stderr after each phase, so the host can answer as soon as the program ends (~10 ms),
  * without waiting for Docker's exit handling (~40 ms), and knows both streams are complete.
  *
+ * Languages with a preload launcher (Python) start their interpreter before any input arrives; the
+ * launcher reads the same stream itself and the wrapper only prints the final marker (or, if the nonce
+ * file is gone, exits so the host falls back to the container's exit status).
+ *
  * After the last marker the wrapper sleeps instead of exiting: the container (and its cgroup, which
  * the host reads for CPU, peak memory and OOM kills) stays until the host removes it.
  *
@@ -25,6 +29,16 @@
 export const WRAPPER_SCRIPT = `set -f
 umask 077
 if [ -d /opt/airlock/gocache ]; then cp -R /opt/airlock/gocache /tmp/gocache 2>/dev/null; fi
+if [ -x /opt/airlock/preload ]; then
+  /opt/airlock/preload
+  c=$?
+  nonce=$(cat /tmp/.airlock-nonce 2>/dev/null)
+  if [ -n "$nonce" ]; then
+    printf '\\037AL:%s:R:%s\\037' "$nonce" "$c"; printf '\\037AL:%s:R:%s\\037' "$nonce" "$c" >&2
+    exec sleep 60
+  fi
+  exit "$c"
+fi
 IFS=' ' read -r magic nonce tarlen lens || exit 97
 [ "$magic" = AL1 ] || exit 98
 mark() { printf '\\037AL:%s:%s:%s\\037' "$nonce" "$1" "$2"; printf '\\037AL:%s:%s:%s\\037' "$nonce" "$1" "$2" >&2; }

@@ -99,6 +99,8 @@ export async function buildImage(
   await writeFile(join(opt, 'run'), script(manifest.run, true), { mode: 0o755 });
   if (manifest.compile)
     await writeFile(join(opt, 'compile'), script(manifest.compile, false), { mode: 0o755 });
+  if (manifest.preload)
+    await writeFile(join(opt, 'preload'), script(manifest.preload, false), { mode: 0o755 });
   for (const file of manifest.files ?? []) {
     await writeFile(join(opt, file), await readFile(join(FILES_DIR, file)), { mode: 0o644 });
   }

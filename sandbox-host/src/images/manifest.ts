@@ -24,6 +24,11 @@ export interface RuntimeManifest {
   readonly compileLimits?: CompileLimits;
   /** The program; the run's `args` are appended. */
   readonly run: readonly string[];
+  /**
+   * Optional launcher started while the container waits in the pool (interpreter already up): it reads
+   * the header, files and args itself (same stream format as the wrapper) and runs the program.
+   */
+  readonly preload?: readonly string[];
   /** Prints the version (first line of stdout+stderr is kept), run once at build time. */
   readonly version: readonly string[];
   /** Size of /tmp (MiB) when the default is too small (e.g. Go's warm build cache lives there). */

@@ -7,6 +7,8 @@ export const python: RuntimeManifest = {
   packages: ['python3'],
   fileName: 'main.py',
   run: ['python3', '-u', 'main.py'],
+  preload: ['python3', '-u', '/opt/airlock/python-preload.py'],
+  files: ['python-preload.py'],
   version: ['python3', '--version'],
   env: { PYTHONDONTWRITEBYTECODE: '1' },
 };
