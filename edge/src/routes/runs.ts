@@ -3,7 +3,7 @@ import { type Context, Hono } from 'hono';
 import { database } from '../db/client.ts';
 import { decodeCursor, encodeCursor, ListQuerySchema } from '../domain/runs/list-query.ts';
 import { RunBodySchema, runtimeProblem } from '../domain/runs/request.ts';
-import { STREAM_TICKET_TTL_MS } from '../domain/runs/stream-ticket.ts';
+import { isTicketShaped, STREAM_TICKET_TTL_MS } from '../domain/runs/stream-ticket.ts';
 import { resultView, runView } from '../domain/runs/view.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
@@ -11,7 +11,7 @@ import { auditRequest } from '../lib/audit-request.ts';
 import { jsonBody } from '../lib/validate.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { orgContext } from '../middleware/org-context.ts';
-import { principalKey, rateLimit } from '../middleware/rate-limit.ts';
+import { ipKey, principalKey, rateLimit } from '../middleware/rate-limit.ts';
 import { requireScope } from '../middleware/require-scope.ts';
 import { findRun, insertRunUnderCap, listRuns, type RunScope } from '../repositories/runs.ts';
 
@@ -30,6 +30,7 @@ const runCreation = rateLimit({
   rule: (cfg) => cfg.runs.createRate,
   key: (c) => `user:${c.get('principal').userId}`,
 });
+const streamHandshakes = rateLimit({ name: 'stream', rule: (cfg) => cfg.auth.rateLimits.api, key: ipKey });
 const authed = [authenticate(), api, orgContext()] as const;
 
 const scopeOf = (c: Context<AppEnv>): RunScope => ({
@@ -206,9 +207,14 @@ export const runRoutes = new Hono<AppEnv>()
       expiresAt: new Date(Date.now() + STREAM_TICKET_TTL_MS).toISOString(),
     });
   })
-  .get('/v1/runs/:id/stream', async (c) => {
+  // Unauthenticated until the session checks the ticket, so limited per client IP: a flood of
+  // made-up tickets must not instantiate session objects at will.
+  .get('/v1/runs/:id/stream', streamHandshakes, async (c) => {
     const runId = runIdParam(c);
     if ((c.req.header('upgrade') ?? '').toLowerCase() !== 'websocket') throw new ApiError('upgrade_required');
+    if (!isTicketShaped(c.req.query('ticket'))) {
+      throw new ApiError('unauthorized', { message: 'The stream ticket is invalid, used or expired.' });
+    }
     // Browsers always send Origin on a WebSocket handshake; other clients may omit it.
     const origin = c.req.header('origin');
     if (origin !== undefined && !c.get('config').allowedOrigins.has(origin))
