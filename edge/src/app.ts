@@ -16,6 +16,7 @@ import { apiKeyRoutes } from './routes/api-keys.ts';
 import { authRoutes } from './routes/auth.ts';
 import { healthRoutes } from './routes/health.ts';
 import { meRoutes } from './routes/me.ts';
+import { openapiRoutes } from './routes/openapi.ts';
 import { orgRoutes } from './routes/orgs.ts';
 import { providerKeyRoutes } from './routes/provider-keys.ts';
 import { runRoutes } from './routes/runs.ts';
@@ -55,6 +56,7 @@ export function createApp(options: AppOptions = {}) {
   app.route('/', adminRoutes);
   app.route('/', runtimeRoutes);
   app.route('/', runRoutes);
+  app.route('/', openapiRoutes);
 
   const methodsFor = routeMethodIndex(app.routes);
   app.notFound((c) => {

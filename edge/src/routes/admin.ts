@@ -20,8 +20,8 @@ const DAY_MS = 86_400_000;
 const MAX_PERIOD_MS = 366 * DAY_MS;
 
 const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]).transform((v) => Date.parse(v));
-const period = { from: instant.optional(), to: instant.optional() };
-const limit = (fallback: number) => z.coerce.number().int().min(1).max(200).default(fallback);
+export const period = { from: instant.optional(), to: instant.optional() };
+export const limit = (fallback: number) => z.coerce.number().int().min(1).max(200).default(fallback);
 
 function parseQuery<T extends z.ZodType>(c: Context<AppEnv>, schema: T): z.output<T> {
   const result = schema.safeParse(c.req.query());
@@ -54,7 +54,7 @@ function resolvePeriod(q: { from?: number; to?: number }, now: number): Period {
 const iso = (ms: number) => new Date(ms).toISOString();
 const periodJson = (p: Period) => ({ from: iso(p.from), to: iso(p.to) });
 
-const auditCursor = z
+export const auditCursor = z
   .string()
   .max(200)
   .transform((v, ctx) => {

@@ -28,7 +28,7 @@ const api = rateLimit({ name: 'api', rule: (cfg) => cfg.auth.rateLimits.api, key
 const MAX_ACTIVE_KEYS = 25;
 const MAX_LIFETIME_MS = 366 * 86_400_000;
 
-const newKey = z.strictObject({
+export const newKey = z.strictObject({
   name: z.string().trim().min(1).max(100),
   scopes: z
     .array(z.enum(API_KEY_SCOPES))

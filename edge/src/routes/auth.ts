@@ -24,9 +24,9 @@ import { audit, clearRefreshCookie, refreshCookie, sessionResponse } from './ses
  */
 
 /** Upper bound before hashing: a long password costs no more than the policy maximum allows. */
-const passwordInput = z.string().min(1).max(1024);
-const credentials = z.strictObject({ email: emailSchema, password: passwordInput });
-const refreshBody = z.strictObject({ refreshToken: z.string().min(1).max(256).optional() });
+export const passwordInput = z.string().min(1).max(1024);
+export const credentials = z.strictObject({ email: emailSchema, password: passwordInput });
+export const refreshBody = z.strictObject({ refreshToken: z.string().min(1).max(256).optional() });
 
 function assertStrongPassword(password: string): void {
   const problem = passwordProblem(password);

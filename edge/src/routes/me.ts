@@ -21,7 +21,7 @@ import { audit, clearRefreshCookie } from './session.ts';
  * both require the current password.
  */
 
-const password = z.string().min(1).max(1024);
+export const password = z.string().min(1).max(1024);
 
 async function currentUser(db: ReturnType<typeof database>, userId: string): Promise<UserRow> {
   const user = await findUserById(db, userId);

@@ -31,9 +31,12 @@ import { createOrg, findOrgOfMember, listOrgsOfUser, type OrgView } from '../rep
 
 const api = rateLimit({ name: 'api', rule: (cfg) => cfg.auth.rateLimits.api, key: principalKey });
 
-const newOrg = z.strictObject({ name: z.string().trim().min(1).max(100) });
-const invite = z.strictObject({ email: emailSchema, role: z.enum(['admin', 'member']).default('member') });
-const removal = z.union([
+export const newOrg = z.strictObject({ name: z.string().trim().min(1).max(100) });
+export const invite = z.strictObject({
+  email: emailSchema,
+  role: z.enum(['admin', 'member']).default('member'),
+});
+export const removal = z.union([
   z.strictObject({ userId: z.string().min(1).max(64) }),
   z.strictObject({ email: emailSchema }),
 ]);

@@ -29,7 +29,7 @@ import {
 
 const api = rateLimit({ name: 'api', rule: (cfg) => cfg.auth.rateLimits.api, key: principalKey });
 
-const keyBody = z.strictObject({
+export const keyBody = z.strictObject({
   // Printable ASCII without spaces: every provider's key format fits, and nothing can smuggle a newline.
   key: z
     .string()
