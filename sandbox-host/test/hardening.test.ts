@@ -38,6 +38,11 @@ describe('inside the sandbox', () => {
     expect(out.result?.stdout).toMatch(/^65534\n65534\nNoNewPrivs:\s+1\n$/);
   });
 
+  it('runs under a seccomp filter (the engine default profile)', async () => {
+    const out = await bash('grep "^Seccomp:" /proc/self/status');
+    expect(out.result?.stdout).toMatch(/^Seccomp:\s+2\n$/);
+  });
+
   it('sees only the loopback interface', async () => {
     const out = await bash('ls /sys/class/net; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "');
     expect(out.result?.stdout).toBe('lo\nlo\n');

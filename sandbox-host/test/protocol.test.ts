@@ -4,8 +4,9 @@
  * hostile frames, cancel, capacity and idle close.
  */
 import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLOSE_CODES, LIMITS } from '../src/protocol.ts';
+import { CLOSE_CODES, LIMITS, RUN_TOKEN, runRequestDigest } from '../src/protocol.ts';
 import type { TestHost } from './support.ts';
 import {
   connect,
@@ -74,6 +75,20 @@ describe('authentication on upgrade', () => {
   it('refuses a token from another issuer or of another type', async () => {
     expect(await refusedWith(await h.token({ runId: 'r1', request, iss: 'someone-else' }))).toBe(401);
     expect(await refusedWith(await h.token({ runId: 'r1', request, typ: 'JWT' }))).toBe(401);
+  });
+
+  it('refuses a token with another algorithm (HS256 keyed with the public key)', async () => {
+    const secret = new TextEncoder().encode(JSON.stringify(h.keys.publicJwk));
+    const now = Math.floor(Date.now() / 1000);
+    const token = await new SignJWT({ run: 'r1', req: await runRequestDigest(request) })
+      .setProtectedHeader({ alg: 'HS256', typ: RUN_TOKEN.typ })
+      .setIssuer(RUN_TOKEN.issuer)
+      .setAudience(h.hostId)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 30)
+      .setJti(randomUUID())
+      .sign(secret);
+    expect(await refusedWith(token)).toBe(401);
   });
 
   it('refuses a token that lives longer than 60 s', async () => {

@@ -10,7 +10,6 @@ import {
   CLOSE_CODES,
   ClientMessageSchema,
   ERROR_CLOSE_CODES,
-  LIMITS,
   RunRequestSchema,
   runRequestDigest,
 } from '../protocol.ts';
@@ -171,5 +170,3 @@ export function handleConnection(o: ConnectionOptions): void {
     close(CLOSE_CODES.normal, 'done');
   }
 }
-
-export const DEFAULT_MAX_FRAME_BYTES = LIMITS.maxClientFrameBytes;
