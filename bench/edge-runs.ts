@@ -85,12 +85,17 @@ async function viaEdgeWait(client: Client): Promise<Sample> {
   return { firstOutputMs: Number.NaN, resultMs: performance.now() - t0 };
 }
 
+async function settled<T>(fn: () => Promise<T>): Promise<T> {
+  await new Promise((r) => setTimeout(r, 300));
+  return fn();
+}
+
 async function main() {
   const secrets = await generateDevSecrets();
   const stateDir = mkdtempSync(join(tmpdir(), 'airlock-bench-'));
   const host = await startHostProcess({
     edgePublicJwk: secrets.sandboxHost.EDGE_PUBLIC_JWK,
-    env: { POOL_SIZE: '2', POOL_LANGUAGES: 'python' },
+    env: { POOL_SIZE: '3', POOL_LANGUAGES: 'python' },
   });
   let edge: Awaited<ReturnType<typeof startEdgeProcess>> | undefined;
   try {
@@ -110,19 +115,28 @@ async function main() {
     const client = new Client(edge.url);
     await client.signUp();
 
-    const samples = { direct: [] as Sample[], stream: [] as Sample[], wait: [] as Sample[] };
+    const samples = {
+      direct: [] as Sample[],
+      stream: [] as Sample[],
+      wait: [] as Sample[],
+      baseline: [] as Sample[],
+    };
     for (let i = 0; i < warmup + iterations; i++) {
       // Interleaved, so drift (pool refills, page cache) hits every path alike.
-      const d = await direct(host.url, host.id, key);
-      const s = await viaEdgeStream(client);
-      const w = await viaEdgeWait(client);
+      // A pause before each run lets the warm pool refill, as between real requests: every path
+      // then gets a pre-started container, never a cold one.
+      const d = await settled(() => direct(host.url, host.id, key));
+      const s = await settled(() => viaEdgeStream(client));
+      const w = await settled(() => viaEdgeWait(client));
+      const t0 = performance.now();
+      await client.call('GET', '/v1/runs?limit=1');
+      const baseline = performance.now() - t0;
       if (i >= warmup) {
         samples.direct.push(d);
         samples.stream.push(s);
         samples.wait.push(w);
+        samples.baseline.push({ firstOutputMs: Number.NaN, resultMs: baseline });
       }
-      // Let the warm pool refill, as between real requests.
-      await new Promise((r) => setTimeout(r, 150));
     }
 
     const row = (name: string, list: Sample[]) => {
@@ -141,6 +155,7 @@ async function main() {
     console.log(row('sandbox host directly (WebSocket)', samples.direct));
     console.log(row('edge: POST + stream WebSocket', samples.stream));
     console.log(row('edge: POST wait:true', samples.wait));
+    console.log(row('edge: GET /v1/runs?limit=1 (no run)', samples.baseline));
     console.log(
       `\nedge adds at p50: first output ${fmt(p50(samples.stream, 'firstOutputMs') - p50(samples.direct, 'firstOutputMs'))} ms, result (stream) ${fmt(p50(samples.stream, 'resultMs') - p50(samples.direct, 'resultMs'))} ms, result (wait) ${fmt(p50(samples.wait, 'resultMs') - p50(samples.direct, 'resultMs'))} ms`,
     );
