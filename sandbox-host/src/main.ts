@@ -15,7 +15,7 @@ if (!parsed.ok) {
 const { config } = parsed;
 const logger = pino({
   level: config.logLevel,
-  base: { service: 'sandbox-host', hostId: config.hostId },
+  base: { service: 'sandbox-host' },
   // Never log credentials even if a future call site passes request headers.
   redact: ['req.headers.authorization', '*.authorization', 'token'],
 });
