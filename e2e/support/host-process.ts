@@ -55,7 +55,10 @@ export async function startHostProcess(options: {
     let buffered = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`sandbox host ${id} did not start in time: ${log}`));
+      // It may have warmed its pool before we gave up: leave no container behind.
+      void removeContainers(id).finally(() =>
+        reject(new Error(`sandbox host ${id} did not start in time: ${log}`)),
+      );
     }, options.startTimeoutMs ?? 60_000);
     child.once('exit', (code) => {
       clearTimeout(timer);
