@@ -16,10 +16,9 @@ export interface DevSecrets {
 }
 
 export async function generateDevSecrets(): Promise<DevSecrets> {
-  const pair = (await crypto.subtle.generateKey({ name: 'Ed25519' }, true, [
-    'sign',
-    'verify',
-  ])) as Awaited<ReturnType<typeof crypto.subtle.generateKey>> & {
+  const pair = (await crypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as Awaited<
+    ReturnType<typeof crypto.subtle.generateKey>
+  > & {
     privateKey: Parameters<typeof crypto.subtle.exportKey>[1];
     publicKey: Parameters<typeof crypto.subtle.exportKey>[1];
   };

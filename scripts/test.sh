@@ -22,7 +22,8 @@ run_suite() {
 }
 
 ensure_deps
-if has host || has e2e; then
+# The edge suite runs its run tests against a real sandbox host too.
+if has edge || has host || has e2e; then
   ensure_docker || die "the sandbox tests need a Docker engine (see the message above)"
   ensure_images
 fi
