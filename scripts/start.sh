@@ -28,4 +28,4 @@ cat <<MSG
   Ctrl-C stops the edge and the host (the Docker engine keeps running).
 
 MSG
-node "$ROOT/scripts/outbox-watch.ts"
+node --no-warnings=ExperimentalWarning "$ROOT/scripts/outbox-watch.ts"
