@@ -2,26 +2,13 @@ import { z } from 'zod';
 import { type AuthConfig, authConfigProblems, authConfigShape, toAuthConfig } from './domain/auth/config.ts';
 import { type Keyring, parseKeyring } from './domain/crypto/keyring.ts';
 import { type RunConfig, runConfigShape, toRunConfig } from './domain/runs/config.ts';
+import { flagVar, intVar } from './lib/config-vars.ts';
 
 /**
  * Configuration parsed from Worker vars once per request (Workers give no start-up hook; parsing a
  * handful of strings costs microseconds). A bad value is never replaced by a silent default: it
  * fails every request with `server_misconfigured` and a log line naming the variable.
  */
-
-const flag = (fallback: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0', 'on', 'off'])
-    .optional()
-    .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1' || v === 'on'));
-
-const positiveInt = (fallback: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, 'must be a positive integer')
-    .optional()
-    .transform((v) => (v === undefined ? fallback : Number(v)))
-    .pipe(z.number().int().positive().max(Number.MAX_SAFE_INTEGER));
 
 /** An exact origin: scheme, host and optional port, nothing else ("null" is never an origin we allow). */
 const origin = z.string().refine((value) => {
@@ -46,9 +33,9 @@ const originList = z
 
 export const configSchema = z.object({
   ALLOWED_ORIGINS: originList,
-  HTTPS_ONLY: flag(true),
-  HTTP_LOOPBACK_ALLOWED: flag(true),
-  BODY_LIMIT_BYTES: positiveInt(1024 * 1024),
+  HTTPS_ONLY: flagVar(true),
+  HTTP_LOOPBACK_ALLOWED: flagVar(true),
+  BODY_LIMIT_BYTES: intVar(1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
   ...authConfigShape,
   ...runConfigShape,
   // Secrets: validated in parseConfig (problems name the variable, never the value).

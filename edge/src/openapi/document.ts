@@ -7,7 +7,7 @@ import { ListQuerySchema } from '../domain/runs/list-query.ts';
 import { RunBodySchema } from '../domain/runs/request.ts';
 import { STREAM_TICKET_TTL_MS } from '../domain/runs/stream-ticket.ts';
 import { type ErrorCode, errorStatus } from '../errors/codes.ts';
-import { auditCursor, limit, period } from '../routes/admin.ts';
+import { auditQuery, period, usersQuery } from '../routes/admin.ts';
 import { newKey } from '../routes/api-keys.ts';
 import { credentials, passwordInput, refreshBody } from '../routes/auth.ts';
 import { password } from '../routes/me.ts';
@@ -836,14 +836,7 @@ const operations: readonly OperationSpec[] = [
     summary: 'Users, by email',
     access: 'admin',
     rateLimits: API,
-    parameters: queryParams(
-      z.strictObject({
-        q: z.string().max(254).optional(),
-        after: z.string().max(254).optional(),
-        limit: limit(50),
-      }),
-      { q: 'Email prefix.', after: '`next` of the previous page.' },
-    ),
+    parameters: queryParams(usersQuery, { q: 'Email prefix.', after: '`next` of the previous page.' }),
     success: [
       json(
         200,
@@ -894,22 +887,12 @@ const operations: readonly OperationSpec[] = [
     summary: 'The audit log, newest first',
     access: 'admin',
     rateLimits: API,
-    parameters: queryParams(
-      z.strictObject({
-        action: z.string().max(100).optional(),
-        actor: z.string().max(64).optional(),
-        org: z.string().max(64).optional(),
-        ...period,
-        cursor: auditCursor.optional(),
-        limit: limit(50),
-      }),
-      {
-        ...adminPeriod,
-        actor: 'Actor user id.',
-        org: 'Organization id.',
-        cursor: '`next` of the previous page.',
-      },
-    ),
+    parameters: queryParams(auditQuery, {
+      ...adminPeriod,
+      actor: 'Actor user id.',
+      org: 'Organization id.',
+      cursor: '`next` of the previous page.',
+    }),
     success: [
       json(
         200,

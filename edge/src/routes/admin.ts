@@ -69,6 +69,23 @@ export const auditCursor = z
 const encodeCursor = (c: { at: number; id: string }) =>
   toBase64Url(new TextEncoder().encode(JSON.stringify([c.at, c.id])));
 
+/** Query of GET /v1/admin/users (also documented in the OpenAPI document). */
+export const usersQuery = z.strictObject({
+  q: z.string().trim().toLowerCase().max(254).optional(),
+  after: z.string().max(254).optional(),
+  limit: limit(50),
+});
+
+/** Query of GET /v1/admin/audit (also documented in the OpenAPI document). */
+export const auditQuery = z.strictObject({
+  action: z.string().max(100).optional(),
+  actor: z.string().max(64).optional(),
+  org: z.string().max(64).optional(),
+  ...period,
+  cursor: auditCursor.optional(),
+  limit: limit(50),
+});
+
 export const adminRoutes = new Hono<AppEnv>()
   .use('/v1/admin/*', authenticate(), api, requireAdmin())
   .get('/v1/admin/stats', async (c) => {
@@ -77,14 +94,7 @@ export const adminRoutes = new Hono<AppEnv>()
     return c.json({ period: periodJson(p), ...(await platformStats(database(c.env.DB), p)) });
   })
   .get('/v1/admin/users', async (c) => {
-    const q = parseQuery(
-      c,
-      z.strictObject({
-        q: z.string().trim().toLowerCase().max(254).optional(),
-        after: z.string().max(254).optional(),
-        limit: limit(50),
-      }),
-    );
+    const q = parseQuery(c, usersQuery);
     const page = await listUsers(database(c.env.DB), { prefix: q.q, after: q.after, limit: q.limit });
     return c.json({
       users: page.users.map((u) => ({ ...u, createdAt: iso(u.createdAt) })),
@@ -97,17 +107,7 @@ export const adminRoutes = new Hono<AppEnv>()
     return c.json({ period: periodJson(p), orgs: await billingByOrg(database(c.env.DB), p) });
   })
   .get('/v1/admin/audit', async (c) => {
-    const q = parseQuery(
-      c,
-      z.strictObject({
-        action: z.string().max(100).optional(),
-        actor: z.string().max(64).optional(),
-        org: z.string().max(64).optional(),
-        ...period,
-        cursor: auditCursor.optional(),
-        limit: limit(50),
-      }),
-    );
+    const q = parseQuery(c, auditQuery);
     const page = await queryAudit(database(c.env.DB), {
       action: q.action,
       actorUserId: q.actor,

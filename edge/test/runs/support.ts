@@ -4,30 +4,15 @@
  * sandbox hosts to kill.
  */
 import { env, SELF } from 'cloudflare:test';
+import type { RunView } from '../../src/domain/runs/view.ts';
 import { fetchApp, jsonInit, type RegisteredUser, registerUser as register } from '../helpers.ts';
+
+export type { RunView };
 
 export const BASE = 'http://127.0.0.1:8787';
 
 /** Worker vars a test may override (fetchApp): the run settings are strings like every var. */
 export type Overrides = Partial<Env> & { SANDBOX_HOSTS?: string; RUN_MAX_CONCURRENT_PER_ORG?: string };
-
-export interface RunView {
-  id: string;
-  language: string;
-  status: string;
-  exitCode: number | null;
-  signal: string | null;
-  stdout: string | null;
-  stderr: string | null;
-  stdoutTruncated: boolean;
-  stderrTruncated: boolean;
-  wallMs: number | null;
-  cpuMs: number | null;
-  peakMemoryBytes: number | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
 
 export interface Accepted {
   id: string;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { fromBase64Url } from '../../lib/bytes.ts';
+import { intVar as int, rateRuleVar as rateRule } from '../../lib/config-vars.ts';
 import type { HashParams } from './password.ts';
 import type { RateRule } from './rate-limit.ts';
 
@@ -11,34 +12,6 @@ import type { RateRule } from './rate-limit.ts';
  */
 
 const MIN_SIGNING_KEY_BYTES = 32;
-
-const int = (fallback: number, min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, 'must be a positive integer')
-    .optional()
-    .transform((v) => (v === undefined ? fallback : Number(v)))
-    .pipe(z.number().int().min(min).max(max));
-
-const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000 } as const;
-
-/** A rate rule written as `<limit>/<window>`, e.g. `5/1m`, `3/1h`, `120/60s`. */
-const rateRule = (fallback: string) =>
-  z
-    .string()
-    .optional()
-    .transform((v) => v ?? fallback)
-    .pipe(
-      z
-        .string()
-        .regex(/^\d{1,6}\/\d{1,6}[smh]$/, 'must look like 5/1m (limit/window, window in s, m or h)')
-        .transform((v): RateRule => {
-          const [limit = '', window = ''] = v.split('/');
-          const unit = window.slice(-1) as keyof typeof UNIT_MS;
-          return { limit: Number(limit), windowMs: Number(window.slice(0, -1)) * UNIT_MS[unit] };
-        })
-        .refine((r) => r.limit >= 1 && r.windowMs >= 1000, 'limit and window must be at least 1'),
-    );
 
 const signingKey = z
   .string({ error: 'missing: set the JWT_SIGNING_KEY secret (base64url, at least 32 random bytes)' })

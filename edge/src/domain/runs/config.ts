@@ -1,5 +1,7 @@
 import { LIMITS } from '@airlock/sandbox-host/protocol';
 import { z } from 'zod';
+import { intVar as int, rateRuleVar as rate } from '../../lib/config-vars.ts';
+import type { RateRule } from '../auth/rate-limit.ts';
 
 /**
  * Run configuration (issue 5), parsed with the rest of the Worker vars in config.ts. Every knob has a
@@ -14,15 +16,10 @@ export interface SandboxHostRef {
   readonly url: string;
 }
 
-export interface RunRateRule {
-  limit: number;
-  windowMs: number;
-}
-
 export interface RunConfig {
   readonly hosts: readonly SandboxHostRef[];
   /** Run creations per user (default 30 per minute). */
-  readonly createRate: RunRateRule;
+  readonly createRate: RateRule;
   /** Runs not yet final, per organization, beyond which creation answers 429 `run_concurrency_limit`. */
   readonly maxConcurrentPerOrg: number;
   /** Body limit of POST /v1/runs: 256 KiB of source plus 1 MiB of stdin, JSON-escaped, fits a host frame. */
@@ -56,32 +53,6 @@ const hostList = z
       .max(64)
       .refine((hosts) => new Set(hosts.map((h) => h.id)).size === hosts.length, 'host ids must be unique'),
   );
-
-const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000 } as const;
-const rate = (fallback: string) =>
-  z
-    .string()
-    .optional()
-    .transform((v) => v ?? fallback)
-    .pipe(
-      z
-        .string()
-        .regex(/^\d{1,6}\/\d{1,6}[smh]$/, 'must look like 30/1m (limit/window, window in s, m or h)')
-        .transform((v): RunRateRule => {
-          const [limit = '', window = ''] = v.split('/');
-          const unit = window.slice(-1) as keyof typeof UNIT_MS;
-          return { limit: Number(limit), windowMs: Number(window.slice(0, -1)) * UNIT_MS[unit] };
-        })
-        .refine((r) => r.limit >= 1 && r.windowMs >= 1000, 'limit and window must be at least 1'),
-    );
-
-const int = (fallback: number, min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, 'must be a positive integer')
-    .optional()
-    .transform((v) => (v === undefined ? fallback : Number(v)))
-    .pipe(z.number().int().min(min).max(max));
 
 export const runConfigShape = {
   SANDBOX_HOSTS: hostList,

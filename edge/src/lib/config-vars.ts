@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import type { RateRule } from '../domain/auth/rate-limit.ts';
+
+/**
+ * Parsers for Worker vars (always strings, or absent). Absent means the safe default; anything
+ * malformed or out of range is an error, never a silent fallback (a NaN limit would mean "none").
+ */
+
+/** An integer var within [min, max], `fallback` when absent. */
+export const intVar = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a positive integer')
+    .optional()
+    .transform((v) => (v === undefined ? fallback : Number(v)))
+    .pipe(z.number().int().min(min).max(max));
+
+/** A boolean var: true/false, 1/0, on/off. */
+export const flagVar = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'on', 'off'])
+    .optional()
+    .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1' || v === 'on'));
+
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000 } as const;
+
+/** A rate rule written as `<limit>/<window>`, e.g. `5/1m`, `3/1h`, `120/60s`. */
+export const rateRuleVar = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => v ?? fallback)
+    .pipe(
+      z
+        .string()
+        .regex(/^\d{1,6}\/\d{1,6}[smh]$/, 'must look like 5/1m (limit/window, window in s, m or h)')
+        .transform((v): RateRule => {
+          const [limit = '', window = ''] = v.split('/');
+          const unit = window.slice(-1) as keyof typeof UNIT_MS;
+          return { limit: Number(limit), windowMs: Number(window.slice(0, -1)) * UNIT_MS[unit] };
+        })
+        .refine((r) => r.limit >= 1 && r.windowMs >= 1000, 'limit and window must be at least 1'),
+    );
