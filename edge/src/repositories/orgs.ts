@@ -79,16 +79,19 @@ export async function createOrg(
   return { id, name: input.name, personal: false, role: 'owner', createdAt: now };
 }
 
+/** An organization as a member sees it: with their role in it. */
+const orgViewColumns = {
+  id: orgs.id,
+  name: orgs.name,
+  personal: orgs.personal,
+  role: memberships.role,
+  createdAt: orgs.createdAt,
+};
+
 /** The organizations `userId` is a member of, with their role in each; personal first. */
 export async function listOrgsOfUser(db: Database, scope: { userId: string }): Promise<OrgView[]> {
   return db
-    .select({
-      id: orgs.id,
-      name: orgs.name,
-      personal: orgs.personal,
-      role: memberships.role,
-      createdAt: orgs.createdAt,
-    })
+    .select(orgViewColumns)
     .from(memberships)
     .innerJoin(orgs, eq(orgs.id, memberships.orgId))
     .where(eq(memberships.userId, scope.userId))
@@ -102,13 +105,7 @@ export async function findOrgOfMember(
   scope: { orgId: string; userId: string },
 ): Promise<OrgView | null> {
   const row = await db
-    .select({
-      id: orgs.id,
-      name: orgs.name,
-      personal: orgs.personal,
-      role: memberships.role,
-      createdAt: orgs.createdAt,
-    })
+    .select(orgViewColumns)
     .from(memberships)
     .innerJoin(orgs, eq(orgs.id, memberships.orgId))
     .where(and(eq(memberships.orgId, scope.orgId), eq(memberships.userId, scope.userId)))
