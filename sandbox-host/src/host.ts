@@ -52,14 +52,17 @@ export async function startHost(config: HostConfig, deps: HostDeps): Promise<San
 
   await docker.ping();
   // A previous process's containers are orphans by definition: remove them before anything else.
-  const swept = await sweepOrphans({
-    docker,
-    hostId: config.hostId,
-    instanceId,
-    owned: () => new Set(),
-    nowMs: now(),
-    graceMs: 0,
-  });
+  // Every container of this host that no run of this process owns: at start and at shutdown.
+  const sweepAll = () =>
+    sweepOrphans({
+      docker,
+      hostId: config.hostId,
+      instanceId,
+      owned: () => new Set(),
+      nowMs: now(),
+      graceMs: 0,
+    });
+  const swept = await sweepAll();
   if (swept.length > 0) log.warn({ count: swept.length }, 'removed orphaned sandbox containers at start');
 
   const runtimes = await discoverRuntimes(docker, allManifests);
@@ -294,14 +297,7 @@ export async function startHost(config: HostConfig, deps: HostDeps): Promise<San
     await pool.close();
     for (const client of wss.clients) client.close(1001, 'shutting down');
     // Anything left with our labels (e.g. a creation that raced the shutdown) goes too.
-    await sweepOrphans({
-      docker,
-      hostId: config.hostId,
-      instanceId,
-      owned: () => new Set(),
-      nowMs: now(),
-      graceMs: 0,
-    });
+    await sweepAll();
     server.closeAllConnections();
     log.info('shutdown complete');
   }

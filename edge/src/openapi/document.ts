@@ -1,7 +1,6 @@
 import { LIMITS, RUN_STATUSES, RunIdSchema, RunResultSchema } from '@airlock/sandbox-host/protocol';
 import { z } from 'zod';
 import { API_KEY_SCOPES, type ApiKeyScope } from '../domain/api-keys/token.ts';
-import { emailSchema } from '../domain/auth/email.ts';
 import { PROVIDERS } from '../domain/crypto/provider-key-cipher.ts';
 import { ListQuerySchema } from '../domain/runs/list-query.ts';
 import { RunBodySchema } from '../domain/runs/request.ts';
@@ -9,8 +8,8 @@ import { STREAM_TICKET_TTL_MS } from '../domain/runs/stream-ticket.ts';
 import { type ErrorCode, errorStatus } from '../errors/codes.ts';
 import { auditQuery, period, usersQuery } from '../routes/admin.ts';
 import { newKey } from '../routes/api-keys.ts';
-import { credentials, passwordInput, refreshBody } from '../routes/auth.ts';
-import { password } from '../routes/me.ts';
+import { credentials, forgotBody, refreshBody, resetBody } from '../routes/auth.ts';
+import { changePasswordBody, deleteMeBody } from '../routes/me.ts';
 import { invite, newOrg, removal } from '../routes/orgs.ts';
 import { keyBody } from '../routes/provider-keys.ts';
 import { REFRESH_COOKIE } from '../routes/session.ts';
@@ -415,7 +414,7 @@ const operations: readonly OperationSpec[] = [
     description: 'Always 202, whether or not an account with a password uses the address.',
     access: 'public',
     rateLimits: ['password'],
-    body: { schema: fromZod(z.strictObject({ email: emailSchema })), required: true },
+    body: { schema: fromZod(forgotBody), required: true },
     success: [json(202, 'Accepted.', obj({ status: str({ const: 'accepted' }), message: str() }))],
   },
   {
@@ -428,7 +427,7 @@ const operations: readonly OperationSpec[] = [
     access: 'public',
     rateLimits: ['password'],
     body: {
-      schema: fromZod(z.strictObject({ token: z.string().min(1).max(256), password: passwordInput })),
+      schema: fromZod(resetBody),
       required: true,
     },
     success: [noContent('The password is changed.')],
@@ -455,7 +454,7 @@ const operations: readonly OperationSpec[] = [
     access: 'user',
     rateLimits: ['api', 'reauth'],
     body: {
-      schema: fromZod(z.strictObject({ currentPassword: password, newPassword: password })),
+      schema: fromZod(changePasswordBody),
       required: true,
     },
     success: [noContent('The password is changed.')],
@@ -472,7 +471,7 @@ const operations: readonly OperationSpec[] = [
       'without members are deleted; ownership passes on where another member remains.',
     access: 'user',
     rateLimits: ['api', 'reauth'],
-    body: { schema: fromZod(z.strictObject({ password })), required: true },
+    body: { schema: fromZod(deleteMeBody), required: true },
     success: [noContent('The account is gone.')],
     errors: ['password_incorrect', 'reauthentication_required'],
   },

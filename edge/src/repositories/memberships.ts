@@ -50,14 +50,16 @@ export interface MemberView {
   joinedAt: number;
 }
 
+const memberViewColumns = {
+  userId: memberships.userId,
+  email: users.email,
+  role: memberships.role,
+  joinedAt: memberships.createdAt,
+};
+
 export async function listMembers(db: Database, scope: { orgId: string }): Promise<MemberView[]> {
   return db
-    .select({
-      userId: memberships.userId,
-      email: users.email,
-      role: memberships.role,
-      joinedAt: memberships.createdAt,
-    })
+    .select(memberViewColumns)
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
     .where(eq(memberships.orgId, scope.orgId))
@@ -73,12 +75,7 @@ export async function findMember(
 ): Promise<MemberView | null> {
   const match = 'userId' in who ? eq(memberships.userId, who.userId) : eq(users.email, who.email);
   const row = await db
-    .select({
-      userId: memberships.userId,
-      email: users.email,
-      role: memberships.role,
-      joinedAt: memberships.createdAt,
-    })
+    .select(memberViewColumns)
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
     .where(and(eq(memberships.orgId, scope.orgId), match))

@@ -27,6 +27,8 @@ import { audit, clearRefreshCookie, refreshCookie, sessionResponse } from './ses
 export const passwordInput = z.string().min(1).max(1024);
 export const credentials = z.strictObject({ email: emailSchema, password: passwordInput });
 export const refreshBody = z.strictObject({ refreshToken: z.string().min(1).max(256).optional() });
+export const forgotBody = z.strictObject({ email: emailSchema });
+export const resetBody = z.strictObject({ token: z.string().min(1).max(256), password: passwordInput });
 
 function assertStrongPassword(password: string): void {
   const problem = passwordProblem(password);
@@ -188,7 +190,7 @@ export const authRoutes = new Hono<AppEnv>()
   .post(
     '/v1/auth/password/forgot',
     rateLimit({ name: 'password', rule: (cfg) => cfg.auth.rateLimits.passwordReset, key: ipKey }),
-    jsonBody(z.strictObject({ email: emailSchema })),
+    jsonBody(forgotBody),
     async (c) => {
       const { email } = c.req.valid('json');
       const { auth } = c.get('config');
@@ -233,7 +235,7 @@ export const authRoutes = new Hono<AppEnv>()
   .post(
     '/v1/auth/password/reset',
     rateLimit({ name: 'password', rule: (cfg) => cfg.auth.rateLimits.passwordReset, key: ipKey }),
-    jsonBody(z.strictObject({ token: z.string().min(1).max(256), password: passwordInput })),
+    jsonBody(resetBody),
     async (c) => {
       const { token, password } = c.req.valid('json');
       const { auth } = c.get('config');

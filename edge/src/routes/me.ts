@@ -13,6 +13,7 @@ import { deleteOrg, membershipsAlongside, setMemberRole } from '../repositories/
 import { deleteMessagesTo } from '../repositories/outbox.ts';
 import { revokeAllFamiliesOfUser } from '../repositories/sessions.ts';
 import { deleteUser, findUserById, setPasswordHash, type UserRow } from '../repositories/users.ts';
+import { passwordInput as password } from './auth.ts';
 import { audit, clearRefreshCookie } from './session.ts';
 
 /**
@@ -20,8 +21,6 @@ import { audit, clearRefreshCookie } from './session.ts';
  * authenticated-API rate limit per principal. Changing the password and deleting the account
  * both require the current password.
  */
-
-export const password = z.string().min(1).max(1024);
 
 async function currentUser(db: ReturnType<typeof database>, userId: string): Promise<UserRow> {
   const user = await findUserById(db, userId);
@@ -35,6 +34,9 @@ async function currentUser(db: ReturnType<typeof database>, userId: string): Pro
  * buy 120 guesses a minute, so these routes also get the login quota, per user.
  */
 const reauth = rateLimit({ name: 'reauth', rule: (cfg) => cfg.auth.rateLimits.login, key: principalKey });
+
+export const changePasswordBody = z.strictObject({ currentPassword: password, newPassword: password });
+export const deleteMeBody = z.strictObject({ password });
 
 export const meRoutes = new Hono<AppEnv>()
   // `/v1/me/*` matches `/v1/me` itself too: one registration, so each request counts once.
@@ -55,34 +57,29 @@ export const meRoutes = new Hono<AppEnv>()
       createdAt: new Date(user.createdAt).toISOString(),
     });
   })
-  .put(
-    '/v1/me/password',
-    reauth,
-    jsonBody(z.strictObject({ currentPassword: password, newPassword: password })),
-    async (c) => {
-      const { currentPassword, newPassword } = c.req.valid('json');
-      const { auth } = c.get('config');
-      const db = database(c.env.DB);
-      const user = await currentUser(db, c.get('principal').userId);
-      if (!user.passwordHash) throw new ApiError('reauthentication_required');
-      const problem = passwordProblem(newPassword);
-      if (problem) throw new ApiError('weak_password', { details: { problem } });
-      const now = Date.now();
-      const verified = await verifyPassword(currentPassword, user.passwordHash, auth.hashParams);
-      if (!verified.ok) {
-        await audit(c, db, { action: 'user.password_change', outcome: 'failure', actorUserId: user.id }, now);
-        throw new ApiError('password_incorrect');
-      }
-      await db.batch([
-        setPasswordHash(db, user.id, await hashPassword(newPassword, auth.hashParams), now),
-        revokeAllFamiliesOfUser(db, user.id, now),
-      ]);
-      await audit(c, db, { action: 'user.password_change', actorUserId: user.id }, now);
-      clearRefreshCookie(c);
-      return c.body(null, 204);
-    },
-  )
-  .delete('/v1/me', reauth, jsonBody(z.strictObject({ password })), async (c) => {
+  .put('/v1/me/password', reauth, jsonBody(changePasswordBody), async (c) => {
+    const { currentPassword, newPassword } = c.req.valid('json');
+    const { auth } = c.get('config');
+    const db = database(c.env.DB);
+    const user = await currentUser(db, c.get('principal').userId);
+    if (!user.passwordHash) throw new ApiError('reauthentication_required');
+    const problem = passwordProblem(newPassword);
+    if (problem) throw new ApiError('weak_password', { details: { problem } });
+    const now = Date.now();
+    const verified = await verifyPassword(currentPassword, user.passwordHash, auth.hashParams);
+    if (!verified.ok) {
+      await audit(c, db, { action: 'user.password_change', outcome: 'failure', actorUserId: user.id }, now);
+      throw new ApiError('password_incorrect');
+    }
+    await db.batch([
+      setPasswordHash(db, user.id, await hashPassword(newPassword, auth.hashParams), now),
+      revokeAllFamiliesOfUser(db, user.id, now),
+    ]);
+    await audit(c, db, { action: 'user.password_change', actorUserId: user.id }, now);
+    clearRefreshCookie(c);
+    return c.body(null, 204);
+  })
+  .delete('/v1/me', reauth, jsonBody(deleteMeBody), async (c) => {
     const { auth } = c.get('config');
     const db = database(c.env.DB);
     const user = await currentUser(db, c.get('principal').userId);
