@@ -12,12 +12,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RUN_TOKEN, runRequestDigest } from '@airlock/protocol';
 import { importJWK, type JWK, SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { Client, openStream } from '../e2e/support/client.ts';
 import { startEdgeProcess } from '../e2e/support/edge-process.ts';
 import { startHostProcess } from '../e2e/support/host-process.ts';
-import { RUN_TOKEN, runRequestDigest } from '../sandbox-host/src/protocol.ts';
 import { generateDevSecrets } from '../scripts/dev-secrets.ts';
 
 const iterations = Number(process.argv[2] ?? 40);

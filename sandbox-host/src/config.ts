@@ -3,8 +3,8 @@
  * the process with a message naming the variable (never a silent NaN or an unlimited default).
  */
 import { availableParallelism } from 'node:os';
+import { LIMITS } from '@airlock/protocol';
 import { z } from 'zod';
-import { LIMITS } from './protocol.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 

@@ -3,8 +3,9 @@
  * The edge signs run tokens with the private key; the host gets the public one as EDGE_PUBLIC_JWK.
  * Keys are generated on every call and never written anywhere by this script.
  */
+
+import { RUN_TOKEN } from '@airlock/protocol';
 import { exportJWK, generateKeyPair } from 'jose';
-import { RUN_TOKEN } from './protocol.ts';
 
 const { privateKey, publicKey } = await generateKeyPair(RUN_TOKEN.alg, { crv: 'Ed25519', extractable: true });
 const kid = crypto.randomUUID();

@@ -4,8 +4,8 @@
  * no-new-privileges, limited resources, read-only root). Each test fails if its control is removed.
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
+import { LIMITS } from '@airlock/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LIMITS } from '../src/protocol.ts';
 import type { TestHost } from './support.ts';
 import { containersOf, runOnHost, startTestHost, uniqueId } from './support.ts';
 

@@ -4,9 +4,9 @@
  * hostile frames, cancel, capacity and idle close.
  */
 import { randomUUID } from 'node:crypto';
+import { CLOSE_CODES, LIMITS, RUN_TOKEN, runRequestDigest } from '@airlock/protocol';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLOSE_CODES, LIMITS, RUN_TOKEN, runRequestDigest } from '../src/protocol.ts';
 import type { TestHost } from './support.ts';
 import {
   connect,

@@ -1,5 +1,7 @@
 /** Test helpers: a real host on a random port with a fresh key pair, token minting and a WebSocket client. */
 import { randomUUID } from 'node:crypto';
+import type { HostMessage, RunResult } from '@airlock/protocol';
+import { RUN_TOKEN, runRequestDigest } from '@airlock/protocol';
 import Docker from 'dockerode';
 import type { CryptoKey, JWK } from 'jose';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
@@ -9,8 +11,6 @@ import { parseConfig } from '../src/config.ts';
 import { CONTAINER_LABELS } from '../src/docker/profile.ts';
 import type { SandboxHost } from '../src/host.ts';
 import { RUN_PATH, startHost } from '../src/host.ts';
-import type { HostMessage, RunResult } from '../src/protocol.ts';
-import { RUN_TOKEN, runRequestDigest } from '../src/protocol.ts';
 
 export const docker = new Docker();
 

@@ -1,6 +1,5 @@
 /** Pure pieces: protocol schemas and digest, marker scanning, stream demux, admission, replay cache. */
-import { describe, expect, it } from 'vitest';
-import { DemuxParser, MarkerScanner } from '../src/docker/stream.ts';
+
 import {
   ClientMessageSchema,
   canonicalJson,
@@ -8,7 +7,9 @@ import {
   LIMITS,
   RunRequestSchema,
   runRequestDigest,
-} from '../src/protocol.ts';
+} from '@airlock/protocol';
+import { describe, expect, it } from 'vitest';
+import { DemuxParser, MarkerScanner } from '../src/docker/stream.ts';
 import { decideAdmission } from '../src/runner/admission.ts';
 import { ReplayCache } from '../src/server/auth.ts';
 

@@ -1,10 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
-import {
-  CLOSE_CODES,
-  HostMessageSchema,
-  type RunRequest,
-  type RunResult,
-} from '@airlock/sandbox-host/protocol';
+import { CLOSE_CODES, HostMessageSchema, type RunRequest, type RunResult } from '@airlock/protocol';
 import type { CryptoKey } from 'jose';
 import { database } from '../db/client.ts';
 import { hostRunUrl, type SandboxHostRef } from '../domain/runs/config.ts';

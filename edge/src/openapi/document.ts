@@ -1,4 +1,4 @@
-import { LIMITS, RUN_STATUSES, RunIdSchema, RunResultSchema } from '@airlock/sandbox-host/protocol';
+import { LIMITS, RUN_STATUSES, RunIdSchema, RunResultSchema } from '@airlock/protocol';
 import { z } from 'zod';
 import { API_KEY_SCOPES, type ApiKeyScope } from '../domain/api-keys/token.ts';
 import { PROVIDERS } from '../domain/crypto/provider-key-cipher.ts';

@@ -1,4 +1,4 @@
-import type { RunResult, RunStatus } from '@airlock/sandbox-host/protocol';
+import type { RunResult, RunStatus } from '@airlock/protocol';
 import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { runs } from '../db/schema.ts';

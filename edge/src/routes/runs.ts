@@ -1,4 +1,4 @@
-import { RunIdSchema, type RunRequest, RunRequestSchema } from '@airlock/sandbox-host/protocol';
+import { RunIdSchema, type RunRequest, RunRequestSchema } from '@airlock/protocol';
 import { type Context, Hono } from 'hono';
 import { database } from '../db/client.ts';
 import { decodeCursor, encodeCursor, ListQuerySchema } from '../domain/runs/list-query.ts';

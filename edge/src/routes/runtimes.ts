@@ -1,4 +1,4 @@
-import { LIMITS } from '@airlock/sandbox-host/protocol';
+import { LIMITS } from '@airlock/protocol';
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';

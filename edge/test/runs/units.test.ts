@@ -2,7 +2,7 @@
  * The pure pieces of runs (issue 5): host selection, the replay buffer, stream tickets, the list
  * cursor, the stored-result fit and the run token (verified here the way the host verifies it).
  */
-import { LIMITS, RUN_TOKEN, type RunResult, runRequestDigest } from '@airlock/sandbox-host/protocol';
+import { LIMITS, RUN_TOKEN, type RunResult, runRequestDigest } from '@airlock/protocol';
 import { exportJWK, generateKeyPair, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { hostRunUrl } from '../../src/domain/runs/config.ts';

@@ -4,13 +4,13 @@
  * and the container's cgroup. The container is destroyed as soon as the result is known.
  */
 import { constants } from 'node:os';
+import type { RunRequest, RunResult, RunStatus } from '@airlock/protocol';
+import { LIMITS } from '@airlock/protocol';
 import type { CgroupReader } from '../docker/cgroup.ts';
 import type { Sandbox } from '../docker/sandbox.ts';
 import type { Marker, StreamName } from '../docker/stream.ts';
 import { GO_LINE, wrapperHeader } from '../docker/wrapper.ts';
 import type { RuntimeManifest } from '../images/manifest.ts';
-import type { RunRequest, RunResult, RunStatus } from '../protocol.ts';
-import { LIMITS } from '../protocol.ts';
 import { packFiles } from './tar.ts';
 
 export interface RunSink {

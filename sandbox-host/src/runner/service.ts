@@ -2,11 +2,12 @@
  * The run service: admission (bounded concurrency and queue), limit resolution, taking a sandbox from the
  * pool, executing, and bookkeeping of every container it owns (for the orphan sweep and shutdown).
  */
+
+import type { ErrorCode, RunRequest, RunResult } from '@airlock/protocol';
 import type { Logger } from 'pino';
 import type { CgroupReader } from '../docker/cgroup.ts';
 import type { Sandbox } from '../docker/sandbox.ts';
 import type { RuntimeManifest } from '../images/manifest.ts';
-import type { ErrorCode, RunRequest, RunResult } from '../protocol.ts';
 import { decideAdmission } from './admission.ts';
 import type { RunSink } from './execute.ts';
 import { executeRun } from './execute.ts';

@@ -1,6 +1,7 @@
 /** Packs the run's source files into an in-memory tar (≤ 256 KiB of content) with tar-stream. */
+
+import type { SourceFile } from '@airlock/protocol';
 import { pack } from 'tar-stream';
-import type { SourceFile } from '../protocol.ts';
 
 export function packFiles(files: readonly SourceFile[]): Promise<Buffer> {
   return new Promise((resolve, reject) => {

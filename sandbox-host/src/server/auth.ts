@@ -4,9 +4,10 @@
  * 60 s, single use (the jti is remembered until the token expires), naming one run and the digest of
  * its request. Reasons are for the log; the client only ever sees 401.
  */
+
+import { RUN_TOKEN } from '@airlock/protocol';
 import type { CryptoKey, JWTPayload } from 'jose';
 import { errors, importJWK, jwtVerify } from 'jose';
-import { RUN_TOKEN } from '../protocol.ts';
 
 export interface VerifiedRunToken {
   runId: string;

@@ -3,16 +3,17 @@
  * the request digest; the first `run` message must match both. Malformed, oversized or unexpected frames
  * get an `error` frame and a close with an application code, never an exception.
  */
-import type { Logger } from 'pino';
-import type { RawData, WebSocket } from 'ws';
-import type { ErrorCode, HostMessage, RunResult } from '../protocol.ts';
+
+import type { ErrorCode, HostMessage, RunResult } from '@airlock/protocol';
 import {
   CLOSE_CODES,
   ClientMessageSchema,
   ERROR_CLOSE_CODES,
   RunRequestSchema,
   runRequestDigest,
-} from '../protocol.ts';
+} from '@airlock/protocol';
+import type { Logger } from 'pino';
+import type { RawData, WebSocket } from 'ws';
 import type { RunService } from '../runner/service.ts';
 import type { VerifiedRunToken } from './auth.ts';
 

@@ -1,4 +1,4 @@
-import { LIMITS } from '@airlock/sandbox-host/protocol';
+import { LIMITS } from '@airlock/protocol';
 import { z } from 'zod';
 import { intVar as int, rateRuleVar as rate } from '../../lib/config-vars.ts';
 import type { RateRule } from '../auth/rate-limit.ts';

@@ -1,9 +1,4 @@
-import type {
-  ErrorCode as HostErrorCode,
-  HostMessage,
-  RunResult,
-  RunStatus,
-} from '@airlock/sandbox-host/protocol';
+import type { ErrorCode as HostErrorCode, HostMessage, RunResult, RunStatus } from '@airlock/protocol';
 
 /**
  * Frames the edge sends to stream clients: the host's frame shapes (protocol.ts), renumbered with the

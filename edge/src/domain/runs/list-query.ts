@@ -1,4 +1,4 @@
-import { LanguageSchema, RUN_STATUSES } from '@airlock/sandbox-host/protocol';
+import { LanguageSchema, RUN_STATUSES } from '@airlock/protocol';
 import { z } from 'zod';
 import type { RunCursor } from '../../repositories/runs.ts';
 

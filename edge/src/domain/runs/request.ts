@@ -1,4 +1,4 @@
-import { LIMITS, type RunRequest, RunRequestSchema } from '@airlock/sandbox-host/protocol';
+import { LIMITS, type RunRequest, RunRequestSchema } from '@airlock/protocol';
 import { z } from 'zod';
 import type { RuntimeView } from './runtimes.ts';
 

@@ -1,4 +1,4 @@
-import { LIMITS } from '@airlock/sandbox-host/protocol';
+import { LIMITS } from '@airlock/protocol';
 import { z } from 'zod';
 import type { SandboxHostRef } from './config.ts';
 

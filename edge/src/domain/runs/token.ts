@@ -1,4 +1,4 @@
-import { RUN_TOKEN, runRequestDigest } from '@airlock/sandbox-host/protocol';
+import { RUN_TOKEN, runRequestDigest } from '@airlock/protocol';
 import { type CryptoKey, importJWK, type JWK, SignJWT } from 'jose';
 
 /**

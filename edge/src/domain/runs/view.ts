@@ -1,4 +1,4 @@
-import { type RunResult, RunStatusSchema } from '@airlock/sandbox-host/protocol';
+import { type RunResult, RunStatusSchema } from '@airlock/protocol';
 import type { RunRow } from '../../repositories/runs.ts';
 
 /**
