@@ -5,6 +5,8 @@
 import { availableParallelism } from 'node:os';
 import { LIMITS } from '@airlock/protocol';
 import { z } from 'zod';
+import type { SandboxRuntime } from './docker/profile.ts';
+import { SANDBOX_RUNTIMES } from './docker/profile.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -54,6 +56,7 @@ export const ConfigSchema = z
     CGROUP_ROOT: z.string().default('/sys/fs/cgroup'),
     CGROUP_PARENT: z.string().default('docker'),
     DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
+    SANDBOX_RUNTIME: z.enum(SANDBOX_RUNTIMES).default('runc'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .refine((c) => c.RUN_DEFAULT_TIMEOUT_MS <= c.RUN_MAX_TIMEOUT_MS, {
@@ -91,6 +94,8 @@ export interface HostConfig {
   readonly cgroupRoot: string;
   readonly cgroupParent: string;
   readonly dockerSocket: string;
+  /** The engine runtime sandboxes run under; the host refuses to start if the engine lacks it. */
+  readonly sandboxRuntime: SandboxRuntime;
   readonly logLevel: string;
 }
 
@@ -144,6 +149,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     cgroupRoot: c.CGROUP_ROOT,
     cgroupParent: c.CGROUP_PARENT,
     dockerSocket: c.DOCKER_SOCKET,
+    sandboxRuntime: c.SANDBOX_RUNTIME,
     logLevel: c.LOG_LEVEL,
   };
   return { ok: true, config: Object.freeze(config) };

@@ -13,9 +13,10 @@ import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { HostConfig } from './config.ts';
-import { cgroupV1Reader } from './docker/cgroup.ts';
+import { cgroupReaderFor, detectCgroupLayout } from './docker/cgroup.ts';
 import { sweepOrphans } from './docker/orphans.ts';
 import type { ProfileLimits } from './docker/profile.ts';
+import { checkRuntime, RuntimeNotRegistered } from './docker/runtime.ts';
 import type { RuntimeManifest } from './images/manifest.ts';
 import { manifests as allManifests } from './images/manifests/index.ts';
 import { WarmPool } from './runner/pool.ts';
@@ -51,6 +52,11 @@ export async function startHost(config: HostConfig, deps: HostDeps): Promise<San
   const log = logger.child({ hostId: config.hostId });
 
   await docker.ping();
+  const runtimeCheck = await checkRuntime(docker, config.sandboxRuntime);
+  if (!runtimeCheck.ok) throw new RuntimeNotRegistered(config.sandboxRuntime, runtimeCheck.registered);
+  const cgroupLayout = await detectCgroupLayout(config.cgroupRoot);
+  if (cgroupLayout === 'none')
+    log.warn({ root: config.cgroupRoot }, 'no cgroup tree found: no CPU/memory accounting');
   // A previous process's containers are orphans by definition: remove them before anything else.
   // Every container of this host that no run of this process owns: at start and at shutdown.
   const sweepAll = () =>
@@ -79,6 +85,7 @@ export async function startHost(config: HostConfig, deps: HostDeps): Promise<San
     tmpTmpfsMb: m.tmpTmpfsMb ?? config.tmpfsMb,
     fileSizeBytes: config.tmpfsMb * 1024 * 1024,
     openFiles: 256,
+    runtime: config.sandboxRuntime,
   });
   const warmLanguages = installed
     .map((m) => m.language)
@@ -98,7 +105,7 @@ export async function startHost(config: HostConfig, deps: HostDeps): Promise<San
   let metrics: HostMetrics | undefined;
   const service = new RunService({
     pool,
-    cgroup: cgroupV1Reader(config.cgroupRoot, config.cgroupParent),
+    cgroup: cgroupReaderFor(cgroupLayout, config.cgroupRoot, config.cgroupParent),
     logger: log,
     manifests: installed,
     maxRunning: config.maxConcurrentRuns,
@@ -174,6 +181,8 @@ export async function startHost(config: HostConfig, deps: HostDeps): Promise<San
           pool: pool.sizes(),
           running: service.running,
           queued: service.queued,
+          runtime: config.sandboxRuntime,
+          cgroup: cgroupLayout,
         });
       }
       case '/metrics': {

@@ -38,7 +38,7 @@ describe('inside the sandbox', () => {
     expect(out.result?.stdout).toMatch(/^65534\n65534\nNoNewPrivs:\s+1\n$/);
   });
 
-  it('runs under a seccomp filter (the engine default profile)', async () => {
+  it('runs under a seccomp filter (our own policy: see isolation.test.ts)', async () => {
     const out = await bash('grep "^Seccomp:" /proc/self/status');
     expect(out.result?.stdout).toMatch(/^Seccomp:\s+2\n$/);
   });
