@@ -55,8 +55,8 @@ export interface TestHost {
 }
 
 /** The runtime the suite runs sandboxes under: `SANDBOX_RUNTIME=runsc npx vitest run …` for gVisor. */
-export function testRuntime(): string {
-  return process.env.SANDBOX_RUNTIME || 'runc';
+export function testRuntime(): 'runc' | 'runsc' {
+  return process.env.SANDBOX_RUNTIME === 'runsc' ? 'runsc' : 'runc';
 }
 
 export async function startTestHost(env: Record<string, string> = {}): Promise<TestHost> {

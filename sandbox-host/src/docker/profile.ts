@@ -13,7 +13,7 @@
  * - No binds, no volumes, no Docker socket, no devices; labels mark the container as ours.
  */
 import type Docker from 'dockerode';
-import { SECCOMP_PROFILE_JSON } from './seccomp.ts';
+import { seccompProfileJson } from './seccomp.ts';
 
 /** The OCI runtimes a host may run sandboxes under (registered with the engine under these names). */
 export const SANDBOX_RUNTIMES = ['runc', 'runsc'] as const;
@@ -63,6 +63,7 @@ const BASE_ENV: Readonly<Record<string, string>> = {
 export function sandboxContainerSpec(input: SandboxSpecInput): Docker.ContainerCreateOptions {
   const { limits } = input;
   const memoryBytes = limits.memoryMb * 1024 * 1024;
+  const runtime = limits.runtime ?? 'runc';
   const env = { ...BASE_ENV, ...input.env };
   return {
     Image: input.image,
@@ -92,8 +93,8 @@ export function sandboxContainerSpec(input: SandboxSpecInput): Docker.ContainerC
         '/tmp': `rw,exec,nosuid,nodev,size=${limits.tmpTmpfsMb}m,uid=65534,gid=65534`,
       },
       CapDrop: ['ALL'],
-      SecurityOpt: ['no-new-privileges', `seccomp=${SECCOMP_PROFILE_JSON}`],
-      Runtime: limits.runtime ?? 'runc',
+      SecurityOpt: ['no-new-privileges', `seccomp=${seccompProfileJson(runtime)}`],
+      Runtime: runtime,
       Privileged: false,
       PidsLimit: limits.pidsLimit,
       Memory: memoryBytes,

@@ -111,7 +111,17 @@ export const DENIED_SYSCALLS: readonly string[] = [
   ...['swapon', 'acct', 'syslog', 'iopl', 'ioperm', 'settimeofday', 'clock_settime', 'mbind'],
 ];
 
-function buildPolicy() {
+/**
+ * Under gVisor (runsc --oci-seccomp) the policy filters the program's syscalls inside the sandbox's own
+ * kernel. That gVisor (Debian's 2022 build) answers every errno rule with EPERM, ignoring errnoRet, so a
+ * clone3 rule would break threads (glibc falls back to clone only on ENOSYS); its clone3 is unimplemented
+ * and answers ENOSYS by itself, so there clone3 is let through to it.
+ */
+function buildPolicy(runtime: 'runc' | 'runsc') {
+  const clone3: Rule =
+    runtime === 'runsc'
+      ? { names: ['clone3'], action: 'SCMP_ACT_ALLOW' }
+      : { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: ENOSYS };
   const rules: Rule[] = [
     { names: [...ALLOWED], action: 'SCMP_ACT_ALLOW' },
     {
@@ -119,7 +129,7 @@ function buildPolicy() {
       action: 'SCMP_ACT_ALLOW',
       args: [{ index: 0, value: CLONE_NAMESPACE_FLAGS, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' }],
     },
-    { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: ENOSYS },
+    clone3,
     {
       names: ['socket'],
       action: 'SCMP_ACT_ALLOW',
@@ -146,5 +156,9 @@ function buildPolicy() {
   };
 }
 
-/** The policy as the Engine wants it (one JSON string), computed once. */
-export const SECCOMP_PROFILE_JSON: string = JSON.stringify(buildPolicy());
+const POLICIES = { runc: JSON.stringify(buildPolicy('runc')), runsc: JSON.stringify(buildPolicy('runsc')) };
+
+/** The policy as the Engine wants it (one JSON string, computed once per runtime). */
+export function seccompProfileJson(runtime: 'runc' | 'runsc'): string {
+  return POLICIES[runtime];
+}
