@@ -101,8 +101,15 @@ export async function startHost(config: HostConfig, deps: HostDeps): Promise<San
     cgroup: cgroupV1Reader(config.cgroupRoot, config.cgroupParent),
     logger: log,
     manifests: installed,
-    maxRunning: config.maxConcurrentRuns,
-    maxQueued: config.maxQueuedRuns,
+    budget: {
+      memoryMb: config.memoryBudgetMb,
+      pids: config.pidsBudget,
+      maxRunning: config.maxConcurrentRuns,
+      orgShare: config.orgShare,
+      maxQueued: config.maxQueuedRuns,
+      maxQueuedPerOrg: config.maxQueuedPerOrg,
+    },
+    pidsLimit: config.pidsLimit,
     defaultTimeoutMs: config.defaultTimeoutMs,
     maxTimeoutMs: config.maxTimeoutMs,
     defaultMemoryMb: config.defaultMemoryMb,
@@ -116,8 +123,7 @@ export async function startHost(config: HostConfig, deps: HostDeps): Promise<San
   });
   metrics = new HostMetrics({
     poolSizes: () => pool.sizes(),
-    queued: () => service.queued,
-    running: () => service.running,
+    admission: () => service.admission(),
   });
   const verify = await createTokenVerifier({ publicJwk: config.edgePublicJwk, hostId: config.hostId, now });
 
@@ -174,6 +180,7 @@ export async function startHost(config: HostConfig, deps: HostDeps): Promise<San
           pool: pool.sizes(),
           running: service.running,
           queued: service.queued,
+          admission: service.admission(),
         });
       }
       case '/metrics': {

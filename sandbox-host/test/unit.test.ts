@@ -1,4 +1,4 @@
-/** Pure pieces: protocol schemas and digest, marker scanning, stream demux, admission, replay cache. */
+/** Pure pieces: protocol schemas and digest, marker scanning, stream demux, replay cache. */
 
 import {
   ClientMessageSchema,
@@ -10,7 +10,6 @@ import {
 } from '@airlock/protocol';
 import { describe, expect, it } from 'vitest';
 import { DemuxParser, MarkerScanner } from '../src/docker/stream.ts';
-import { decideAdmission } from '../src/runner/admission.ts';
 import { ReplayCache } from '../src/server/auth.ts';
 
 describe('protocol', () => {
@@ -121,15 +120,6 @@ describe('DemuxParser', () => {
     const all = Buffer.concat([frame(1, 'out'), frame(2, 'err'), frame(1, 'more')]);
     for (let i = 0; i < all.length; i += 5) p.push(all.subarray(i, i + 5));
     expect(got).toEqual(['stdout:out', 'stderr:err', 'stdout:more']);
-  });
-});
-
-describe('admission', () => {
-  it('runs, then queues, then rejects', () => {
-    const limits = { maxRunning: 2, maxQueued: 1 };
-    expect(decideAdmission({ running: 1, queued: 0 }, limits)).toBe('run');
-    expect(decideAdmission({ running: 2, queued: 0 }, limits)).toBe('queue');
-    expect(decideAdmission({ running: 2, queued: 1 }, limits)).toBe('reject');
   });
 });
 

@@ -143,6 +143,7 @@ export function handleConnection(o: ConnectionOptions): void {
     }
     const submitted = o.service.submit(
       token.runId,
+      orgOf(token),
       request.data,
       {
         started: (startedAt) => send({ type: 'started', startedAt }),
@@ -170,4 +171,10 @@ export function handleConnection(o: ConnectionOptions): void {
     send({ type: 'exit', result });
     close(CLOSE_CODES.normal, 'done');
   }
+}
+
+/** The organization the edge named in the token (its `org` claim); until it carries one, the run itself. */
+function orgOf(token: VerifiedRunToken): string {
+  const org = (token as VerifiedRunToken & { org?: unknown }).org;
+  return typeof org === 'string' && org.length > 0 ? org : `run:${token.runId}`;
 }
