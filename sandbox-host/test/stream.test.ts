@@ -77,7 +77,7 @@ describe('MarkerScanner under attack', () => {
         { phase: 'C', code: 0 },
         { phase: 'R', code: 7 },
       ]);
-      expect(r.output.toString()).toBe(`\x1f\x1fout` + `mid${PREFIX}X:1\x1f${PREFIX}R:1000\x1fend`);
+      expect(r.output.toString()).toBe(`\x1f\x1foutmid${PREFIX}X:1\x1f${PREFIX}R:1000\x1fend`);
     }
   });
 
@@ -130,7 +130,10 @@ describe('DemuxParser', () => {
 describe('OutputAccount', () => {
   const sink = () => {
     const got: Record<StreamName, string> = { stdout: '', stderr: '' };
-    return { got, sink: { output: (s: StreamName, t: string) => void (got[s] += t) } };
+    const output = (s: StreamName, t: string) => {
+      got[s] += t;
+    };
+    return { got, sink: { output } };
   };
 
   it('charges raw bytes even when nothing is relayed (held or stripped bytes count)', () => {
