@@ -143,7 +143,7 @@ export function handleConnection(o: ConnectionOptions): void {
     }
     const submitted = o.service.submit(
       token.runId,
-      orgOf(token),
+      token.claims.org,
       request.data,
       {
         started: (startedAt) => send({ type: 'started', startedAt }),
@@ -173,8 +173,3 @@ export function handleConnection(o: ConnectionOptions): void {
   }
 }
 
-/** The organization the edge named in the token (its `org` claim); until it carries one, the run itself. */
-function orgOf(token: VerifiedRunToken): string {
-  const org = (token as VerifiedRunToken & { org?: unknown }).org;
-  return typeof org === 'string' && org.length > 0 ? org : `run:${token.runId}`;
-}
