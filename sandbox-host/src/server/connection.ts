@@ -172,4 +172,3 @@ export function handleConnection(o: ConnectionOptions): void {
     close(CLOSE_CODES.normal, 'done');
   }
 }
-
