@@ -90,7 +90,12 @@ describe('admission by budget, not by cores', () => {
 
 describe('fair queuing across organizations', () => {
   it("an organization flooding the host is capped at its share; another's run starts at once", async () => {
-    h = await startTestHost({ MAX_CONCURRENT_RUNS: '4', HOST_ORG_SHARE: '0.5', MAX_QUEUED_RUNS: '20' });
+    h = await startTestHost({
+      MAX_CONCURRENT_RUNS: '4',
+      HOST_ORG_SHARE: '0.5',
+      MAX_QUEUED_RUNS: '20',
+      HOST_ORG_MAX_QUEUED: '10',
+    });
     const log: Log = [];
     const flood = [];
     for (let i = 0; i < 8; i++) flood.push(await start(h, `a${i}`, 'org-a', sleeper(12), log));
