@@ -1,5 +1,7 @@
 /** The fair scheduler, pure: budgets instead of cores, per-organization share, fair order, bounded queues. */
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../src/config.ts';
+import { defaultBudgets } from '../src/machine.ts';
 import type { SchedulerBudget, Ticket } from '../src/runner/scheduler.ts';
 import { FairScheduler } from '../src/runner/scheduler.ts';
 
@@ -155,5 +157,41 @@ describe('FairScheduler: bounded queues', () => {
     const s = new FairScheduler<string>(budget({ maxRunning: 1, orgShare: 1, maxQueued: 0 }));
     expect(s.offer('a', RUN, 'a1').decision).toBe('run');
     expect(s.offer('b', RUN, 'b1').decision).toBe('reject');
+  });
+});
+
+describe('admission settings', () => {
+  const machine = { totalMemoryMb: 24 * 1024, maxTasks: 32_768 };
+  const env = { EDGE_PUBLIC_JWK: JSON.stringify({ kty: 'OKP', crv: 'Ed25519', x: 'x'.repeat(43) }) };
+
+  it('derives the budgets from the machine, not from its cores', () => {
+    const parsed = parseConfig(env, machine);
+    if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+    expect(parsed.config).toMatchObject({
+      memoryBudgetMb: 24 * 1024 - Math.ceil(24 * 1024 * 0.1),
+      pidsBudget: 16_384,
+      maxConcurrentRuns: 64,
+      orgShare: 0.5,
+      maxQueuedRuns: 128,
+      maxQueuedPerOrg: 32,
+    });
+    // A small machine keeps at least a gigabyte for itself.
+    expect(defaultBudgets({ totalMemoryMb: 4096, maxTasks: 1000 })).toEqual({ memoryMb: 3072, pids: 500 });
+  });
+
+  it('takes overrides and refuses budgets that cannot hold one run', () => {
+    const parsed = parseConfig(
+      { ...env, HOST_MEMORY_BUDGET_MB: '2048', HOST_PIDS_BUDGET: '500', HOST_ORG_SHARE: '0.25' },
+      machine,
+    );
+    expect(parsed.ok && parsed.config).toMatchObject({
+      memoryBudgetMb: 2048,
+      pidsBudget: 500,
+      orgShare: 0.25,
+    });
+    const tooSmall = parseConfig({ ...env, HOST_MEMORY_BUDGET_MB: '128' }, machine);
+    expect(tooSmall.ok).toBe(false);
+    expect(parseConfig({ ...env, HOST_ORG_SHARE: '0' }, machine).ok).toBe(false);
+    expect(parseConfig({ ...env, HOST_ORG_SHARE: '1.5' }, machine).ok).toBe(false);
   });
 });
