@@ -28,7 +28,8 @@ const NOISE: Record<string, Record<string, unknown>> = {
   },
   memory: {
     language: 'python',
-    code: 'blocks = []\nwhile True:\n    blocks.append(bytearray(8 << 20))',
+    // bytes, not bytearray: a zeroed bytearray's pages are never touched, so it would not use memory.
+    code: 'blocks = []\nwhile True:\n    blocks.append(b"x" * (8 << 20))',
     limits: { timeoutMs: 5000 },
   },
   flood: { language: 'python', code: 'import sys\nwhile True:\n    sys.stdout.write("x" * 65536)' },
