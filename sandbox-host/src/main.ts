@@ -21,7 +21,8 @@ const logger = pino({
 });
 
 try {
-  const host = await startHost(config, { docker: new Docker({ socketPath: config.dockerSocket }), logger });
+  const docker = new Docker({ socketPath: config.dockerSocket });
+  const host = await startHost(config, { docker, logger, now: Date.now });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
