@@ -1,7 +1,7 @@
 /** Prometheus metrics on a registry owned by the host instance (no global default registry). */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
-interface MetricsSources {
+export interface MetricsSources {
   poolSizes(): Record<string, number>;
   queued(): number;
   running(): number;
