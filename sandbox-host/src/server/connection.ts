@@ -35,7 +35,8 @@ class RunConnection {
   readonly #log: Logger;
   /** Aborts the run: on `cancel`, on a close mid-run and on a socket error. */
   readonly #cancel = new AbortController();
-  #state: 'waiting' | 'running' | 'closed' = 'waiting';
+  /** `binding`: a run frame is being checked against the token; any further run frame is refused. */
+  #state: 'waiting' | 'binding' | 'running' | 'closed' = 'waiting';
   #seq = 0;
   #idleTimer: NodeJS.Timeout | undefined;
 
@@ -86,7 +87,13 @@ class RunConnection {
   async #onRun(message: RunMessage): Promise<void> {
     const { token } = this.#o;
     if (this.#state !== 'waiting') return this.#fail('bad_request', 'one run per connection');
-    if (message.runId !== token.runId || (await runRequestDigest(message.request)) !== token.requestDigest) {
+    // Claimed before the digest is awaited: a second run frame arriving meanwhile must not pass too.
+    this.#state = 'binding';
+    const matches =
+      message.runId === token.runId && (await runRequestDigest(message.request)) === token.requestDigest;
+    // The socket may have closed (or idled out) during the digest: then there is no one to run for.
+    if (this.#state !== 'binding') return;
+    if (!matches) {
       this.#log.warn('run message does not match its token');
       return this.#fail('hash_mismatch', 'the run does not match the token it was authorized with');
     }
