@@ -4,6 +4,7 @@ import { database } from '../db/client.ts';
 import { fromBase64Url, toBase64Url } from '../domain/crypto/encoding.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
+import { FIXED } from '../limits.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { principalKey, rateLimit } from '../middleware/rate-limit.ts';
 import { requireAdmin } from '../middleware/require-admin.ts';
@@ -16,12 +17,10 @@ import { billingByOrg, listUsers, type Period, platformStats, queryAudit } from 
 
 const api = rateLimit({ name: 'api', rule: (cfg) => cfg.auth.rateLimits.api, key: principalKey });
 
-const DAY_MS = 86_400_000;
-const MAX_PERIOD_MS = 366 * DAY_MS;
-
 const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]).transform((v) => Date.parse(v));
 export const period = { from: instant.optional(), to: instant.optional() };
-export const limit = (fallback: number) => z.coerce.number().int().min(1).max(200).default(fallback);
+export const limit = (fallback: number) =>
+  z.coerce.number().int().min(1).max(FIXED.adminPageMax).default(fallback);
 
 function parseQuery<T extends z.ZodType>(c: Context<AppEnv>, schema: T): z.output<T> {
   const result = schema.safeParse(c.req.query());
@@ -41,8 +40,8 @@ function parseQuery<T extends z.ZodType>(c: Context<AppEnv>, schema: T): z.outpu
 /** `[from, to)`, defaulting to the last 30 days, at most 366 days long. */
 function resolvePeriod(q: { from?: number; to?: number }, now: number): Period {
   const to = q.to ?? now;
-  const from = q.from ?? to - 30 * DAY_MS;
-  if (from >= to || to - from > MAX_PERIOD_MS) {
+  const from = q.from ?? to - FIXED.adminDefaultPeriodMs;
+  if (from >= to || to - from > FIXED.adminMaxPeriodMs) {
     throw new ApiError('validation_failed', {
       message: 'Invalid query: from must be before to, at most 366 days apart.',
       details: { fields: [{ field: 'from', problem: 'must be before to, at most 366 days apart' }] },
@@ -73,7 +72,7 @@ const encodeCursor = (c: { at: number; id: string }) =>
 export const usersQuery = z.strictObject({
   q: z.string().trim().toLowerCase().max(254).optional(),
   after: z.string().max(254).optional(),
-  limit: limit(50),
+  limit: limit(FIXED.adminPageDefault),
 });
 
 /** Query of GET /v1/admin/audit (also documented in the OpenAPI document). */
@@ -83,7 +82,7 @@ export const auditQuery = z.strictObject({
   org: z.string().max(64).optional(),
   ...period,
   cursor: auditCursor.optional(),
-  limit: limit(50),
+  limit: limit(FIXED.adminPageDefault),
 });
 
 export const adminRoutes = new Hono<AppEnv>()

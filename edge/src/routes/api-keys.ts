@@ -6,6 +6,7 @@ import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { auditRequest } from '../lib/audit-request.ts';
 import { jsonBody } from '../lib/validate.ts';
+import { FIXED } from '../limits.ts';
 import { authenticate, userOnly } from '../middleware/authenticate.ts';
 import { orgContext } from '../middleware/org-context.ts';
 import { principalKey, rateLimit } from '../middleware/rate-limit.ts';
@@ -24,9 +25,6 @@ import {
  */
 
 const api = rateLimit({ name: 'api', rule: (cfg) => cfg.auth.rateLimits.api, key: principalKey });
-
-const MAX_ACTIVE_KEYS = 25;
-const MAX_LIFETIME_MS = 366 * 86_400_000;
 
 export const newKey = z.strictObject({
   name: z.string().trim().min(1).max(100),
@@ -62,14 +60,15 @@ export const apiKeyRoutes = new Hono<AppEnv>()
     const now = Date.now();
     const body = c.req.valid('json');
     const expiresAt = body.expiresAt === undefined ? null : Date.parse(body.expiresAt);
-    if (expiresAt !== null && (expiresAt <= now || expiresAt > now + MAX_LIFETIME_MS)) {
+    if (expiresAt !== null && (expiresAt <= now || expiresAt > now + FIXED.apiKeyMaxLifetimeMs)) {
       throw new ApiError('validation_failed', {
         message: 'Invalid request: expiresAt (must be in the future and within 366 days)',
         details: { fields: [{ field: 'expiresAt', problem: 'must be in the future and within 366 days' }] },
       });
     }
     const scope = { orgId: c.get('org').id, userId: c.get('principal').userId };
-    if ((await countActiveApiKeys(db, scope, now)) >= MAX_ACTIVE_KEYS) throw new ApiError('api_key_limit');
+    if ((await countActiveApiKeys(db, scope, now)) >= FIXED.maxActiveApiKeysPerUser)
+      throw new ApiError('api_key_limit');
 
     const generated = await generateApiKey();
     const key = await insertApiKey(

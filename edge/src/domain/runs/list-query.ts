@@ -1,16 +1,19 @@
 import { LanguageSchema, RUN_STATUSES } from '@airlock/protocol';
 import { z } from 'zod';
+import { FIXED } from '../../limits.ts';
 import type { RunCursor } from '../../repositories/runs.ts';
+
+const PAGE_SIZE = `an integer from 1 to ${FIXED.runsPageMax}`;
 
 /** GET /v1/runs query: page size, opaque cursor (from `nextCursor`), filters. */
 export const ListQuerySchema = z.strictObject({
   limit: z
     .string()
-    .regex(/^\d{1,3}$/, 'an integer from 1 to 100')
+    .regex(/^\d{1,6}$/, PAGE_SIZE)
     .transform(Number)
-    .pipe(z.number().int().min(1, 'an integer from 1 to 100').max(100, 'an integer from 1 to 100'))
+    .pipe(z.number().int().min(1, PAGE_SIZE).max(FIXED.runsPageMax, PAGE_SIZE))
     .optional()
-    .default(20),
+    .default(FIXED.runsPageDefault),
   cursor: z.string().max(200).optional(),
   status: z.enum(['queued', 'running', ...RUN_STATUSES]).optional(),
   language: LanguageSchema.optional(),
