@@ -35,6 +35,9 @@ const DAY_MS = DAY_S * SECOND_MS;
 const KIB = 1024;
 const MIB = 1024 * KIB;
 
+/** A duration in whole days, for messages and documentation. */
+export const days = (ms: number): number => ms / DAY_MS;
+
 export const SETTINGS = {
   /** Default request body limit (routes with their own limit, such as run creation, set theirs). */
   bodyLimitBytes: { envVar: 'BODY_LIMIT_BYTES', default: MIB, min: 1, max: Number.MAX_SAFE_INTEGER },

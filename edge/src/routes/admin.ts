@@ -4,7 +4,7 @@ import { database } from '../db/client.ts';
 import { fromBase64Url, toBase64Url } from '../domain/crypto/encoding.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
-import { FIXED } from '../limits.ts';
+import { days, FIXED } from '../limits.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { principalKey, rateLimit } from '../middleware/rate-limit.ts';
 import { requireAdmin } from '../middleware/require-admin.ts';
@@ -37,14 +37,16 @@ function parseQuery<T extends z.ZodType>(c: Context<AppEnv>, schema: T): z.outpu
   return result.data;
 }
 
-/** `[from, to)`, defaulting to the last 30 days, at most 366 days long. */
+const PERIOD_PROBLEM = `must be before to, at most ${days(FIXED.adminMaxPeriodMs)} days apart`;
+
+/** `[from, to)`, defaulting to the last 30 days, at most 366 days long (FIXED.adminDefaultPeriodMs, adminMaxPeriodMs). */
 function resolvePeriod(q: { from?: number; to?: number }, now: number): Period {
   const to = q.to ?? now;
   const from = q.from ?? to - FIXED.adminDefaultPeriodMs;
   if (from >= to || to - from > FIXED.adminMaxPeriodMs) {
     throw new ApiError('validation_failed', {
-      message: 'Invalid query: from must be before to, at most 366 days apart.',
-      details: { fields: [{ field: 'from', problem: 'must be before to, at most 366 days apart' }] },
+      message: `Invalid query: from ${PERIOD_PROBLEM}.`,
+      details: { fields: [{ field: 'from', problem: PERIOD_PROBLEM }] },
     });
   }
   return { from, to };

@@ -6,7 +6,7 @@ import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { auditRequest } from '../lib/audit-request.ts';
 import { jsonBody } from '../lib/validate.ts';
-import { FIXED } from '../limits.ts';
+import { days, FIXED } from '../limits.ts';
 import { authenticate, userOnly } from '../middleware/authenticate.ts';
 import { orgContext } from '../middleware/org-context.ts';
 import { principalKey, rateLimit } from '../middleware/rate-limit.ts';
@@ -25,6 +25,8 @@ import {
  */
 
 const api = rateLimit({ name: 'api', rule: (cfg) => cfg.auth.rateLimits.api, key: principalKey });
+
+const EXPIRY_PROBLEM = `must be in the future and within ${days(FIXED.apiKeyMaxLifetimeMs)} days`;
 
 export const newKey = z.strictObject({
   name: z.string().trim().min(1).max(100),
@@ -62,8 +64,8 @@ export const apiKeyRoutes = new Hono<AppEnv>()
     const expiresAt = body.expiresAt === undefined ? null : Date.parse(body.expiresAt);
     if (expiresAt !== null && (expiresAt <= now || expiresAt > now + FIXED.apiKeyMaxLifetimeMs)) {
       throw new ApiError('validation_failed', {
-        message: 'Invalid request: expiresAt (must be in the future and within 366 days)',
-        details: { fields: [{ field: 'expiresAt', problem: 'must be in the future and within 366 days' }] },
+        message: `Invalid request: expiresAt (${EXPIRY_PROBLEM})`,
+        details: { fields: [{ field: 'expiresAt', problem: EXPIRY_PROBLEM }] },
       });
     }
     const scope = { orgId: c.get('org').id, userId: c.get('principal').userId };

@@ -9,7 +9,7 @@ const PAGE_SIZE = `an integer from 1 to ${FIXED.runsPageMax}`;
 export const ListQuerySchema = z.strictObject({
   limit: z
     .string()
-    .regex(/^\d{1,6}$/, PAGE_SIZE)
+    .regex(new RegExp(`^\\d{1,${String(FIXED.runsPageMax).length}}$`), PAGE_SIZE)
     .transform(Number)
     .pipe(z.number().int().min(1, PAGE_SIZE).max(FIXED.runsPageMax, PAGE_SIZE))
     .optional()
