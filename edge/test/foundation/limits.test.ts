@@ -9,7 +9,10 @@ import { RATE_LIMITS, SETTINGS } from '../../src/limits.ts';
  * not silently differ from it.
  */
 
-const shape = configSchema.shape as Record<string, { safeParse(v: unknown): { success: boolean; data?: unknown } }>;
+const shape = configSchema.shape as Record<
+  string,
+  { safeParse(v: unknown): { success: boolean; data?: unknown } }
+>;
 const shipped = env as unknown as Record<string, unknown>;
 
 function parserOf(envVar: string) {
@@ -35,7 +38,10 @@ describe('limits.ts', () => {
       if (setting.max < Number.MAX_SAFE_INTEGER)
         expect(parser.safeParse(String(setting.max + 1)).success).toBe(false);
       if (shipped[setting.envVar] !== undefined)
-        expect(parser.safeParse(shipped[setting.envVar])).toMatchObject({ success: true, data: setting.default });
+        expect(parser.safeParse(shipped[setting.envVar])).toMatchObject({
+          success: true,
+          data: setting.default,
+        });
     });
   }
 
