@@ -1,8 +1,9 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { database } from '../db/client.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { findMembership, findPersonalMembership } from '../repositories/memberships.ts';
+import type { Scope } from '../repositories/scope.ts';
 
 /**
  * The organization a request acts in: `X-Org-Id`, or the caller's personal organization when the
@@ -37,4 +38,9 @@ export function orgContext(): MiddlewareHandler<AppEnv> {
     c.set('org', { id: membership.orgId, role: membership.role });
     await next();
   };
+}
+
+/** The tenant scope of a request that passed `orgContext()`: its organization and the caller's user. */
+export function requestScope(c: Context<AppEnv>): Scope {
+  return { orgId: c.get('org').id, userId: c.get('principal').userId };
 }

@@ -1,7 +1,7 @@
 import { RunIdSchema } from '@airlock/protocol';
-import { ListQuerySchema } from '../domain/runs/list-query.ts';
 import { STREAM_TICKET_TTL_MS } from '../domain/runs/stream-ticket.ts';
 import { FIXED } from '../limits.ts';
+import { ListQuerySchema } from '../services/run-list.ts';
 import {
   API,
   arrayOf,

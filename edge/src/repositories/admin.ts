@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, gt, gte, lt, or, type SQL, sql, sum } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { auditLog, orgs, runs, users } from '../db/schema.ts';
+import type { Cursor } from '../lib/cursor.ts';
 
 /**
  * Platform-wide reads for administrators. These are deliberately not tenant-scoped (that is what an
@@ -128,7 +129,7 @@ export interface AuditQuery {
   from?: number;
   to?: number;
   /** Keyset cursor: rows strictly older than this (at, id). */
-  before?: { at: number; id: string };
+  before?: Cursor;
   limit: number;
 }
 

@@ -2,6 +2,7 @@ import { and, asc, count, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { memberships, orgs, users } from '../db/schema.ts';
 import type { OrgRole } from '../domain/principal.ts';
+import type { Scope } from './scope.ts';
 
 /**
  * Memberships: who belongs to which organization, with which role. Every function takes the org id
@@ -15,10 +16,7 @@ export interface MembershipView {
   personal: boolean;
 }
 
-export async function findMembership(
-  db: Database,
-  scope: { orgId: string; userId: string },
-): Promise<MembershipView | null> {
+export async function findMembership(db: Database, scope: Scope): Promise<MembershipView | null> {
   const row = await db
     .select({ orgId: memberships.orgId, role: memberships.role, personal: orgs.personal })
     .from(memberships)
@@ -110,7 +108,7 @@ export async function addMember(
  */
 export async function removeMember(
   db: Database,
-  scope: { orgId: string; userId: string },
+  scope: Scope,
 ): Promise<'removed' | 'last_owner' | 'not_member'> {
   const removed = await db
     .delete(memberships)

@@ -1,9 +1,9 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { database } from '../db/client.ts';
-import { fromBase64Url, toBase64Url } from '../domain/crypto/encoding.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
+import { cursorParam, encodeCursor } from '../lib/cursor.ts';
 import { days, FIXED } from '../limits.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { principalKey, rateLimit } from '../middleware/rate-limit.ts';
@@ -55,21 +55,6 @@ function resolvePeriod(q: { from?: number; to?: number }, now: number): Period {
 const iso = (ms: number) => new Date(ms).toISOString();
 const periodJson = (p: Period) => ({ from: iso(p.from), to: iso(p.to) });
 
-export const auditCursor = z
-  .string()
-  .max(200)
-  .transform((v, ctx) => {
-    const bytes = fromBase64Url(v);
-    try {
-      const [at, id] = JSON.parse(new TextDecoder().decode(bytes ?? new Uint8Array())) as unknown[];
-      if (typeof at === 'number' && typeof id === 'string') return { at, id };
-    } catch {}
-    ctx.addIssue({ code: 'custom', message: 'is not a cursor from a previous page' });
-    return z.NEVER;
-  });
-const encodeCursor = (c: { at: number; id: string }) =>
-  toBase64Url(new TextEncoder().encode(JSON.stringify([c.at, c.id])));
-
 /** Query of GET /v1/admin/users (also documented in the OpenAPI document). */
 export const usersQuery = z.strictObject({
   q: z.string().trim().toLowerCase().max(254).optional(),
@@ -83,7 +68,7 @@ export const auditQuery = z.strictObject({
   actor: z.string().max(64).optional(),
   org: z.string().max(64).optional(),
   ...period,
-  cursor: auditCursor.optional(),
+  cursor: cursorParam.optional(),
   limit: limit(FIXED.adminPageDefault),
 });
 

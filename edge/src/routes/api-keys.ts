@@ -8,7 +8,7 @@ import { auditRequest } from '../lib/audit-request.ts';
 import { jsonBody } from '../lib/validate.ts';
 import { days, FIXED } from '../limits.ts';
 import { authenticate, userOnly } from '../middleware/authenticate.ts';
-import { orgContext } from '../middleware/org-context.ts';
+import { orgContext, requestScope } from '../middleware/org-context.ts';
 import { principalKey, rateLimit } from '../middleware/rate-limit.ts';
 import {
   type ApiKeyView,
@@ -54,7 +54,7 @@ const keyJson = (k: ApiKeyView) => ({
 export const apiKeyRoutes = new Hono<AppEnv>()
   .use('/v1/api-keys/*', authenticate(), api, userOnly(), orgContext())
   .get('/v1/api-keys', async (c) => {
-    const scope = { orgId: c.get('org').id, userId: c.get('principal').userId };
+    const scope = requestScope(c);
     return c.json({ keys: (await listApiKeys(database(c.env.DB), scope)).map(keyJson) });
   })
   .post('/v1/api-keys', jsonBody(newKey), async (c) => {
@@ -68,7 +68,7 @@ export const apiKeyRoutes = new Hono<AppEnv>()
         details: { fields: [{ field: 'expiresAt', problem: EXPIRY_PROBLEM }] },
       });
     }
-    const scope = { orgId: c.get('org').id, userId: c.get('principal').userId };
+    const scope = requestScope(c);
     if ((await countActiveApiKeys(db, scope, now)) >= FIXED.maxActiveApiKeysPerUser)
       throw new ApiError('api_key_limit');
 
@@ -102,7 +102,7 @@ export const apiKeyRoutes = new Hono<AppEnv>()
   .delete('/v1/api-keys/:id', async (c) => {
     const db = database(c.env.DB);
     const now = Date.now();
-    const scope = { orgId: c.get('org').id, userId: c.get('principal').userId, id: c.req.param('id') };
+    const scope = { ...requestScope(c), id: c.req.param('id') };
     const outcome = await revokeApiKey(db, scope, now);
     if (outcome === 'not_found') throw new ApiError('not_found', { message: 'API key not found.' });
     if (outcome === 'revoked') {

@@ -1,7 +1,12 @@
 import { LanguageSchema, RUN_STATUSES } from '@airlock/protocol';
 import { z } from 'zod';
-import { FIXED } from '../../limits.ts';
-import type { RunCursor } from '../../repositories/runs.ts';
+import { decodeCursor as decodeKeyset, encodeCursor as encodeKeyset } from '../lib/cursor.ts';
+import { FIXED } from '../limits.ts';
+import type { RunCursor } from '../repositories/runs.ts';
+
+/**
+ * Listing runs: the GET /v1/runs query and its page cursor, between the route and the repository.
+ */
 
 const PAGE_SIZE = `an integer from 1 to ${FIXED.runsPageMax}`;
 
@@ -19,21 +24,12 @@ export const ListQuerySchema = z.strictObject({
   language: LanguageSchema.optional(),
 });
 
-/** The cursor is the (created_at, id) of the last run on the page, base64url-encoded. */
+/** The page cursor: the (created_at, id) of the last run on the page, in the one cursor encoding. */
 export function encodeCursor(cursor: RunCursor): string {
-  return btoa(`${cursor.createdAt}:${cursor.id}`)
-    .replaceAll('+', '-')
-    .replaceAll('/', '_')
-    .replace(/=+$/, '');
+  return encodeKeyset({ at: cursor.createdAt, id: cursor.id });
 }
 
 export function decodeCursor(text: string): RunCursor | undefined {
-  try {
-    const plain = atob(text.replaceAll('-', '+').replaceAll('_', '/'));
-    const match = /^(\d{1,16}):([A-Za-z0-9_-]{1,64})$/.exec(plain);
-    if (!match?.[1] || !match[2]) return undefined;
-    return { createdAt: Number(match[1]), id: match[2] };
-  } catch {
-    return undefined;
-  }
+  const cursor = decodeKeyset(text);
+  return cursor && { createdAt: cursor.at, id: cursor.id };
 }
