@@ -76,7 +76,7 @@ export const adminRoutes = new Hono<AppEnv>()
   .use('/v1/admin/*', authenticate(), api, requireAdmin())
   .get('/v1/admin/stats', async (c) => {
     const q = parseQuery(c, z.strictObject(period));
-    const p = resolvePeriod(q, Date.now());
+    const p = resolvePeriod(q, c.get('now')());
     return c.json({ period: periodJson(p), ...(await platformStats(database(c.env.DB), p)) });
   })
   .get('/v1/admin/users', async (c) => {
@@ -89,7 +89,7 @@ export const adminRoutes = new Hono<AppEnv>()
   })
   .get('/v1/admin/billing', async (c) => {
     const q = parseQuery(c, z.strictObject(period));
-    const p = resolvePeriod(q, Date.now());
+    const p = resolvePeriod(q, c.get('now')());
     return c.json({ period: periodJson(p), orgs: await billingByOrg(database(c.env.DB), p) });
   })
   .get('/v1/admin/audit', async (c) => {

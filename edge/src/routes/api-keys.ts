@@ -59,7 +59,7 @@ export const apiKeyRoutes = new Hono<AppEnv>()
   })
   .post('/v1/api-keys', jsonBody(newKey), async (c) => {
     const db = database(c.env.DB);
-    const now = Date.now();
+    const now = c.get('now')();
     const body = c.req.valid('json');
     const expiresAt = body.expiresAt === undefined ? null : Date.parse(body.expiresAt);
     if (expiresAt !== null && (expiresAt <= now || expiresAt > now + FIXED.apiKeyMaxLifetimeMs)) {
@@ -101,7 +101,7 @@ export const apiKeyRoutes = new Hono<AppEnv>()
   })
   .delete('/v1/api-keys/:id', async (c) => {
     const db = database(c.env.DB);
-    const now = Date.now();
+    const now = c.get('now')();
     const scope = { ...requestScope(c), id: c.req.param('id') };
     const outcome = await revokeApiKey(db, scope, now);
     if (outcome === 'not_found') throw new ApiError('not_found', { message: 'API key not found.' });

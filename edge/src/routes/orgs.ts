@@ -75,7 +75,7 @@ const MANAGES: Record<OrgRole, readonly OrgRole[]> = {
 
 async function removeFromOrg(c: Context<AppEnv>, who: { userId: string } | { email: string }) {
   const db = database(c.env.DB);
-  const now = Date.now();
+  const now = c.get('now')();
   const actorId = c.get('principal').userId;
   const org = await orgOfCaller(c, db);
   const target = await findMember(db, { orgId: org.id }, who);
@@ -116,7 +116,7 @@ export const orgRoutes = new Hono<AppEnv>()
   })
   .post('/v1/orgs', userOnly(), jsonBody(newOrg), async (c) => {
     const db = database(c.env.DB);
-    const now = Date.now();
+    const now = c.get('now')();
     const org = await createOrg(
       db,
       { name: c.req.valid('json').name, ownerUserId: c.get('principal').userId },
@@ -137,7 +137,7 @@ export const orgRoutes = new Hono<AppEnv>()
   })
   .post('/v1/orgs/:id/members', userOnly(), jsonBody(invite), async (c) => {
     const db = database(c.env.DB);
-    const now = Date.now();
+    const now = c.get('now')();
     const { email, role } = c.req.valid('json');
     const org = await orgOfCaller(c, db);
     if (!MANAGES[org.role].includes(role)) throw new ApiError('forbidden');

@@ -63,7 +63,7 @@ export const providerKeyRoutes = new Hono<AppEnv>()
     const provider = providerParam(c.req.param('provider'));
     const owner = { userId: c.get('principal').userId, provider };
     const db = database(c.env.DB);
-    const now = Date.now();
+    const now = c.get('now')();
     const plaintext = c.req.valid('json').key;
     const sealed = await sealProviderKey(c.get('config').providerKeyKeyring, owner, plaintext);
     const { key, replaced } = await putProviderKey(db, owner, sealed, providerKeyHint(plaintext), now);
@@ -85,7 +85,7 @@ export const providerKeyRoutes = new Hono<AppEnv>()
   .delete('/v1/provider-keys/:provider', async (c) => {
     const provider = providerParam(c.req.param('provider'));
     const db = database(c.env.DB);
-    const now = Date.now();
+    const now = c.get('now')();
     if (!(await deleteProviderKey(db, { userId: c.get('principal').userId, provider }))) {
       throw new ApiError('not_found', { message: 'No key is stored for this provider.' });
     }

@@ -15,7 +15,7 @@ export const runtimeRoutes = new Hono<AppEnv>().get('/v1/runtimes', authenticate
   const hosts = c.get('config').runs.hosts;
   if (hosts.length === 0) throw new ApiError('sandbox_unavailable');
   const registry = c.env.HOST_REGISTRY.get(c.env.HOST_REGISTRY.idFromName('global'));
-  const list = await registry.runtimes([...hosts], Date.now());
+  const list = await registry.runtimes([...hosts], c.get('now')());
   if (list.reachableHosts === 0) throw new ApiError('sandbox_unavailable');
   return c.json({
     runtimes: list.runtimes,
