@@ -23,7 +23,7 @@ import { providerKeyRoutes } from './routes/provider-keys.ts';
 import { runRoutes } from './routes/runs.ts';
 import { runtimeRoutes } from './routes/runtimes.ts';
 
-export interface AppOptions {
+interface AppOptions {
   logSink?: LogSink;
   /** The clock, injected as on the sandbox host; default `Date.now`. */
   now?: () => number;

@@ -14,7 +14,7 @@ import type { Scope } from '../repositories/scope.ts';
  * API keys are pinned to the organization they were created in: without the header they act there,
  * and naming any other organization is a 404. Their user must still be a member of it.
  */
-export const ORG_HEADER = 'x-org-id';
+const ORG_HEADER = 'x-org-id';
 const PLAUSIBLE_ID = /^[A-Za-z0-9-]{1,64}$/;
 
 export function orgContext(): MiddlewareHandler<AppEnv> {

@@ -39,7 +39,7 @@ export const obj = (
  */
 export type Access = 'public' | 'user' | 'any' | 'admin' | 'ticket';
 
-export interface Success {
+interface Success {
   status: number;
   description: string;
   schema?: JsonSchema;

@@ -68,7 +68,7 @@ export async function platformStats(db: Database, period: Period) {
   };
 }
 
-export interface UserPage {
+interface UserPage {
   users: { id: string; email: string; isAdmin: boolean; createdAt: number }[];
   /** The last email of this page; pass it back as `after` for the next one. */
   next: string | null;
@@ -122,7 +122,7 @@ export async function billingByOrg(db: Database, period: Period) {
   }));
 }
 
-export interface AuditQuery {
+interface AuditQuery {
   action?: string;
   actorUserId?: string;
   orgId?: string;

@@ -94,7 +94,7 @@ export async function revokeApiKeysOfMember(db: Database, scope: Scope, now: num
   return updated.length;
 }
 
-export interface ApiKeyCredential {
+interface ApiKeyCredential {
   id: string;
   orgId: string;
   userId: string;

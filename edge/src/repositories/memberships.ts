@@ -1,4 +1,4 @@
-import { and, asc, count, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { memberships, orgs, users } from '../db/schema.ts';
 import type { OrgRole } from '../domain/principal.ts';
@@ -10,7 +10,7 @@ import type { Scope } from './scope.ts';
  * tenant-scoped request, so a removed member loses access on their next request.
  */
 
-export interface MembershipView {
+interface MembershipView {
   orgId: string;
   role: OrgRole;
   personal: boolean;
@@ -122,13 +122,4 @@ export async function removeMember(
     .returning({ userId: memberships.userId });
   if (removed.length > 0) return 'removed';
   return (await findMembership(db, scope)) ? 'last_owner' : 'not_member';
-}
-
-export async function countOwners(db: Database, scope: { orgId: string }): Promise<number> {
-  const row = await db
-    .select({ n: count() })
-    .from(memberships)
-    .where(and(eq(memberships.orgId, scope.orgId), eq(memberships.role, 'owner')))
-    .get();
-  return row?.n ?? 0;
 }

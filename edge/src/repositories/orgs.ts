@@ -19,7 +19,7 @@ export function personalOrgInserts(
   ] as const;
 }
 
-export interface MembershipRow {
+interface MembershipRow {
   orgId: string;
   userId: string;
   role: OrgRole;

@@ -5,8 +5,8 @@ import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { cursorParam, encodeCursor } from '../lib/cursor.ts';
 import { days, FIXED } from '../limits.ts';
+import { apiLimit } from '../middleware/api-limit.ts';
 import { authenticate } from '../middleware/authenticate.ts';
-import { principalKey, rateLimit } from '../middleware/rate-limit.ts';
 import { requireAdmin } from '../middleware/require-admin.ts';
 import { billingByOrg, listUsers, type Period, platformStats, queryAudit } from '../repositories/admin.ts';
 
@@ -14,8 +14,6 @@ import { billingByOrg, listUsers, type Period, platformStats, queryAudit } from 
  * /v1/admin: platform statistics, users, billing and the audit log, for administrators only
  * (`requireAdmin()`: the D1 flag on every request, every call audited). Read-only.
  */
-
-const api = rateLimit({ name: 'api', rule: (cfg) => cfg.auth.rateLimits.api, key: principalKey });
 
 const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]).transform((v) => Date.parse(v));
 export const period = { from: instant.optional(), to: instant.optional() };
@@ -73,7 +71,7 @@ export const auditQuery = z.strictObject({
 });
 
 export const adminRoutes = new Hono<AppEnv>()
-  .use('/v1/admin/*', authenticate(), api, requireAdmin())
+  .use('/v1/admin/*', authenticate(), apiLimit, requireAdmin())
   .get('/v1/admin/stats', async (c) => {
     const q = parseQuery(c, z.strictObject(period));
     const p = resolvePeriod(q, c.get('now')());

@@ -7,9 +7,9 @@ import { ApiError } from '../errors/api-error.ts';
 import { auditRequest } from '../lib/audit-request.ts';
 import { jsonBody } from '../lib/validate.ts';
 import { days, FIXED } from '../limits.ts';
+import { apiLimit } from '../middleware/api-limit.ts';
 import { authenticate, userOnly } from '../middleware/authenticate.ts';
 import { orgContext, requestScope } from '../middleware/org-context.ts';
-import { principalKey, rateLimit } from '../middleware/rate-limit.ts';
 import {
   type ApiKeyView,
   countActiveApiKeys,
@@ -23,8 +23,6 @@ import {
  * A user session only: an API key can never mint, list or revoke keys. The secret is in the
  * creation response and nowhere else; D1 holds its SHA-256.
  */
-
-const api = rateLimit({ name: 'api', rule: (cfg) => cfg.auth.rateLimits.api, key: principalKey });
 
 const EXPIRY_PROBLEM = `must be in the future and within ${days(FIXED.apiKeyMaxLifetimeMs)} days`;
 
@@ -52,7 +50,7 @@ const keyJson = (k: ApiKeyView) => ({
 });
 
 export const apiKeyRoutes = new Hono<AppEnv>()
-  .use('/v1/api-keys/*', authenticate(), api, userOnly(), orgContext())
+  .use('/v1/api-keys/*', authenticate(), apiLimit, userOnly(), orgContext())
   .get('/v1/api-keys', async (c) => {
     const scope = requestScope(c);
     return c.json({ keys: (await listApiKeys(database(c.env.DB), scope)).map(keyJson) });

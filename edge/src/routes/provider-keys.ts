@@ -11,8 +11,8 @@ import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { auditRequest } from '../lib/audit-request.ts';
 import { jsonBody } from '../lib/validate.ts';
+import { apiLimit } from '../middleware/api-limit.ts';
 import { authenticate, userOnly } from '../middleware/authenticate.ts';
-import { principalKey, rateLimit } from '../middleware/rate-limit.ts';
 import {
   deleteProviderKey,
   listProviderKeys,
@@ -26,8 +26,6 @@ import {
  * D1 (domain/crypto/provider-key-cipher.ts); responses and audit entries carry the masked hint at
  * most, and the request body is never logged.
  */
-
-const api = rateLimit({ name: 'api', rule: (cfg) => cfg.auth.rateLimits.api, key: principalKey });
 
 export const keyBody = z.strictObject({
   // Printable ASCII without spaces: every provider's key format fits, and nothing can smuggle a newline.
@@ -53,7 +51,7 @@ const keyJson = (k: ProviderKeyView) => ({
 });
 
 export const providerKeyRoutes = new Hono<AppEnv>()
-  .use('/v1/provider-keys/*', authenticate(), api, userOnly())
+  .use('/v1/provider-keys/*', authenticate(), apiLimit, userOnly())
   .get('/v1/provider-keys', async (c) => {
     const keys = await listProviderKeys(database(c.env.DB), { userId: c.get('principal').userId });
     c.header('Cache-Control', 'no-store');
