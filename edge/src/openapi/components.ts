@@ -4,6 +4,7 @@ import { PROVIDERS } from '../domain/crypto/provider-key-cipher.ts';
 import { RunBodySchema } from '../domain/runs/request.ts';
 import { STREAM_TICKET_TTL_MS } from '../domain/runs/stream-ticket.ts';
 import { type ErrorCode, errorStatus } from '../errors/codes.ts';
+import { SETTINGS } from '../limits.ts';
 import { REFRESH_COOKIE } from '../routes/session.ts';
 import { arrayOf, bool, dateTime, fromZod, int, type JsonSchema, obj, ref, str } from './spec.ts';
 
@@ -45,7 +46,10 @@ export const schemas: Record<string, JsonSchema> = {
     refreshToken: str({
       description: `Single-use: each refresh returns a new pair. Also set as the \`__Secure-${REFRESH_COOKIE}\` cookie.`,
     }),
-    expiresIn: int({ description: 'Seconds until the access token expires.', examples: [900] }),
+    expiresIn: int({
+      description: 'Seconds until the access token expires.',
+      examples: [SETTINGS.accessTokenTtlSeconds.default],
+    }),
     tokenType: str({ const: 'Bearer' }),
     user: obj({ id: str(), email: str({ format: 'email' }) }),
   }),
