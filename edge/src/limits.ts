@@ -9,6 +9,7 @@ import { LIMITS } from '@airlock/protocol';
  * - RATE_LIMITS: the same for rate rules, written `<limit>/<window>` (window in s, m or h).
  * - FIXED: numbers with no var, because changing one is a code change (a wire contract, a storage
  *   bound) rather than an operating decision.
+ * HSTS (one year) is written out once, as the header, in middleware/security-headers.ts.
  * The wire protocol's own limits (code, stdin and output sizes, run timeouts, frame sizes) are
  * `LIMITS` in @airlock/protocol; the sandbox host's knobs are sandbox-host/src/config.ts.
  */
@@ -84,8 +85,6 @@ export const RATE_LIMITS = {
 
 export const FIXED = {
   // HTTP surface
-  /** HSTS: one year, subdomains included (DESIGN.md). */
-  hstsMaxAgeSeconds: 365 * DAY_S,
   /** How long a browser may cache a CORS preflight answer. */
   corsPreflightMaxAgeSeconds: 600,
   /** How long clients may cache GET /v1/openapi.json. */

@@ -1,6 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env.ts';
-import { FIXED } from '../limits.ts';
 
 /**
  * Strict headers on every response, errors, redirects and 404s included (seed 000 "Infrastructure &
@@ -41,7 +40,7 @@ const PERMISSIONS_POLICY = [
   .join(', ');
 
 const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
-  'Strict-Transport-Security': `max-age=${FIXED.hstsMaxAgeSeconds}; includeSubDomains`,
+  'Strict-Transport-Security': 'max-age=31536000; includeSubDomains',
   'X-Frame-Options': 'SAMEORIGIN',
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
