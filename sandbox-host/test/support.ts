@@ -2,17 +2,18 @@
 import { randomUUID } from 'node:crypto';
 import type { HostMessage, RunResult } from '@airlock/protocol';
 import { RUN_TOKEN, runRequestDigest } from '@airlock/protocol';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import type { CryptoKey, JWK } from 'jose';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { pino } from 'pino';
 import WebSocket from 'ws';
 import { parseConfig } from '../src/config.ts';
+import { createDockerClient } from '../src/docker/client.ts';
 import { CONTAINER_LABELS } from '../src/docker/profile.ts';
 import type { SandboxHost } from '../src/host.ts';
 import { RUN_PATH, startHost } from '../src/host.ts';
 
-export const docker = new Docker();
+export const docker = createDockerClient();
 
 export interface KeyPair {
   privateKey: CryptoKey;
@@ -27,6 +28,9 @@ export async function makeKeys(): Promise<KeyPair> {
   return { privateKey, publicJwk: await exportJWK(publicKey) };
 }
 
+/** The organization test tokens name unless a test says otherwise. */
+export const TEST_ORG = 'org-test';
+
 export function uniqueId(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
@@ -34,6 +38,8 @@ export function uniqueId(prefix: string): string {
 export interface TokenOptions {
   runId: string;
   request: unknown;
+  /** The run's organization; `TEST_ORG` unless given (anything, to test the verifier's checks). */
+  org?: unknown;
   aud?: string;
   iss?: string;
   typ?: string;
@@ -73,7 +79,7 @@ export async function startTestHost(env: Record<string, string> = {}): Promise<T
   });
   if (!parsed.ok) throw new Error(parsed.errors.join('; '));
   const logger = pino({ level: parsed.config.logLevel }, pino.destination(2));
-  const host = await startHost(parsed.config, { docker, logger });
+  const host = await startHost(parsed.config, { docker, logger, now: Date.now });
   const base = `127.0.0.1:${host.port}`;
   return {
     host,
@@ -92,6 +98,7 @@ export async function mintToken(key: CryptoKey, hostId: string, o: TokenOptions)
     run: o.runId,
     req: await runRequestDigest(o.request),
   };
+  if (!o.omit?.includes('org')) claims.org = o.org ?? TEST_ORG;
   const jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: RUN_TOKEN.alg, typ: o.typ ?? RUN_TOKEN.typ })
     .setIssuer(o.iss ?? RUN_TOKEN.issuer)
