@@ -5,6 +5,7 @@
  * without any per-run limit. Each test fails if its control is removed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { detectCgroupLayout } from '../src/docker/cgroup.ts';
 import { DENIED_SYSCALLS, seccompProfileJson } from '../src/docker/seccomp.ts';
 import type { TestHost } from './support.ts';
 import { containersOf, docker, runOnHost, startTestHost, testRuntime } from './support.ts';
@@ -159,6 +160,19 @@ describe('the container spec', () => {
     // with only lo) answers EHOSTUNREACH (113). Either way nothing leaves the sandbox.
     const unreachable = testRuntime() === 'runsc' ? 'blocked 113' : 'blocked 101';
     expect(lines.slice(2)).toEqual([unreachable, unreachable, unreachable]);
+  });
+});
+
+describe('accounting on this machine', () => {
+  it('reports the runtime and the cgroup layout it found in /readyz, and reads CPU and memory from it', async () => {
+    const ready = (await (await fetch(`${h.http}/readyz`)).json()) as Record<string, unknown>;
+    const layout = await detectCgroupLayout('/sys/fs/cgroup');
+    expect(layout).not.toBe('none');
+    expect(ready).toMatchObject({ runtime: testRuntime(), cgroup: layout });
+    const out = await python('x = bytearray(32 << 20)\nprint(sum(range(10**6)))');
+    expect(out.result?.status).toBe('succeeded');
+    expect(out.result?.cpuMs).toBeGreaterThan(0);
+    expect(out.result?.peakMemoryBytes).toBeGreaterThan(32 * 1024 * 1024);
   });
 });
 
