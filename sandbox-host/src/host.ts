@@ -21,7 +21,7 @@ import { manifests as allManifests } from './images/manifests/index.ts';
 import { WarmPool } from './runner/pool.ts';
 import { RunService } from './runner/service.ts';
 import type { InstalledRuntime } from './runtimes.ts';
-import { discoverRuntimes } from './runtimes.ts';
+import { discoverRuntimes, runtimesAnswer } from './runtimes.ts';
 import { createTokenVerifier } from './server/auth.ts';
 import { handleConnection } from './server/connection.ts';
 import { HostMetrics } from './server/metrics.ts';
@@ -121,28 +121,7 @@ export async function startHost(config: HostConfig, deps: HostDeps): Promise<San
   });
   const verify = await createTokenVerifier({ publicJwk: config.edgePublicJwk, hostId: config.hostId, now });
 
-  const runtimesBody = JSON.stringify({
-    hostId: config.hostId,
-    runtimes: runtimes.map((r) => ({
-      language: r.manifest.language,
-      name: r.manifest.displayName,
-      version: r.version,
-      fileName: r.manifest.fileName,
-      compiled: r.manifest.compile !== undefined,
-      limits: {
-        defaultTimeoutMs: config.defaultTimeoutMs,
-        maxTimeoutMs: config.maxTimeoutMs,
-        compileTimeoutMs: r.manifest.compileLimits?.timeoutMs ?? null,
-        defaultMemoryMb: config.defaultMemoryMb,
-        maxMemoryMb: config.maxMemoryMb,
-        maxOutputBytes: config.maxOutputBytes,
-        maxCodeBytes: LIMITS.maxCodeBytes,
-        maxStdinBytes: LIMITS.maxStdinBytes,
-        pids: config.pidsLimit,
-        cpus: config.nanoCpus / 1e9,
-      },
-    })),
-  });
+  const runtimesBody = JSON.stringify(runtimesAnswer(config, runtimes));
 
   let draining = false;
   const json = (res: ServerResponse, status: number, body: unknown) => {
