@@ -4,6 +4,7 @@
  */
 
 import type { ErrorCode, RunRequest, RunResult } from '@airlock/protocol';
+import { emptyRunResult } from '@airlock/protocol';
 import type { Logger } from 'pino';
 import type { CgroupReader } from '../docker/cgroup.ts';
 import type { Sandbox } from '../docker/sandbox.ts';
@@ -128,23 +129,7 @@ export class RunService {
     if (i === -1) return;
     this.#queue.splice(i, 1);
     const at = new Date(this.#o.now()).toISOString();
-    job.resolve({
-      ok: true,
-      result: {
-        status: 'cancelled',
-        exitCode: null,
-        signal: null,
-        stdout: '',
-        stderr: '',
-        stdoutTruncated: false,
-        stderrTruncated: false,
-        wallMs: 0,
-        cpuMs: null,
-        peakMemoryBytes: null,
-        startedAt: at,
-        finishedAt: at,
-      },
-    });
+    job.resolve({ ok: true, result: emptyRunResult('cancelled', at) });
   }
 
   async #start(job: Job): Promise<void> {
