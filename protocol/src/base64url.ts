@@ -10,7 +10,7 @@ export function encodeBase64Url(bytes: Uint8Array): string {
 }
 
 /** Strict: anything but the base64url alphabet (no padding) yields null rather than a best guess. */
-export function decodeBase64Url(text: string): Uint8Array<ArrayBuffer> | null {
+export function decodeBase64Url(text: string): Uint8Array | null {
   if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return null;
   return fromBinary(atob(text.replaceAll('-', '+').replaceAll('_', '/')));
 }
@@ -19,7 +19,7 @@ export function decodeBase64Url(text: string): Uint8Array<ArrayBuffer> | null {
  * Forgiving, for values people paste or other formats write (secrets, PHC hashes): base64url or
  * standard base64, padded or not; null when it is neither.
  */
-export function decodeBase64Lenient(text: string): Uint8Array<ArrayBuffer> | null {
+export function decodeBase64Lenient(text: string): Uint8Array | null {
   if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(text)) return null;
   const normalized = text.replaceAll('-', '+').replaceAll('_', '/').replace(/=+$/, '');
   if (normalized.length % 4 === 1) return null;
@@ -30,6 +30,6 @@ export function decodeBase64Lenient(text: string): Uint8Array<ArrayBuffer> | nul
   }
 }
 
-function fromBinary(binary: string): Uint8Array<ArrayBuffer> {
+function fromBinary(binary: string): Uint8Array {
   return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
 }

@@ -1,5 +1,4 @@
 import { encodeBase64Url } from './base64url.ts';
-import { utf8 } from './utf8.ts';
 
 /** JSON with object keys sorted (recursively), no whitespace; `undefined` members are dropped. */
 export function canonicalJson(value: unknown): string {
@@ -17,6 +16,6 @@ export function canonicalJson(value: unknown): string {
 
 /** base64url (no padding) SHA-256 of the canonical JSON of a run request: the token's `req` claim. */
 export async function runRequestDigest(request: unknown): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', utf8(canonicalJson(request)));
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(canonicalJson(request)));
   return encodeBase64Url(new Uint8Array(digest));
 }

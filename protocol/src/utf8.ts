@@ -1,10 +1,6 @@
 const encoder = new TextEncoder();
 
-/** UTF-8 bytes of a string: limits are in bytes, whatever the script. */
-export function utf8(text: string): Uint8Array<ArrayBuffer> {
-  return encoder.encode(text);
-}
-
+/** UTF-8 length of a string: limits are in bytes, whatever the script. */
 export function byteLength(text: string): number {
-  return utf8(text).byteLength;
+  return encoder.encode(text).byteLength;
 }

@@ -1,4 +1,4 @@
-import { LanguageSchema, RUN_STATUSES } from '@airlock/protocol';
+import { decodeBase64Lenient, encodeBase64Url, LanguageSchema, RUN_STATUSES } from '@airlock/protocol';
 import { z } from 'zod';
 import type { RunCursor } from '../../repositories/runs.ts';
 
@@ -18,19 +18,13 @@ export const ListQuerySchema = z.strictObject({
 
 /** The cursor is the (created_at, id) of the last run on the page, base64url-encoded. */
 export function encodeCursor(cursor: RunCursor): string {
-  return btoa(`${cursor.createdAt}:${cursor.id}`)
-    .replaceAll('+', '-')
-    .replaceAll('/', '_')
-    .replace(/=+$/, '');
+  return encodeBase64Url(new TextEncoder().encode(`${cursor.createdAt}:${cursor.id}`));
 }
 
 export function decodeCursor(text: string): RunCursor | undefined {
-  try {
-    const plain = atob(text.replaceAll('-', '+').replaceAll('_', '/'));
-    const match = /^(\d{1,16}):([A-Za-z0-9_-]{1,64})$/.exec(plain);
-    if (!match?.[1] || !match[2]) return undefined;
-    return { createdAt: Number(match[1]), id: match[2] };
-  } catch {
-    return undefined;
-  }
+  const bytes = decodeBase64Lenient(text);
+  if (!bytes) return undefined;
+  const match = /^(\d{1,16}):([A-Za-z0-9_-]{1,64})$/.exec(new TextDecoder().decode(bytes));
+  if (!match?.[1] || !match[2]) return undefined;
+  return { createdAt: Number(match[1]), id: match[2] };
 }
