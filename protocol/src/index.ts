@@ -6,7 +6,8 @@
  * One WebSocket carries one run: the token minted by the edge (run-token.ts) names the run id, its
  * organization and the SHA-256 of the run request (digest.ts), the client sends `run` (and maybe
  * `cancel`), the host answers `accepted`, `started`, `stdout`/`stderr` chunks, then `exit` with the
- * result, or `error`, and closes (messages.ts). A host also answers `GET /runtimes` (runtimes.ts).
+ * result, or `error`, and closes (messages.ts). A host also answers `GET /runtimes` (runtimes.ts); its
+ * paths are in paths.ts.
  */
 export * from './base64url.ts';
 export * from './close-codes.ts';
@@ -15,6 +16,7 @@ export * from './errors.ts';
 export * from './ids.ts';
 export * from './limits.ts';
 export * from './messages.ts';
+export * from './paths.ts';
 export * from './run-request.ts';
 export * from './run-result.ts';
 export * from './run-token.ts';

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { LIMITS } from '@airlock/protocol';
+import { HOST_PATHS, LIMITS } from '@airlock/protocol';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
@@ -26,7 +26,7 @@ import { createTokenVerifier } from './server/auth.ts';
 import { handleConnection } from './server/connection.ts';
 import { HostMetrics } from './server/metrics.ts';
 
-export const RUN_PATH = '/run';
+export const RUN_PATH = HOST_PATHS.run;
 
 export interface HostDeps {
   docker: Docker;
@@ -161,7 +161,7 @@ export async function startHost(config: HostConfig, deps: HostDeps): Promise<San
         res.end(body);
         return;
       }
-      case '/runtimes':
+      case HOST_PATHS.runtimes:
         return json(res, 200, runtimesBody);
       default:
         return json(res, 404, { error: { code: 'not_found' } });
