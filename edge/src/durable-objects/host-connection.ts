@@ -91,12 +91,10 @@ function awaitAnswer(ws: WebSocket, { host, runId, request, upstream, log }: Off
         return settle({ outcome: 'accepted', socket: ws });
       }
       if (parsed.kind === 'error') {
-        // At capacity is the one answer that says nothing bad about the host.
+        // At capacity is the one answer that says nothing bad about the host (the dispatch logs
+        // the busy outcome once, not every retry).
         const busy = parsed.code === 'capacity';
-        log.warn(busy ? 'sandbox host is at capacity' : 'sandbox host refused the run', {
-          hostId: host.id,
-          code: parsed.code,
-        });
+        if (!busy) log.warn('sandbox host refused the run', { hostId: host.id, code: parsed.code });
         ws.close(CLOSE_CODES.normal, 'refused');
         return settle({ outcome: busy ? 'busy' : 'failed' });
       }
