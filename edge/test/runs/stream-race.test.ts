@@ -56,7 +56,7 @@ describe('runs: a watcher connecting while the result is written', { timeout: 60
     expect(exit.seq).toBe((late.frames.at(-2)?.seq ?? -1) + 1);
 
     // After an eviction the exit frame is rebuilt from D1 with the same seq, not a later one.
-    await evictDurableObject(stub);
+    await evictDurableObject(env.RUN_SESSION.get(env.RUN_SESSION.idFromName(accepted.id)));
     const afterEviction = await watch(await freshStreamUrl(user, accepted.id));
     await afterEviction.closed;
     expect(afterEviction.frames).toEqual(first.frames);
