@@ -8,7 +8,7 @@
 import { env, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { RunSession } from '../../src/durable-objects/run-session.ts';
-import { holdStatements } from './hold-d1.ts';
+import { type HeldStatements, holdStatements } from './hold-d1.ts';
 import { type Frame, freshStreamUrl, registerUser, runAsync, streamed, watch } from './support.ts';
 
 const SLEEPER = 'import time\nprint("working", flush=True)\ntime.sleep(30)';
@@ -26,14 +26,24 @@ describe('runs: a watcher connecting while the result is written', { timeout: 60
     const lateUrl = await freshStreamUrl(user, accepted.id);
 
     const stub = env.RUN_SESSION.get(env.RUN_SESSION.idFromName(accepted.id));
-    const hold = holdStatements(env.DB, (sql) => /^update "runs" set "status"/i.test(sql));
-    // The session's env from here on holds the final-result write (markRunStarted is done: stdout came).
+    // The session's env from here on holds the final-result write (markRunStarted is done: stdout
+    // came). The held binding wraps the object's own D1 binding: I/O objects belong to one context.
+    let holding: (h: HeldStatements) => void = () => undefined;
+    const installed = new Promise<HeldStatements>((resolve) => {
+      holding = resolve;
+    });
     const ending = runInDurableObject(stub, (session: RunSession) => {
       const carrier = session as unknown as { env: Env };
+      const hold = holdStatements(carrier.env.DB, (sql) => /^update "runs" set "status"/i.test(sql));
       carrier.env = Object.create(carrier.env, { DB: { value: hold.db } }) as Env;
+      holding(hold);
       return session.alarm();
     });
-    expect(await hold.reached).toMatch(/^update "runs"/i);
+    const held = await Promise.race([
+      installed,
+      ending.then(() => Promise.reject(new Error('the session ended without reaching the held write'))),
+    ]);
+    expect(await held.reached).toMatch(/^update "runs"/i);
 
     // Inside the window: the result is not in D1 yet, so the stream must still be live.
     const late = await watch(lateUrl);
@@ -43,7 +53,8 @@ describe('runs: a watcher connecting while the result is written', { timeout: 60
       JSON.stringify(late.frames),
     ).toBe(false);
 
-    hold.release();
+    // Released from inside the object: the held write then resumes in the object's own context.
+    await runInDurableObject(stub, () => held.release());
     await ending;
     const [{ code }] = await Promise.all([late.closed, first.closed]);
     expect(code).toBe(1000);
@@ -56,7 +67,9 @@ describe('runs: a watcher connecting while the result is written', { timeout: 60
     expect(exit.seq).toBe((late.frames.at(-2)?.seq ?? -1) + 1);
 
     // What an evicted object would rebuild from: the end is stored with the exit frame's own seq.
-    const stored = await runInDurableObject(stub, (_s: RunSession, state) => ({
+    // (A fresh stub: the one above served a call that ended inside the object's own context.)
+    const again_ = env.RUN_SESSION.get(env.RUN_SESSION.idFromName(accepted.id));
+    const stored = await runInDurableObject(again_, (_s: RunSession, state) => ({
       end: state.storage.kv.get<{ seq: number }>('stream'),
       final: state.storage.kv.get<{ final: boolean }>('meta')?.final,
     }));
