@@ -30,6 +30,8 @@ export interface Offer {
   host: SandboxHostRef;
   key: CryptoKey;
   runId: string;
+  /** The run's organization: the host queues runs fairly across organizations. */
+  orgId: string;
   request: RunRequest;
   upstream: Upstream;
   log: Logger;
@@ -41,6 +43,7 @@ export async function offerRun(offer: Offer): Promise<HostAttempt> {
     key: offer.key,
     hostId: host.id,
     runId: offer.runId,
+    orgId: offer.orgId,
     request: offer.request,
     now: Date.now(),
     jti: crypto.randomUUID(),

@@ -1,3 +1,4 @@
+import { HOST_PATHS } from '@airlock/protocol';
 import type { JWK } from 'jose';
 import { z } from 'zod';
 import { fromBase64Url } from '../../lib/bytes.ts';
@@ -122,7 +123,7 @@ export function runConfigProblems(v: Parsed): string[] {
 
 /** The run socket of a host: `<url>/run` over http(s), which is how a Worker's fetch() upgrades. */
 export function hostRunUrl(host: SandboxHostRef): string {
-  return `${httpBase(host.url)}/run`;
+  return `${httpBase(host.url)}${HOST_PATHS.run}`;
 }
 
 export function hostHttpUrl(host: SandboxHostRef, path: string): string {
