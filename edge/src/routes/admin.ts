@@ -5,7 +5,7 @@ import { fromBase64Url, toBase64Url } from '../domain/crypto/encoding.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { authenticate } from '../middleware/authenticate.ts';
-import { principalKey, rateLimit } from '../middleware/rate-limit.ts';
+import { apiRateLimit } from '../middleware/rate-limit.ts';
 import { requireAdmin } from '../middleware/require-admin.ts';
 import { billingByOrg, listUsers, type Period, platformStats, queryAudit } from '../repositories/admin.ts';
 
@@ -14,7 +14,7 @@ import { billingByOrg, listUsers, type Period, platformStats, queryAudit } from 
  * (`requireAdmin()`: the D1 flag on every request, every call audited). Read-only.
  */
 
-const api = rateLimit({ name: 'api', rule: (cfg) => cfg.auth.rateLimits.api, key: principalKey });
+const api = apiRateLimit;
 
 const DAY_MS = 86_400_000;
 const MAX_PERIOD_MS = 366 * DAY_MS;

@@ -6,9 +6,9 @@ import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { auditRequest } from '../lib/audit-request.ts';
 import { jsonBody } from '../lib/validate.ts';
-import { authenticate, userOnly } from '../middleware/authenticate.ts';
+import { authenticate, recentAuth, userOnly } from '../middleware/authenticate.ts';
 import { orgContext } from '../middleware/org-context.ts';
-import { principalKey, rateLimit } from '../middleware/rate-limit.ts';
+import { apiRateLimit } from '../middleware/rate-limit.ts';
 import {
   type ApiKeyView,
   countActiveApiKeys,
@@ -23,7 +23,7 @@ import {
  * creation response and nowhere else; D1 holds its SHA-256.
  */
 
-const api = rateLimit({ name: 'api', rule: (cfg) => cfg.auth.rateLimits.api, key: principalKey });
+const api = apiRateLimit;
 
 const MAX_ACTIVE_KEYS = 25;
 const MAX_LIFETIME_MS = 366 * 86_400_000;
@@ -57,7 +57,7 @@ export const apiKeyRoutes = new Hono<AppEnv>()
     const scope = { orgId: c.get('org').id, userId: c.get('principal').userId };
     return c.json({ keys: (await listApiKeys(database(c.env.DB), scope)).map(keyJson) });
   })
-  .post('/v1/api-keys', jsonBody(newKey), async (c) => {
+  .post('/v1/api-keys', recentAuth(), jsonBody(newKey), async (c) => {
     const db = database(c.env.DB);
     const now = Date.now();
     const body = c.req.valid('json');

@@ -8,7 +8,7 @@ import { ApiError } from '../errors/api-error.ts';
 import { auditRequest } from '../lib/audit-request.ts';
 import { jsonBody } from '../lib/validate.ts';
 import { authenticate, userOnly } from '../middleware/authenticate.ts';
-import { principalKey, rateLimit } from '../middleware/rate-limit.ts';
+import { apiRateLimit } from '../middleware/rate-limit.ts';
 import { revokeApiKeysOfMember } from '../repositories/api-keys.ts';
 import {
   addMember,
@@ -29,7 +29,7 @@ import { createOrg, findOrgOfMember, listOrgsOfUser, type OrgView } from '../rep
  * personal organization's (only) owner and an organization's last owner can leave.
  */
 
-const api = rateLimit({ name: 'api', rule: (cfg) => cfg.auth.rateLimits.api, key: principalKey });
+const api = apiRateLimit;
 
 export const newOrg = z.strictObject({ name: z.string().trim().min(1).max(100) });
 export const invite = z.strictObject({

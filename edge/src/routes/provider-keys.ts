@@ -12,7 +12,7 @@ import { ApiError } from '../errors/api-error.ts';
 import { auditRequest } from '../lib/audit-request.ts';
 import { jsonBody } from '../lib/validate.ts';
 import { authenticate, userOnly } from '../middleware/authenticate.ts';
-import { principalKey, rateLimit } from '../middleware/rate-limit.ts';
+import { apiRateLimit } from '../middleware/rate-limit.ts';
 import {
   deleteProviderKey,
   listProviderKeys,
@@ -27,7 +27,7 @@ import {
  * most, and the request body is never logged.
  */
 
-const api = rateLimit({ name: 'api', rule: (cfg) => cfg.auth.rateLimits.api, key: principalKey });
+const api = apiRateLimit;
 
 export const keyBody = z.strictObject({
   // Printable ASCII without spaces: every provider's key format fits, and nothing can smuggle a newline.

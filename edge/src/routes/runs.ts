@@ -11,7 +11,7 @@ import { auditRequest } from '../lib/audit-request.ts';
 import { jsonBody } from '../lib/validate.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { orgContext } from '../middleware/org-context.ts';
-import { ipKey, principalKey, rateLimit } from '../middleware/rate-limit.ts';
+import { apiRateLimit, ipKey, rateLimit } from '../middleware/rate-limit.ts';
 import { requireScope } from '../middleware/require-scope.ts';
 import { findRun, insertRunUnderCap, listRuns, type RunScope } from '../repositories/runs.ts';
 
@@ -24,7 +24,7 @@ import { findRun, insertRunUnderCap, listRuns, type RunScope } from '../reposito
  * WebSocket; access tokens never go in a URL).
  */
 
-const api = rateLimit({ name: 'api', rule: (cfg) => cfg.auth.rateLimits.api, key: principalKey });
+const api = apiRateLimit;
 const runCreation = rateLimit({
   name: 'runs',
   rule: (cfg) => cfg.runs.createRate,

@@ -3,13 +3,13 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { authenticate } from '../middleware/authenticate.ts';
-import { principalKey, rateLimit } from '../middleware/rate-limit.ts';
+import { apiRateLimit } from '../middleware/rate-limit.ts';
 
 /**
  * GET /v1/runtimes: the languages the sandbox hosts offer, with versions and limits (from the hosts'
  * own /runtimes, cached briefly by the HostRegistry). No host reachable → 503 `sandbox_unavailable`.
  */
-const api = rateLimit({ name: 'api', rule: (cfg) => cfg.auth.rateLimits.api, key: principalKey });
+const api = apiRateLimit;
 
 export const runtimeRoutes = new Hono<AppEnv>().get('/v1/runtimes', authenticate(), api, async (c) => {
   const hosts = c.get('config').runs.hosts;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { fromBase64Url } from '../../lib/bytes.ts';
 import { intVar as int, rateRuleVar as rateRule } from '../../lib/config-vars.ts';
+import type { SigningKeySet } from './access-token.ts';
 import type { HashParams } from './password.ts';
 import type { RateRule } from './rate-limit.ts';
 
@@ -23,9 +24,14 @@ const signingKey = z
   );
 
 const url = z.url({ protocol: /^https?$/ });
+const keyId = z.string().regex(/^[A-Za-z0-9._-]{1,32}$/, 'must be 1-32 characters of A-Z a-z 0-9 . _ -');
 
 export const authConfigShape = {
   JWT_SIGNING_KEY: signingKey,
+  JWT_SIGNING_KEY_ID: keyId.optional().default('k1'),
+  /** The key before the last rotation: still verifies (tokens it signed live out their 15 minutes). */
+  JWT_PREVIOUS_SIGNING_KEY: signingKey.optional(),
+  JWT_PREVIOUS_SIGNING_KEY_ID: keyId.optional(),
   JWT_ISSUER: z.string().min(1).optional().default('airlock'),
   JWT_AUDIENCE: z.string().min(1).optional().default('airlock-api'),
   ACCESS_TOKEN_TTL_SECONDS: int(900, 60, 3600),
@@ -39,6 +45,21 @@ export const authConfigShape = {
   RATE_LIMIT_REGISTER: rateRule('3/1m'),
   RATE_LIMIT_PASSWORD_RESET: rateRule('3/1h'),
   RATE_LIMIT_API: rateRule('120/1m'),
+  RATE_LIMIT_REFRESH: rateRule('30/1m'),
+  RATE_LIMIT_LOGOUT: rateRule('30/1m'),
+  /** Failed authentications (bad bearer tokens, API keys) per IP; over it, 429 before any D1 read. */
+  RATE_LIMIT_AUTH_FAILURES: rateRule('20/1m'),
+  /** Failed logins and reset requests per account, across all IPs (keyed by the email's hash). */
+  RATE_LIMIT_ACCOUNT: rateRule('10/15m'),
+  /** IPv6 clients are keyed by this prefix (one /64 is one subscriber); IPv4 by the full address. */
+  RATE_LIMIT_IPV6_PREFIX: int(64, 32, 128),
+  /** Sudo mode: a sign-in within this many seconds counts as recent (API keys, members, deletion). */
+  RECENT_AUTH_SECONDS: int(300, 30, 3600),
+  /** Non-personal organizations one user may create (owner of). */
+  MAX_ORGS_PER_USER: int(10, 1, 1000),
+  INVITATION_TTL_SECONDS: int(7 * 24 * 3600, 3600, 30 * 24 * 3600),
+  /** Housekeeping (cron): stored run output is erased this many days after the run finished. */
+  RUN_OUTPUT_RETENTION_DAYS: int(30, 1, 3650),
   MAIL_SENDER: z.enum(['none', 'http']).optional().default('none'),
   MAIL_API_URL: url.optional(),
   MAIL_API_KEY: z.string().min(1).optional(),
@@ -56,7 +77,7 @@ export interface MailConfig {
 }
 
 export interface AuthConfig {
-  readonly signingKey: Uint8Array;
+  readonly signingKeys: SigningKeySet;
   readonly issuer: string;
   readonly audience: string;
   readonly accessTokenTtlSeconds: number;
@@ -69,7 +90,16 @@ export interface AuthConfig {
     readonly register: RateRule;
     readonly passwordReset: RateRule;
     readonly api: RateRule;
+    readonly refresh: RateRule;
+    readonly logout: RateRule;
+    readonly authFailures: RateRule;
+    readonly account: RateRule;
   };
+  readonly ipv6PrefixBits: number;
+  readonly recentAuthMs: number;
+  readonly maxOrgsPerUser: number;
+  readonly invitationTtlMs: number;
+  readonly runOutputRetentionMs: number;
   readonly mail: MailConfig;
 }
 
@@ -78,14 +108,27 @@ export function authConfigProblems(v: ParsedAuthVars): string[] {
   const problems: string[] = [];
   if (v.MAIL_SENDER === 'http' && (!v.MAIL_API_URL || !v.MAIL_API_KEY))
     problems.push('MAIL_API_URL, MAIL_API_KEY: required when MAIL_SENDER is http');
+  if (v.JWT_PREVIOUS_SIGNING_KEY && !v.JWT_PREVIOUS_SIGNING_KEY_ID)
+    problems.push('JWT_PREVIOUS_SIGNING_KEY_ID: required when JWT_PREVIOUS_SIGNING_KEY is set');
+  if (v.JWT_PREVIOUS_SIGNING_KEY_ID && v.JWT_PREVIOUS_SIGNING_KEY_ID === v.JWT_SIGNING_KEY_ID)
+    problems.push('JWT_PREVIOUS_SIGNING_KEY_ID: must differ from JWT_SIGNING_KEY_ID');
   if (v.PASSWORD_HASH_MEMORY_KIB < 8 * v.PASSWORD_HASH_PARALLELISM)
     problems.push('PASSWORD_HASH_MEMORY_KIB: must be at least 8 × PASSWORD_HASH_PARALLELISM');
   return problems;
 }
 
+function signingKeySet(v: ParsedAuthVars): SigningKeySet {
+  const current = Object.freeze({ kid: v.JWT_SIGNING_KEY_ID, key: v.JWT_SIGNING_KEY as Uint8Array });
+  const previous =
+    v.JWT_PREVIOUS_SIGNING_KEY && v.JWT_PREVIOUS_SIGNING_KEY_ID
+      ? [Object.freeze({ kid: v.JWT_PREVIOUS_SIGNING_KEY_ID, key: v.JWT_PREVIOUS_SIGNING_KEY as Uint8Array })]
+      : [];
+  return Object.freeze({ current, verifying: Object.freeze([current, ...previous]) });
+}
+
 export function toAuthConfig(v: ParsedAuthVars): AuthConfig {
   return Object.freeze({
-    signingKey: v.JWT_SIGNING_KEY as Uint8Array,
+    signingKeys: signingKeySet(v),
     issuer: v.JWT_ISSUER,
     audience: v.JWT_AUDIENCE,
     accessTokenTtlSeconds: v.ACCESS_TOKEN_TTL_SECONDS,
@@ -102,7 +145,16 @@ export function toAuthConfig(v: ParsedAuthVars): AuthConfig {
       register: v.RATE_LIMIT_REGISTER,
       passwordReset: v.RATE_LIMIT_PASSWORD_RESET,
       api: v.RATE_LIMIT_API,
+      refresh: v.RATE_LIMIT_REFRESH,
+      logout: v.RATE_LIMIT_LOGOUT,
+      authFailures: v.RATE_LIMIT_AUTH_FAILURES,
+      account: v.RATE_LIMIT_ACCOUNT,
     }),
+    ipv6PrefixBits: v.RATE_LIMIT_IPV6_PREFIX,
+    recentAuthMs: v.RECENT_AUTH_SECONDS * 1000,
+    maxOrgsPerUser: v.MAX_ORGS_PER_USER,
+    invitationTtlMs: v.INVITATION_TTL_SECONDS * 1000,
+    runOutputRetentionMs: v.RUN_OUTPUT_RETENTION_DAYS * 86_400_000,
     mail: Object.freeze({
       sender: v.MAIL_SENDER,
       apiUrl: v.MAIL_API_URL ?? null,
