@@ -7,7 +7,8 @@ import type { AppEnv } from '../env.ts';
  * `await` it stay deterministic. Failures are logged, never thrown at the client.
  */
 export function afterResponse(c: Context<AppEnv>, what: string, work: () => Promise<unknown>): Promise<void> {
-  const logged = work().then(
+  // Started on a later task, so none of it runs before the handler has answered.
+  const logged = new Promise((resolve) => setTimeout(resolve, 0)).then(work).then(
     () => undefined,
     (err: unknown) => c.get('logger').warn(`${what} failed`, { err }),
   );
