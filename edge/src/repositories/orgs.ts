@@ -127,3 +127,25 @@ export async function findOrgOfMember(
     .get();
   return row ?? null;
 }
+
+/**
+ * Hand-over when `leavingUserId` goes: promote the longest-standing admin (else member) to owner,
+ * only if no other owner exists at the moment the statement runs. Conditional in SQL, so two sole
+ * owners deleting their accounts at once (D1 has no interactive transactions) cannot both assume
+ * the other stays: whichever batch runs second sees no other owner and promotes an heir.
+ */
+export function promoteHeirUnlessOwned(db: Database, orgId: string, leavingUserId: string) {
+  return db
+    .update(memberships)
+    .set({ role: 'owner' })
+    .where(
+      and(
+        eq(memberships.orgId, orgId),
+        sql`${memberships.userId} = (
+          SELECT m.user_id FROM memberships AS m WHERE m.org_id = ${orgId} AND m.user_id <> ${leavingUserId}
+          ORDER BY (m.role = 'admin') DESC, m.created_at, m.user_id LIMIT 1)`,
+        sql`NOT EXISTS (
+          SELECT 1 FROM memberships AS o WHERE o.org_id = ${orgId} AND o.role = 'owner' AND o.user_id <> ${leavingUserId})`,
+      ),
+    );
+}

@@ -10,7 +10,7 @@ import { jsonBody } from '../lib/validate.ts';
 import { authenticate, recentAuth, userOnly } from '../middleware/authenticate.ts';
 import { apiRateLimit, principalKey, rateLimit } from '../middleware/rate-limit.ts';
 import { revokeAllApiKeysOfUser } from '../repositories/api-keys.ts';
-import { deleteOrg, membershipsAlongside, setMemberRole } from '../repositories/orgs.ts';
+import { deleteOrg, membershipsAlongside, promoteHeirUnlessOwned } from '../repositories/orgs.ts';
 import { deleteMessagesTo } from '../repositories/outbox.ts';
 import { revokeAllFamiliesOfUser } from '../repositories/sessions.ts';
 import {
@@ -110,11 +110,16 @@ export const meRoutes = new Hono<AppEnv>()
       await audit(c, db, { action: 'user.delete', outcome: 'failure', actorUserId: user.id }, now);
       throw new ApiError('password_incorrect');
     }
-    const plan = planAccountDeletion(user.id, await membershipsAlongside(db, user.id));
+    const members = await membershipsAlongside(db, user.id);
+    const plan = planAccountDeletion(user.id, members);
+    // Every shared organization the user owns gets a conditional hand-over, not only those the plan
+    // (read before the batch) saw as solely owned: another owner may be leaving at the same time.
+    const owned = members.filter((m) => m.userId === user.id && m.role === 'owner').map((m) => m.orgId);
+    const handOver = owned.filter((orgId) => !plan.deleteOrgs.includes(orgId));
     // One batch (one transaction in D1): the account never half disappears.
     await db.batch([
       deleteMessagesTo(db, user.email),
-      ...plan.promote.map((p) => setMemberRole(db, p.orgId, p.userId, 'owner')),
+      ...handOver.map((orgId) => promoteHeirUnlessOwned(db, orgId, user.id)),
       ...plan.deleteOrgs.map((orgId) => deleteOrg(db, orgId)),
       deleteUser(db, user.id),
     ]);

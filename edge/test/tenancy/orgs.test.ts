@@ -154,3 +154,69 @@ describe('organizations', () => {
     ).toBe(400);
   });
 });
+
+describe('invitations, the audit log and the organization cap (issue 12)', () => {
+  it('an accepted invitation makes a member; an ignored one never does, and expires', async () => {
+    const owner = await tenant();
+    const joiner = await tenant();
+    const ignorer = await tenant();
+    const orgId = await createOrg(owner, 'Invites');
+    await addMember(owner, orgId, joiner);
+    await json(
+      await as(owner.token, `/v1/orgs/${orgId}/members`, { body: { email: ignorer.user.user.email } }),
+      202,
+    );
+    const pending = await json<{ invitations: { id: string; orgId: string }[] }>(
+      await as(ignorer.token, '/v1/invitations'),
+      200,
+    );
+    expect(pending.invitations.map((i) => i.orgId)).toEqual([orgId]);
+    const ids = (await members(owner.token, orgId)).map((m) => m.userId);
+    expect(ids).toContain(joiner.user.user.id);
+    expect(ids).not.toContain(ignorer.user.user.id);
+    expect((await as(ignorer.token, `/v1/orgs/${orgId}/members`)).status).toBe(404);
+    // Someone else cannot accept it for them.
+    const stolen = await as(joiner.token, `/v1/invitations/${pending.invitations[0]?.id}/accept`, {
+      method: 'POST',
+    });
+    expect(stolen.status).toBe(404);
+    // Once expired it is gone from the list and cannot be accepted.
+    await env.DB.prepare('UPDATE invitations SET expires_at = ? WHERE org_id = ? AND email = ?')
+      .bind(Date.now() - 1, orgId, ignorer.user.user.email)
+      .run();
+    expect(
+      (await json<{ invitations: unknown[] }>(await as(ignorer.token, '/v1/invitations'), 200)).invitations,
+    ).toEqual([]);
+    const late = await as(ignorer.token, `/v1/invitations/${pending.invitations[0]?.id}/accept`, {
+      method: 'POST',
+    });
+    expect(late.status).toBe(404);
+  });
+
+  it("owners and admins read their organization's audit log; members cannot; another org's is 404", async () => {
+    const owner = await tenant();
+    const member = await tenant();
+    const stranger = await tenant();
+    const orgId = await createOrg(owner, 'Audited');
+    await addMember(owner, orgId, member);
+    const log = await json<{ entries: { action: string }[] }>(
+      await as(owner.token, `/v1/orgs/${orgId}/audit`),
+      200,
+    );
+    expect(log.entries.map((e) => e.action)).toEqual(
+      expect.arrayContaining(['org.created', 'org.member_invited', 'org.member_added']),
+    );
+    expect((await as(member.token, `/v1/orgs/${orgId}/audit`)).status).toBe(403);
+    expect((await as(stranger.token, `/v1/orgs/${orgId}/audit`)).status).toBe(404);
+  });
+
+  it('caps the organizations one user may create', async () => {
+    const owner = await tenant();
+    const cap = { MAX_ORGS_PER_USER: '2' } as Partial<Env>;
+    for (const name of ['one', 'two'])
+      expect((await as(owner.token, '/v1/orgs', { body: { name } }, cap)).status).toBe(201);
+    const third = await as(owner.token, '/v1/orgs', { body: { name: 'three' } }, cap);
+    expect(third.status).toBe(409);
+    expect((await errorOf(third)).code).toBe('org_limit');
+  });
+});
