@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { type AuthConfig, authConfigProblems, authConfigShape, toAuthConfig } from './domain/auth/config.ts';
 import { type Keyring, parseKeyring } from './domain/crypto/keyring.ts';
 import { type RunConfig, runConfigShape, toRunConfig } from './domain/runs/config.ts';
-import { flagVar, intVar } from './lib/config-vars.ts';
+import { flagVar, settingVar } from './lib/config-vars.ts';
+import { SETTINGS } from './limits.ts';
 
 /**
  * Configuration parsed from Worker vars once per request (Workers give no start-up hook; parsing a
@@ -35,7 +36,7 @@ export const configSchema = z.object({
   ALLOWED_ORIGINS: originList,
   HTTPS_ONLY: flagVar(true),
   HTTP_LOOPBACK_ALLOWED: flagVar(true),
-  BODY_LIMIT_BYTES: intVar(1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
+  BODY_LIMIT_BYTES: settingVar(SETTINGS.bodyLimitBytes),
   ...authConfigShape,
   ...runConfigShape,
   // Secrets: validated in parseConfig (problems name the variable, never the value).

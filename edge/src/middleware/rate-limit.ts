@@ -38,13 +38,6 @@ export function principalKey(c: Context<AppEnv>): string {
   return p.kind === 'user' ? `user:${p.userId}` : `api_key:${p.apiKeyId}`;
 }
 
-/** The one declaration of the authenticated-API limit, per principal (use after `authenticate()`). */
-export const apiRateLimit = rateLimit({
-  name: 'api',
-  rule: (cfg) => cfg.auth.rateLimits.api,
-  key: principalKey,
-});
-
 const seconds = (ms: number) => Math.ceil(ms / 1000);
 
 function appendHeader(headers: Headers, name: string, value: string) {

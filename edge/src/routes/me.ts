@@ -7,8 +7,9 @@ import { passwordProblem } from '../domain/auth/password-policy.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { jsonBody } from '../lib/validate.ts';
+import { apiLimit } from '../middleware/api-limit.ts';
 import { authenticate, recentAuth, userOnly } from '../middleware/authenticate.ts';
-import { apiRateLimit, principalKey, rateLimit } from '../middleware/rate-limit.ts';
+import { principalKey, rateLimit } from '../middleware/rate-limit.ts';
 import { revokeAllApiKeysOfUser } from '../repositories/api-keys.ts';
 import { deleteOrg, membershipsAlongside, promoteHeirUnlessOwned } from '../repositories/orgs.ts';
 import { deleteMessagesTo } from '../repositories/outbox.ts';
@@ -52,7 +53,7 @@ export const deleteMeBody = z.strictObject({ password });
 
 export const meRoutes = new Hono<AppEnv>()
   // `/v1/me/*` matches `/v1/me` itself too: one registration, so each request counts once.
-  .use('/v1/me/*', authenticate(), userOnly(), apiRateLimit)
+  .use('/v1/me/*', authenticate(), userOnly(), apiLimit)
   .get('/v1/me', async (c) => {
     const principal = c.get('principal');
     const user = await currentUser(database(c.env.DB), principal.userId);

@@ -7,8 +7,8 @@ import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { auditRequest } from '../lib/audit-request.ts';
 import { jsonBody } from '../lib/validate.ts';
+import { apiLimit } from '../middleware/api-limit.ts';
 import { authenticate, recentAuth, userOnly } from '../middleware/authenticate.ts';
-import { apiRateLimit } from '../middleware/rate-limit.ts';
 import { revokeApiKeysOfMember } from '../repositories/api-keys.ts';
 import { type AuditRow, listOrgAudit } from '../repositories/audit.ts';
 import { acceptInvitation, pendingInvitationsFor, upsertInvitation } from '../repositories/invitations.ts';
@@ -28,8 +28,6 @@ import { findUserById } from '../repositories/users.ts';
  * and the answer no longer tells the inviter whether the email has an account. Adding and removing
  * members need a recent sign-in (sudo mode). Owners and admins read their organization's audit log.
  */
-
-const api = apiRateLimit;
 
 export const newOrg = z.strictObject({ name: z.string().trim().min(1).max(100) });
 export const invite = z.strictObject({
@@ -92,7 +90,7 @@ const MANAGES: Record<OrgRole, readonly OrgRole[]> = {
 
 async function removeFromOrg(c: Context<AppEnv>, who: { userId: string } | { email: string }) {
   const db = database(c.env.DB);
-  const now = Date.now();
+  const now = c.get('now')();
   const actorId = c.get('principal').userId;
   const org = await orgOfCaller(c, db);
   const target = await findMember(db, { orgId: org.id }, who);
@@ -121,7 +119,7 @@ async function removeFromOrg(c: Context<AppEnv>, who: { userId: string } | { ema
 }
 
 export const orgRoutes = new Hono<AppEnv>()
-  .use('/v1/orgs/*', authenticate(), api)
+  .use('/v1/orgs/*', authenticate(), apiLimit)
   .get('/v1/orgs', async (c) => {
     const db = database(c.env.DB);
     const principal = c.get('principal');
@@ -133,7 +131,7 @@ export const orgRoutes = new Hono<AppEnv>()
   })
   .post('/v1/orgs', userOnly(), jsonBody(newOrg), async (c) => {
     const db = database(c.env.DB);
-    const now = Date.now();
+    const now = c.get('now')();
     const org = await createOrg(
       db,
       {
@@ -168,7 +166,7 @@ export const orgRoutes = new Hono<AppEnv>()
   })
   .post('/v1/orgs/:id/members', recentAuth(), jsonBody(invite), async (c) => {
     const db = database(c.env.DB);
-    const now = Date.now();
+    const now = c.get('now')();
     const { email, role } = c.req.valid('json');
     const org = await orgOfCaller(c, db);
     if (!MANAGES[org.role].includes(role)) throw new ApiError('forbidden');
@@ -208,7 +206,7 @@ export const orgRoutes = new Hono<AppEnv>()
 
 /** /v1/invitations: the signed-in user's pending invitations, and accepting one. */
 export const invitationRoutes = new Hono<AppEnv>()
-  .use('/v1/invitations/*', authenticate(), api, userOnly())
+  .use('/v1/invitations/*', authenticate(), apiLimit, userOnly())
   .get('/v1/invitations', async (c) => {
     const db = database(c.env.DB);
     const user = await findUserById(db, c.get('principal').userId);

@@ -1,7 +1,6 @@
 import { RunIdSchema, type RunRequest, RunRequestSchema } from '@airlock/protocol';
 import { type Context, Hono } from 'hono';
 import { database } from '../db/client.ts';
-import { decodeCursor, encodeCursor, ListQuerySchema } from '../domain/runs/list-query.ts';
 import { RunBodySchema, runtimeProblem } from '../domain/runs/request.ts';
 import { isTicketShaped, STREAM_TICKET_TTL_MS } from '../domain/runs/stream-ticket.ts';
 import { resultView, runView } from '../domain/runs/view.ts';
@@ -11,9 +10,10 @@ import { auditRequest } from '../lib/audit-request.ts';
 import { jsonBody } from '../lib/validate.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { orgContext } from '../middleware/org-context.ts';
-import { apiRateLimit, ipKey, rateLimit } from '../middleware/rate-limit.ts';
+import { ipKey, principalKey, rateLimit } from '../middleware/rate-limit.ts';
 import { requireScope } from '../middleware/require-scope.ts';
 import { findRun, insertRunUnderCap, listRuns, type RunScope } from '../repositories/runs.ts';
+import { decodeCursor, encodeCursor, ListQuerySchema } from '../services/run-list.ts';
 
 /**
  * /v1/runs (issue 5, docs/runs.md). Creation validates the request (protocol schema, the hosts'
@@ -24,7 +24,7 @@ import { findRun, insertRunUnderCap, listRuns, type RunScope } from '../reposito
  * WebSocket; access tokens never go in a URL).
  */
 
-const api = apiRateLimit;
+const api = rateLimit({ name: 'api', rule: (cfg) => cfg.auth.rateLimits.api, key: principalKey });
 const runCreation = rateLimit({
   name: 'runs',
   rule: (cfg) => cfg.runs.createRate,

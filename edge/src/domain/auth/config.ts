@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { fromBase64Url } from '../../lib/bytes.ts';
-import { intVar as int, rateRuleVar as rateRule } from '../../lib/config-vars.ts';
+import { rateSettingVar as rate, settingVar as setting } from '../../lib/config-vars.ts';
+import { RATE_LIMITS, SETTINGS } from '../../limits.ts';
 import type { SigningKeySet } from './access-token.ts';
 import type { HashParams } from './password.ts';
 import type { RateRule } from './rate-limit.ts';
@@ -34,32 +35,26 @@ export const authConfigShape = {
   JWT_PREVIOUS_SIGNING_KEY_ID: keyId.optional(),
   JWT_ISSUER: z.string().min(1).optional().default('airlock'),
   JWT_AUDIENCE: z.string().min(1).optional().default('airlock-api'),
-  ACCESS_TOKEN_TTL_SECONDS: int(900, 60, 3600),
-  REFRESH_TOKEN_TTL_SECONDS: int(30 * 24 * 3600, 3600, 90 * 24 * 3600),
-  PASSWORD_RESET_TTL_SECONDS: int(30 * 60, 60, 24 * 3600),
+  ACCESS_TOKEN_TTL_SECONDS: setting(SETTINGS.accessTokenTtlSeconds),
+  REFRESH_TOKEN_TTL_SECONDS: setting(SETTINGS.refreshTokenTtlSeconds),
+  PASSWORD_RESET_TTL_SECONDS: setting(SETTINGS.passwordResetTtlSeconds),
   PASSWORD_RESET_URL: url.optional().default('http://127.0.0.1:8787/reset-password'),
-  PASSWORD_HASH_MEMORY_KIB: int(19456, 8, 262144),
-  PASSWORD_HASH_ITERATIONS: int(2, 1, 16),
-  PASSWORD_HASH_PARALLELISM: int(1, 1, 4),
-  RATE_LIMIT_LOGIN: rateRule('5/1m'),
-  RATE_LIMIT_REGISTER: rateRule('3/1m'),
-  RATE_LIMIT_PASSWORD_RESET: rateRule('3/1h'),
-  RATE_LIMIT_API: rateRule('120/1m'),
-  RATE_LIMIT_REFRESH: rateRule('30/1m'),
-  RATE_LIMIT_LOGOUT: rateRule('30/1m'),
-  /** Failed authentications (bad bearer tokens, API keys) per IP; over it, 429 before any D1 read. */
-  RATE_LIMIT_AUTH_FAILURES: rateRule('20/1m'),
-  /** Failed logins and reset requests per account, across all IPs (keyed by the email's hash). */
-  RATE_LIMIT_ACCOUNT: rateRule('10/15m'),
-  /** IPv6 clients are keyed by this prefix (one /64 is one subscriber); IPv4 by the full address. */
-  RATE_LIMIT_IPV6_PREFIX: int(64, 32, 128),
-  /** Sudo mode: a sign-in within this many seconds counts as recent (API keys, members, deletion). */
-  RECENT_AUTH_SECONDS: int(300, 30, 3600),
-  /** Non-personal organizations one user may create (owner of). */
-  MAX_ORGS_PER_USER: int(10, 1, 1000),
-  INVITATION_TTL_SECONDS: int(7 * 24 * 3600, 3600, 30 * 24 * 3600),
-  /** Housekeeping (cron): stored run output is erased this many days after the run finished. */
-  RUN_OUTPUT_RETENTION_DAYS: int(30, 1, 3650),
+  PASSWORD_HASH_MEMORY_KIB: setting(SETTINGS.passwordHashMemoryKib),
+  PASSWORD_HASH_ITERATIONS: setting(SETTINGS.passwordHashIterations),
+  PASSWORD_HASH_PARALLELISM: setting(SETTINGS.passwordHashParallelism),
+  RATE_LIMIT_LOGIN: rate(RATE_LIMITS.login),
+  RATE_LIMIT_REGISTER: rate(RATE_LIMITS.register),
+  RATE_LIMIT_PASSWORD_RESET: rate(RATE_LIMITS.passwordReset),
+  RATE_LIMIT_API: rate(RATE_LIMITS.api),
+  RATE_LIMIT_REFRESH: rate(RATE_LIMITS.refresh),
+  RATE_LIMIT_LOGOUT: rate(RATE_LIMITS.logout),
+  RATE_LIMIT_AUTH_FAILURES: rate(RATE_LIMITS.authFailures),
+  RATE_LIMIT_ACCOUNT: rate(RATE_LIMITS.account),
+  RATE_LIMIT_IPV6_PREFIX: setting(SETTINGS.ipv6PrefixBits),
+  RECENT_AUTH_SECONDS: setting(SETTINGS.recentAuthSeconds),
+  MAX_ORGS_PER_USER: setting(SETTINGS.maxOrgsPerUser),
+  INVITATION_TTL_SECONDS: setting(SETTINGS.invitationTtlSeconds),
+  RUN_OUTPUT_RETENTION_DAYS: setting(SETTINGS.runOutputRetentionDays),
   MAIL_SENDER: z.enum(['none', 'http']).optional().default('none'),
   MAIL_API_URL: url.optional(),
   MAIL_API_KEY: z.string().min(1).optional(),
