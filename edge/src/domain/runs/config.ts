@@ -30,6 +30,14 @@ export interface RunConfig {
 
 const HOST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
+/** Plaintext (ws:, http:) host links are for loopback only: elsewhere the run token would cross a network in clear. */
+function plaintextOffLoopback(url: string): boolean {
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'http:') return false;
+  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  return !(host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host));
+}
+
 const hostList = z
   .string()
   .optional()
@@ -47,7 +55,12 @@ const hostList = z
       .array(
         z.strictObject({
           id: z.string().regex(HOST_ID, 'host id: 1-64 of [A-Za-z0-9._-]'),
-          url: z.url({ protocol: /^(wss?|https?)$/ }),
+          url: z
+            .url({ protocol: /^(wss?|https?)$/ })
+            .refine(
+              (url) => !plaintextOffLoopback(url),
+              'outside loopback a sandbox host URL must use wss:// or https:// (ws:// and http:// only for 127.0.0.1, ::1 or localhost)',
+            ),
         }),
       )
       .max(64)
