@@ -59,6 +59,8 @@ export const SETTINGS = {
   passwordHashParallelism: { envVar: 'PASSWORD_HASH_PARALLELISM', default: 1, min: 1, max: 4 },
   /** Runs not yet final, per organization, beyond which creation answers 429 `run_concurrency_limit`. */
   runMaxConcurrentPerOrg: { envVar: 'RUN_MAX_CONCURRENT_PER_ORG', default: 10, min: 1, max: 10_000 },
+  /** Runs not yet final, per user across all their organizations (organizations do not multiply it). */
+  runMaxConcurrentPerUser: { envVar: 'RUN_MAX_CONCURRENT_PER_USER', default: 10, min: 1, max: 10_000 },
   /** Body limit of POST /v1/runs: 256 KiB of source plus 1 MiB of stdin, JSON-escaped, fits a host frame. */
   runBodyLimitBytes: {
     envVar: 'RUN_BODY_LIMIT_BYTES',

@@ -104,6 +104,7 @@ export const runRoutes = new Hono<AppEnv>()
         { id: runId, language: request.language, apiKeyId },
         config.maxConcurrentPerOrg,
         now,
+        config.maxConcurrentPerUser,
       );
       if (!inserted) {
         throw new ApiError('run_concurrency_limit', {

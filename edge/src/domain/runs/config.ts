@@ -1,6 +1,7 @@
 import { LIMITS } from '@airlock/protocol';
 import { z } from 'zod';
 import { intVar as int, rateRuleVar as rate } from '../../lib/config-vars.ts';
+import { SETTINGS } from '../../limits.ts';
 import type { RateRule } from '../auth/rate-limit.ts';
 
 /**
@@ -22,6 +23,8 @@ export interface RunConfig {
   readonly createRate: RateRule;
   /** Runs not yet final, per organization, beyond which creation answers 429 `run_concurrency_limit`. */
   readonly maxConcurrentPerOrg: number;
+  /** Runs in progress per user across all their organizations (issue 12: no quota multiplication). */
+  readonly maxConcurrentPerUser: number;
   /** Body limit of POST /v1/runs: 256 KiB of source plus 1 MiB of stdin, JSON-escaped, fits a host frame. */
   readonly bodyLimitBytes: number;
   /** How long `wait: true` holds the request before answering 202 with the stream URL instead. */
@@ -71,6 +74,7 @@ export const runConfigShape = {
   SANDBOX_HOSTS: hostList,
   RATE_LIMIT_RUNS: rate('30/1m'),
   RUN_MAX_CONCURRENT_PER_ORG: int(10, 1, 10_000),
+  RUN_MAX_CONCURRENT_PER_USER: int(SETTINGS.runMaxConcurrentPerUser.default, 1, 10_000),
   RUN_BODY_LIMIT_BYTES: int(LIMITS.maxClientFrameBytes - 4096, 1024, LIMITS.maxClientFrameBytes - 4096),
   RUN_WAIT_MAX_MS: int(14_000, 1000, 14_500),
 };
@@ -82,6 +86,7 @@ export function toRunConfig(v: Parsed): RunConfig {
     hosts: Object.freeze(v.SANDBOX_HOSTS.map((h) => Object.freeze({ ...h }))),
     createRate: v.RATE_LIMIT_RUNS,
     maxConcurrentPerOrg: v.RUN_MAX_CONCURRENT_PER_ORG,
+    maxConcurrentPerUser: v.RUN_MAX_CONCURRENT_PER_USER,
     bodyLimitBytes: v.RUN_BODY_LIMIT_BYTES,
     waitMaxMs: v.RUN_WAIT_MAX_MS,
   };
