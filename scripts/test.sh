@@ -2,11 +2,11 @@
 # `npm test`: the same set-up as `npm start`, then every test suite. Runs all suites even when one
 # fails, prints a closing "N passed, N failed" line, exits non-zero on any failure, and stops every
 # process it started (the Docker engine stays up for the next run).
-# `npm test -- edge host` runs only the named suites (edge, host, e2e, repo).
+# `npm test -- edge host` runs only the named suites (protocol, edge, host, e2e, repo).
 source "$(dirname "$0")/lib.sh"
 
 suites=("$@")
-[[ ${#suites[@]} -gt 0 ]] || suites=(edge host e2e repo)
+[[ ${#suites[@]} -gt 0 ]] || suites=(protocol edge host e2e repo)
 RESULTS="$LOCAL/results"
 rm -rf "$RESULTS" && mkdir -p "$RESULTS"
 failed_suites=()
@@ -28,6 +28,7 @@ if has edge || has host || has e2e; then
   ensure_images
 fi
 
+has protocol && run_suite protocol protocol
 has edge && run_suite edge edge
 has host && run_suite host sandbox-host
 # The e2e suite boots its own edge (wrangler dev) and sandbox hosts on free loopback ports.

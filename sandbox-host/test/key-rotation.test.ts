@@ -19,7 +19,7 @@ async function pair() {
 
 function token(key: CryptoKey, hostId: string): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ run: crypto.randomUUID(), req: 'digest' })
+  return new SignJWT({ run: crypto.randomUUID(), req: 'digest', org: 'org-a' })
     .setProtectedHeader({ alg: RUN_TOKEN.alg, typ: RUN_TOKEN.typ })
     .setIssuer(RUN_TOKEN.issuer)
     .setAudience(hostId)

@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import { HOST_PATHS } from '@airlock/protocol';
 import { hostHttpUrl, type SandboxHostRef } from '../domain/runs/config.ts';
 import {
   EMPTY_HOST_STATE,
@@ -62,7 +63,7 @@ export class HostRegistry extends DurableObject<Env> {
     const answers = await Promise.all(
       hosts.map(async (host) => {
         try {
-          const res = await fetch(hostHttpUrl(host, '/runtimes'), {
+          const res = await fetch(hostHttpUrl(host, HOST_PATHS.runtimes), {
             signal: AbortSignal.timeout(RUNTIMES_FETCH_TIMEOUT_MS),
           });
           if (!res.ok) throw new Error(`HTTP ${res.status}`);

@@ -269,6 +269,7 @@ export class RunSession extends DurableObject<Env> {
         key: await this.#key,
         hostId: host.id,
         runId: input.runId,
+        orgId: input.scope.orgId,
         request: input.request,
         now: Date.now(),
         jti: crypto.randomUUID(),

@@ -1,4 +1,4 @@
-import type { RunResult, RunStatus } from '@airlock/protocol';
+import { pickRunOutcome, type RunResult, type RunStatus } from '@airlock/protocol';
 import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { runs } from '../db/schema.ts';
@@ -85,15 +85,10 @@ export async function finishRun(
     .set({
       status: result.status,
       hostId,
-      exitCode: result.exitCode,
-      signal: result.signal,
-      stdout: result.stdout,
-      stderr: result.stderr,
-      stdoutTruncated: result.stdoutTruncated,
-      stderrTruncated: result.stderrTruncated,
+      // The columns carry the result's names; D1 keeps whole milliseconds.
+      ...pickRunOutcome(result),
       wallMs: Math.round(result.wallMs),
       cpuMs: result.cpuMs === null ? null : Math.round(result.cpuMs),
-      peakMemoryBytes: result.peakMemoryBytes,
       startedAt: Date.parse(result.startedAt),
       finishedAt: Date.parse(result.finishedAt),
     })

@@ -1,4 +1,4 @@
-import { LIMITS } from '@airlock/protocol';
+import { HOST_PATHS, LIMITS } from '@airlock/protocol';
 import { z } from 'zod';
 import { intVar as int, rateRuleVar as rate } from '../../lib/config-vars.ts';
 import { SETTINGS } from '../../limits.ts';
@@ -94,7 +94,7 @@ export function toRunConfig(v: Parsed): RunConfig {
 
 /** The run socket of a host: `<url>/run` over http(s), which is how a Worker's fetch() upgrades. */
 export function hostRunUrl(host: SandboxHostRef): string {
-  return `${httpBase(host.url)}/run`;
+  return `${httpBase(host.url)}${HOST_PATHS.run}`;
 }
 
 export function hostHttpUrl(host: SandboxHostRef, path: string): string {
