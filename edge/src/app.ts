@@ -18,7 +18,7 @@ import { authRoutes } from './routes/auth.ts';
 import { healthRoutes } from './routes/health.ts';
 import { meRoutes } from './routes/me.ts';
 import { openapiRoutes } from './routes/openapi.ts';
-import { orgRoutes } from './routes/orgs.ts';
+import { invitationRoutes, orgRoutes } from './routes/orgs.ts';
 import { providerKeyRoutes } from './routes/provider-keys.ts';
 import { runRoutes } from './routes/runs.ts';
 import { runtimeRoutes } from './routes/runtimes.ts';
@@ -55,6 +55,7 @@ export function createApp(options: AppOptions = {}) {
   app.route('/', authRoutes);
   app.route('/', meRoutes);
   app.route('/', orgRoutes);
+  app.route('/', invitationRoutes);
   app.route('/', providerKeyRoutes);
   app.route('/', apiKeyRoutes);
   app.route('/', adminRoutes);

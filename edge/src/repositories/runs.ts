@@ -36,6 +36,8 @@ export async function insertRunUnderCap(
   run: NewRun,
   cap: number,
   now: number,
+  /** Issue 12: runs in progress per user across all their organizations (default: no user cap). */
+  userCap: number = Number.MAX_SAFE_INTEGER,
 ): Promise<boolean> {
   const result = await db.run(sql`
     INSERT INTO runs (id, org_id, user_id, api_key_id, language, status, created_at)
@@ -43,7 +45,10 @@ export async function insertRunUnderCap(
     WHERE (
       SELECT count(*) FROM runs
       WHERE org_id = ${scope.orgId} AND status IN ('queued', 'running') AND created_at > ${now - ACTIVE_RUN_HORIZON_MS}
-    ) < ${cap}`);
+    ) < ${cap} AND (
+      SELECT count(*) FROM runs
+      WHERE user_id = ${scope.userId} AND status IN ('queued', 'running') AND created_at > ${now - ACTIVE_RUN_HORIZON_MS}
+    ) < ${userCap}`);
   return (result.meta.changes ?? 0) > 0;
 }
 

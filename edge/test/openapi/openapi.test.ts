@@ -100,6 +100,7 @@ describe('GET /v1/openapi.json', () => {
       'POST /v1/auth/logout',
       'POST /v1/auth/password/forgot',
       'POST /v1/auth/password/reset',
+      'POST /v1/auth/reauth',
       'PUT /v1/me/password',
       'DELETE /v1/me',
       'POST /v1/orgs',
@@ -109,7 +110,11 @@ describe('GET /v1/openapi.json', () => {
       'POST /v1/api-keys',
       'POST /v1/runs',
     ];
-    const withoutBody = ['POST /v1/runs/{id}/cancel', 'POST /v1/runs/{id}/stream-ticket'];
+    const withoutBody = [
+      'POST /v1/runs/{id}/cancel',
+      'POST /v1/runs/{id}/stream-ticket',
+      'POST /v1/invitations/{id}/accept',
+    ];
     const writes = documentedOperations(doc).filter((op) => /^(POST|PUT) /.test(op));
     expect(writes.filter((op) => !takesJson.includes(op) && !withoutBody.includes(op))).toEqual([]);
     for (const key of takesJson) {

@@ -45,7 +45,7 @@ export async function startHttpSurface(o: HttpSurfaceOptions): Promise<HttpSurfa
   let draining = false;
   const isDraining = () => draining;
   const verify = await createTokenVerifier({
-    publicJwk: config.edgePublicJwk,
+    publicJwks: config.edgePublicJwks,
     hostId: config.hostId,
     now: o.now,
   });

@@ -25,6 +25,8 @@ export interface RunConfig {
   readonly createRate: RateRule;
   /** Runs not yet final, per organization, beyond which creation answers 429 `run_concurrency_limit`. */
   readonly maxConcurrentPerOrg: number;
+  /** Runs in progress per user across all their organizations (issue 12: no quota multiplication). */
+  readonly maxConcurrentPerUser: number;
   /** Body limit of POST /v1/runs: 256 KiB of source plus 1 MiB of stdin, JSON-escaped, fits a host frame. */
   readonly bodyLimitBytes: number;
   /** How long `wait: true` holds the request before answering 202 with the stream URL instead. */
@@ -34,6 +36,14 @@ export interface RunConfig {
 }
 
 const HOST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Plaintext (ws:, http:) host links are for loopback only: elsewhere the run token would cross a network in clear. */
+function plaintextOffLoopback(url: string): boolean {
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'http:') return false;
+  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  return !(host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host));
+}
 
 const hostList = z
   .string()
@@ -52,7 +62,12 @@ const hostList = z
       .array(
         z.strictObject({
           id: z.string().regex(HOST_ID, 'host id: 1-64 of [A-Za-z0-9._-]'),
-          url: z.url({ protocol: /^(wss?|https?)$/ }),
+          url: z
+            .url({ protocol: /^(wss?|https?)$/ })
+            .refine(
+              (url) => !plaintextOffLoopback(url),
+              'outside loopback a sandbox host URL must use wss:// or https:// (ws:// and http:// only for 127.0.0.1, ::1 or localhost)',
+            ),
         }),
       )
       .max(64)
@@ -93,6 +108,7 @@ export const runConfigShape = {
   SANDBOX_HOSTS: hostList,
   RATE_LIMIT_RUNS: rate(RATE_LIMITS.runs),
   RUN_MAX_CONCURRENT_PER_ORG: setting(SETTINGS.runMaxConcurrentPerOrg),
+  RUN_MAX_CONCURRENT_PER_USER: setting(SETTINGS.runMaxConcurrentPerUser),
   RUN_BODY_LIMIT_BYTES: setting(SETTINGS.runBodyLimitBytes),
   RUN_WAIT_MAX_MS: setting(SETTINGS.runWaitMaxMs),
   RUN_BUSY_WAIT_MS: setting(SETTINGS.runBusyWaitMs),
@@ -105,6 +121,7 @@ export function toRunConfig(v: Parsed): RunConfig {
     hosts: Object.freeze(v.SANDBOX_HOSTS.map((h) => Object.freeze({ ...h }))),
     createRate: v.RATE_LIMIT_RUNS,
     maxConcurrentPerOrg: v.RUN_MAX_CONCURRENT_PER_ORG,
+    maxConcurrentPerUser: v.RUN_MAX_CONCURRENT_PER_USER,
     bodyLimitBytes: v.RUN_BODY_LIMIT_BYTES,
     waitMaxMs: v.RUN_WAIT_MAX_MS,
     busyWaitMs: v.RUN_BUSY_WAIT_MS,
