@@ -260,10 +260,7 @@ export const tasks = sqliteTable(
     status: text('status').notNull(),
     errorCode: text('error_code'),
     maxAttempts: integer('max_attempts').notNull(),
-    attempts: text('attempts', { mode: 'json' })
-      .$type<TaskAttemptRecord[]>()
-      .notNull()
-      .default(sql`'[]'`),
+    attempts: text('attempts', { mode: 'json' }).$type<TaskAttemptRecord[]>().notNull().default(sql`'[]'`),
     inputTokens: integer('input_tokens').notNull().default(0),
     outputTokens: integer('output_tokens').notNull().default(0),
     createdAt: createdAt(),

@@ -53,7 +53,11 @@ export async function finishTask(
   db: Database,
   scope: RunScope,
   id: string,
-  final: TaskProgress & { status: Exclude<TaskStatus, 'running'>; errorCode: string | null; finishedAt: number },
+  final: TaskProgress & {
+    status: Exclude<TaskStatus, 'running'>;
+    errorCode: string | null;
+    finishedAt: number;
+  },
 ): Promise<boolean> {
   const rows = await db
     .update(tasks)
@@ -81,7 +85,10 @@ export async function listTasks(
   const conditions = [eq(tasks.orgId, scope.orgId), eq(tasks.userId, scope.userId)];
   if (q.cursor) {
     const c = q.cursor;
-    const older = or(lt(tasks.createdAt, c.createdAt), and(eq(tasks.createdAt, c.createdAt), lt(tasks.id, c.id)));
+    const older = or(
+      lt(tasks.createdAt, c.createdAt),
+      and(eq(tasks.createdAt, c.createdAt), lt(tasks.id, c.id)),
+    );
     if (older) conditions.push(older);
   }
   return db
