@@ -3,7 +3,8 @@ import { type AuthConfig, authConfigProblems, authConfigShape, toAuthConfig } fr
 import { type Keyring, parseKeyring } from './domain/crypto/keyring.ts';
 import { type RunConfig, runConfigProblems, runConfigShape, toRunConfig } from './domain/runs/config.ts';
 import { type TaskConfig, taskConfigShape, toTaskConfig } from './domain/tasks/config.ts';
-import { flagVar, intVar } from './lib/config-vars.ts';
+import { flagVar, settingVar } from './lib/config-vars.ts';
+import { SETTINGS } from './limits.ts';
 
 /**
  * Configuration parsed from Worker vars once per request (Workers give no start-up hook; parsing a
@@ -36,7 +37,7 @@ export const configSchema = z.object({
   ALLOWED_ORIGINS: originList,
   HTTPS_ONLY: flagVar(true),
   HTTP_LOOPBACK_ALLOWED: flagVar(true),
-  BODY_LIMIT_BYTES: intVar(1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
+  BODY_LIMIT_BYTES: settingVar(SETTINGS.bodyLimitBytes),
   ...authConfigShape,
   ...runConfigShape,
   ...taskConfigShape,

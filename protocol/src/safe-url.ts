@@ -17,9 +17,8 @@ export const SAFE_URL_SCHEMES = ['https:', 'http:', 'mailto:'] as const;
 /** Longer than any link worth rendering; beyond it, refuse rather than parse. */
 export const SAFE_URL_MAX_LENGTH = 2048;
 
-/** C0 and C1 controls, every Unicode space, zero-width and bidi controls, BOM, soft hyphen. */
-const FORBIDDEN =
-  /[\u0000-\u0020\u007f-\u00a0\u00ad\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff]/;
+/** Controls (C0, C1), format characters (zero-width, bidi, BOM, soft hyphen) and every space. */
+const FORBIDDEN = /[\p{Cc}\p{Cf}\p{Z}]/u;
 
 /** A scheme written out at the start, as RFC 3986 spells one. */
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;

@@ -2,9 +2,10 @@
  * Sandbox host entry point: `node sandbox-host/src/main.ts`. Configuration comes from the environment
  * (see config.ts); logs are JSON lines on stdout. SIGTERM/SIGINT drain and exit 0.
  */
-import Docker from 'dockerode';
+
 import { pino } from 'pino';
 import { parseConfig } from './config.ts';
+import { createDockerClient } from './docker/client.ts';
 import { startHost } from './host.ts';
 
 const parsed = parseConfig(process.env);
@@ -21,7 +22,7 @@ const logger = pino({
 });
 
 try {
-  const host = await startHost(config, { docker: new Docker({ socketPath: config.dockerSocket }), logger });
+  const host = await startHost(config, { docker: createDockerClient(config.dockerSocket), logger });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

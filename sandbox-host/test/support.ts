@@ -2,17 +2,18 @@
 import { randomUUID } from 'node:crypto';
 import type { HostMessage, RunResult } from '@airlock/protocol';
 import { RUN_TOKEN, runRequestDigest } from '@airlock/protocol';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import type { CryptoKey, JWK } from 'jose';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { pino } from 'pino';
 import WebSocket from 'ws';
 import { parseConfig } from '../src/config.ts';
+import { createDockerClient } from '../src/docker/client.ts';
 import { CONTAINER_LABELS } from '../src/docker/profile.ts';
 import type { SandboxHost } from '../src/host.ts';
 import { RUN_PATH, startHost } from '../src/host.ts';
 
-export const docker = new Docker();
+export const docker = createDockerClient();
 
 export interface KeyPair {
   privateKey: CryptoKey;

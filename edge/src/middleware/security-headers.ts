@@ -9,9 +9,9 @@ import type { AppEnv } from '../env.ts';
  */
 
 /** For JSON API responses: nothing may load, nothing may frame us. */
-export const API_CSP = "default-src 'none'; frame-ancestors 'self'";
+const API_CSP = "default-src 'none'; frame-ancestors 'self'";
 /** For HTML pages we may serve later: own resources only, no inline script, forms post only to us. */
-export const HTML_CSP =
+const HTML_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
   "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'";
 
@@ -39,7 +39,7 @@ const PERMISSIONS_POLICY = [
   .map((feature) => `${feature}=()`)
   .join(', ');
 
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'Strict-Transport-Security': 'max-age=31536000; includeSubDomains',
   'X-Frame-Options': 'SAMEORIGIN',
   'X-Content-Type-Options': 'nosniff',

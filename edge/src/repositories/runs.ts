@@ -2,6 +2,7 @@ import type { RunResult, RunStatus } from '@airlock/protocol';
 import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { runs } from '../db/schema.ts';
+import type { Scope } from './scope.ts';
 
 /**
  * The only code that reads or writes runs. Every query is scoped by organization and user: another
@@ -9,10 +10,8 @@ import { runs } from '../db/schema.ts';
  * a guard on the status, so it lands exactly once even if two writers race.
  */
 
-export interface RunScope {
-  orgId: string;
-  userId: string;
-}
+/** The tenant scope (repositories/scope.ts), under the name its callers use. */
+export type RunScope = Scope;
 
 export type RunRow = typeof runs.$inferSelect;
 

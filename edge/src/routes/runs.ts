@@ -2,7 +2,6 @@ import { RunIdSchema, type RunRequest, RunRequestSchema } from '@airlock/protoco
 import { type Context, Hono } from 'hono';
 import { database } from '../db/client.ts';
 import { RUN_TIMING } from '../domain/runs/config.ts';
-import { decodeCursor, encodeCursor, ListQuerySchema } from '../domain/runs/list-query.ts';
 import { RunBodySchema, runtimeProblem } from '../domain/runs/request.ts';
 import { isTicketShaped, STREAM_TICKET_TTL_MS } from '../domain/runs/stream-ticket.ts';
 import { resultView, runView } from '../domain/runs/view.ts';
@@ -15,6 +14,7 @@ import { orgContext } from '../middleware/org-context.ts';
 import { ipKey, principalKey, rateLimit } from '../middleware/rate-limit.ts';
 import { requireScope } from '../middleware/require-scope.ts';
 import { findRun, insertRunUnderCap, listRuns, type RunScope } from '../repositories/runs.ts';
+import { decodeCursor, encodeCursor, ListQuerySchema } from '../services/run-list.ts';
 
 /**
  * /v1/runs (issue 5, docs/runs.md). Creation validates the request (protocol schema, the hosts'

@@ -1,25 +1,24 @@
 import { RunIdSchema } from '@airlock/protocol';
 import { type Context, Hono } from 'hono';
 import { database } from '../db/client.ts';
-import { resolveProviderKey } from '../domain/provider-keys/resolve.ts';
-import { decodeCursor, encodeCursor } from '../domain/runs/list-query.ts';
 import { runtimeProblem } from '../domain/runs/request.ts';
 import { isTicketShaped, STREAM_TICKET_TTL_MS } from '../domain/runs/stream-ticket.ts';
 import { modelAllowed } from '../domain/tasks/config.ts';
-import { TaskListQuerySchema } from '../domain/tasks/list-query.ts';
+import { decodeCursor, encodeCursor, TaskListQuerySchema } from '../domain/tasks/list-query.ts';
 import { TaskBodySchema } from '../domain/tasks/request.ts';
 import { taskView } from '../domain/tasks/view.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { auditRequest } from '../lib/audit-request.ts';
 import { jsonBody } from '../lib/validate.ts';
+import { apiLimit } from '../middleware/api-limit.ts';
 import { authenticate } from '../middleware/authenticate.ts';
-import { orgContext } from '../middleware/org-context.ts';
-import { ipKey, principalKey, rateLimit } from '../middleware/rate-limit.ts';
+import { orgContext, requestScope } from '../middleware/org-context.ts';
+import { ipKey, rateLimit } from '../middleware/rate-limit.ts';
 import { requireScope } from '../middleware/require-scope.ts';
 import type { ProviderFailure } from '../providers/errors.ts';
-import type { RunScope } from '../repositories/runs.ts';
 import { deleteTask, findTask, insertTask, listTaskRuns, listTasks } from '../repositories/tasks.ts';
+import { resolveProviderKey } from '../services/provider-key-resolver.ts';
 
 /**
  * /v1/tasks (issue 13): the caller's own model writes a program, Airlock runs it. Creation checks the
@@ -29,19 +28,15 @@ import { deleteTask, findTask, insertTask, listTaskRuns, listTasks } from '../re
  * scoped like runs: another tenant's task id is a 404. The stream uses the same tickets as runs.
  */
 
-const api = rateLimit({ name: 'api', rule: (cfg) => cfg.auth.rateLimits.api, key: principalKey });
 const taskCreation = rateLimit({
   name: 'tasks',
   rule: (cfg) => cfg.tasks.createRate,
   key: (c) => `user:${c.get('principal').userId}`,
 });
 const streamHandshakes = rateLimit({ name: 'stream', rule: (cfg) => cfg.auth.rateLimits.api, key: ipKey });
-const authed = [authenticate(), api, orgContext()] as const;
+const authed = [authenticate(), apiLimit, orgContext()] as const;
 
-const scopeOf = (c: Context<AppEnv>): RunScope => ({
-  orgId: c.get('org').id,
-  userId: c.get('principal').userId,
-});
+const scopeOf = requestScope;
 const sessionOf = (c: Context<AppEnv>, taskId: string) =>
   c.env.TASK_SESSION.get(c.env.TASK_SESSION.idFromName(taskId));
 const registryOf = (c: Context<AppEnv>) => c.env.HOST_REGISTRY.get(c.env.HOST_REGISTRY.idFromName('global'));

@@ -15,10 +15,10 @@ import {
   release,
   selectHost,
 } from '../../src/domain/runs/host-selection.ts';
-import { decodeCursor, encodeCursor } from '../../src/domain/runs/list-query.ts';
 import { ReplayBuffer } from '../../src/domain/runs/replay-buffer.ts';
 import { hashTicket, isTicketShaped, newTicket, ticketUsable } from '../../src/domain/runs/stream-ticket.ts';
 import { importSigningKey, mintRunToken } from '../../src/domain/runs/token.ts';
+import { decodeCursor, encodeCursor } from '../../src/services/run-list.ts';
 
 const A = { id: 'a', url: 'ws://127.0.0.1:1' };
 const B = { id: 'b', url: 'wss://b.example:8790/' };

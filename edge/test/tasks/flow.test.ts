@@ -116,7 +116,8 @@ describe('tasks: the main path', { timeout: 60_000 }, () => {
     // The second call carried the first reply and the run's stderr and exit status.
     const calls = await received(key);
     expect(calls).toHaveLength(2);
-    const messages = (calls[1]?.body as { messages: { role: string; content: string }[] }).messages;
+    const messages =
+      (calls[1]?.body as { messages: { role: string; content: string }[] } | undefined)?.messages ?? [];
     expect(messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
     expect(messages[3]?.content).toContain('broken: no answer');
     expect(messages[3]?.content).toContain('exited with status 3');

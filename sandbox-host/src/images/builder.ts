@@ -10,6 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,6 +94,7 @@ export async function buildImage(
   const opt = join(stage, 'airlock');
   const cache = join(paths.cacheDir, lang);
   const versionFile = join(stage, 'version.txt');
+  const rootfs = join(stage, 'rootfs.tar');
   await rm(stage, { recursive: true, force: true });
   await mkdir(opt, { recursive: true });
   await mkdir(cache, { recursive: true });
@@ -127,11 +129,11 @@ export async function buildImage(
     // A clean environment: the builder's own variables must not leak into the version output.
     `--customize-hook=chroot "$1" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/tmp ${manifest.version.map(shQuote).join(' ')} > ${shQuote(versionFile)} 2>&1`,
     manifest.suite,
-    '-',
+    rootfs,
   ];
 
   report(lang, `mmdebstrap ${manifest.suite} + ${manifest.packages.join(' ')}`);
-  const child = spawn('mmdebstrap', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('mmdebstrap', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const logLines: string[] = [];
   let pending = '';
   child.stderr.setEncoding('utf8');
@@ -144,25 +146,26 @@ export async function buildImage(
       if (line.startsWith('I: ')) report(lang, line.slice(3));
     }
   });
-  const exited = new Promise<number>((resolve, reject) => {
+  const code = await new Promise<number>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code) => resolve(code ?? 1));
+    child.on('close', (c) => resolve(c ?? 1));
   });
+  await writeFile(join(stage, 'mmdebstrap.log'), `${logLines.join('\n')}\n${pending}`);
+  if (code !== 0) {
+    throw new Error(`mmdebstrap failed for ${lang} (exit ${code}); see ${join(stage, 'mmdebstrap.log')}`);
+  }
 
+  // The rootfs goes to disk first and is imported from there: an import request left open while
+  // mmdebstrap works for minutes (compilers, warm-up builds) was dropped by the engine ("socket hang up").
   // The version label needs the hook's output, which only exists once mmdebstrap is done: import to a
   // staging name first, then commit the final image with its config and labels (see finalizeImage).
   const staging = `airlock-staging-${lang}:${hash}`;
-  const importStream = await docker.importImage(child.stdout, {
+  const importStream = await docker.importImage(createReadStream(rootfs), {
     repo: `airlock-staging-${lang}`,
     tag: hash,
   });
   const importOutput = await streamText(importStream);
-  const code = await exited;
-  await writeFile(join(stage, 'mmdebstrap.log'), `${logLines.join('\n')}\n${pending}`);
-  if (code !== 0) {
-    await removeImage(docker, staging);
-    throw new Error(`mmdebstrap failed for ${lang} (exit ${code}); see ${join(stage, 'mmdebstrap.log')}`);
-  }
+  await rm(rootfs, { force: true });
   if (importOutput.includes('"error"')) {
     throw new Error(`docker import failed for ${lang}: ${importOutput.slice(0, 500)}`);
   }

@@ -8,7 +8,8 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
+import { createDockerClient } from '../docker/client.ts';
 import { buildImage, imageName, imageState } from './builder.ts';
 import type { RuntimeManifest } from './manifest.ts';
 import { manifests } from './manifests/index.ts';
@@ -53,7 +54,7 @@ async function main(): Promise<number> {
     },
   });
   const command = positionals[0] ?? 'build';
-  const docker = new Docker();
+  const docker = createDockerClient();
   const selected = selectManifests(values.only);
 
   if (command === 'status') {

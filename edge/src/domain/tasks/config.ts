@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { intVar as int, rateRuleVar as rate } from '../../lib/config-vars.ts';
+import { rateSettingVar, settingVar } from '../../lib/config-vars.ts';
+import { RATE_LIMITS, SETTINGS } from '../../limits.ts';
 import type { RateRule } from '../auth/rate-limit.ts';
 import { PROVIDERS, type Provider } from '../crypto/provider-key-cipher.ts';
 
@@ -74,11 +75,11 @@ export const taskConfigShape = {
   TASK_MODELS_ANTHROPIC: modelList,
   TASK_MODELS_GOOGLE: modelList,
   TASK_MODELS_OPENROUTER: modelList,
-  RATE_LIMIT_TASKS: rate('10/1m'),
-  TASK_MAX_PROMPT_BYTES: int(32 * 1024, 1, 256 * 1024),
-  TASK_MAX_OUTPUT_TOKENS: int(4096, 16, 65_536),
-  TASK_MAX_ATTEMPTS: int(3, 1, 3),
-  TASK_TIMEOUT_MS: int(120_000, 1000, 300_000),
+  RATE_LIMIT_TASKS: rateSettingVar(RATE_LIMITS.tasks),
+  TASK_MAX_PROMPT_BYTES: settingVar(SETTINGS.taskMaxPromptBytes),
+  TASK_MAX_OUTPUT_TOKENS: settingVar(SETTINGS.taskMaxOutputTokens),
+  TASK_MAX_ATTEMPTS: settingVar(SETTINGS.taskMaxAttempts),
+  TASK_TIMEOUT_MS: settingVar(SETTINGS.taskTimeoutMs),
 };
 
 type Parsed = { [K in keyof typeof taskConfigShape]: z.output<(typeof taskConfigShape)[K]> };
