@@ -22,7 +22,11 @@ const logger = pino({
 });
 
 try {
-  const host = await startHost(config, { docker: createDockerClient(config.dockerSocket), logger });
+  const host = await startHost(config, {
+    docker: createDockerClient(config.dockerSocket),
+    logger,
+    now: Date.now,
+  });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

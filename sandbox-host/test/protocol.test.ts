@@ -134,6 +134,20 @@ describe('messages', () => {
     expect((await s.closed).code).toBe(CLOSE_CODES.hashMismatch);
   });
 
+  it('runs one request per token even when two run frames arrive back to back', async () => {
+    const runId = uniqueId('run');
+    const s = await connect(h.url, await h.token({ runId, request }));
+    // Both frames reach the host before the first one's digest is computed.
+    s.send({ type: 'run', runId, request });
+    s.send({ type: 'run', runId, request });
+    const closed = await s.closed;
+    // The second frame is refused and the first never starts: no `accepted`, let alone two.
+    expect(s.frames).toMatchObject([
+      { type: 'error', code: 'bad_request', message: 'one run per connection' },
+    ]);
+    expect(closed.code).toBe(CLOSE_CODES.badRequest);
+  });
+
   it('accepts the same request with its keys in another order (canonical digest)', async () => {
     const runId = uniqueId('run');
     const s = await connect(h.url, await h.token({ runId, request }));

@@ -68,7 +68,7 @@ export async function startTestHost(env: Record<string, string> = {}): Promise<T
   });
   if (!parsed.ok) throw new Error(parsed.errors.join('; '));
   const logger = pino({ level: parsed.config.logLevel }, pino.destination(2));
-  const host = await startHost(parsed.config, { docker, logger });
+  const host = await startHost(parsed.config, { docker, logger, now: Date.now });
   const base = `127.0.0.1:${host.port}`;
   return {
     host,

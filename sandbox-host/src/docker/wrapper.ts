@@ -26,7 +26,7 @@
  * is read by the host from the container's cgroup, which the program cannot touch.
  */
 
-export const WRAPPER_SCRIPT = `set -f
+const WRAPPER_SCRIPT = `set -f
 umask 077
 if [ -d /opt/airlock/gocache ]; then cp -R /opt/airlock/gocache /tmp/gocache 2>/dev/null; fi
 if [ -x /opt/airlock/preload ]; then

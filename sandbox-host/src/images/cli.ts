@@ -8,7 +8,6 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type Docker from 'dockerode';
 import { createDockerClient } from '../docker/client.ts';
 import { buildImage, imageName, imageState } from './builder.ts';
 import type { RuntimeManifest } from './manifest.ts';

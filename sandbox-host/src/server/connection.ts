@@ -2,25 +2,22 @@
  * One authenticated WebSocket = one run. The token (already verified on the upgrade) fixes the run id and
  * the request digest; the first `run` message must match both. Malformed, oversized or unexpected frames
  * get an `error` frame and a close with an application code, never an exception.
+ *
+ * The steps are named methods of one object per socket: frame in (`#onFrame`), `#onCancel`, `#onRun`
+ * (binding check, then `#submit`, the one place the verified token reaches the run service), the idle
+ * timer, `#send` and `#close`.
  */
 
-import type { ErrorCode, HostMessage, RunResult } from '@airlock/protocol';
-import {
-  CLOSE_CODES,
-  ClientMessageSchema,
-  ERROR_CLOSE_CODES,
-  RunRequestSchema,
-  runRequestDigest,
-} from '@airlock/protocol';
+import type { CancelMessage, ErrorCode, RunMessage, RunRequest, RunResult } from '@airlock/protocol';
+import { CLOSE_CODES, ERROR_CLOSE_CODES, RunRequestSchema, runRequestDigest } from '@airlock/protocol';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import type { RunService } from '../runner/service.ts';
 import type { VerifiedRunToken } from './auth.ts';
+import type { Outgoing } from './frames.ts';
+import { parseClientFrame } from './frames.ts';
 
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-type Outgoing = DistributiveOmit<HostMessage, 'seq' | 'runId'>;
-
-export interface ConnectionOptions {
+interface ConnectionOptions {
   socket: WebSocket;
   token: VerifiedRunToken;
   service: RunService;
@@ -30,144 +27,141 @@ export interface ConnectionOptions {
 }
 
 export function handleConnection(o: ConnectionOptions): void {
-  const { socket, token } = o;
-  const log = o.logger.child({ runId: token.runId });
-  let seq = 0;
-  let state: 'waiting' | 'running' | 'closed' = 'waiting';
-  const cancel = new AbortController();
-  let idleTimer: NodeJS.Timeout | undefined;
+  new RunConnection(o).listen();
+}
 
-  const send = (message: Outgoing) => {
-    if (socket.readyState !== socket.OPEN) return;
-    socket.send(JSON.stringify({ ...message, runId: token.runId, seq: seq++ }));
-  };
+class RunConnection {
+  readonly #o: ConnectionOptions;
+  readonly #log: Logger;
+  /** Aborts the run: on `cancel`, on a close mid-run and on a socket error. */
+  readonly #cancel = new AbortController();
+  /** `binding`: a run frame is being checked against the token; any further run frame is refused. */
+  #state: 'waiting' | 'binding' | 'running' | 'closed' = 'waiting';
+  #seq = 0;
+  #idleTimer: NodeJS.Timeout | undefined;
 
-  const close = (code: number, reason: string) => {
-    if (state === 'closed') return;
-    // Closing mid-run (a protocol violation) cancels the run; after `exit` this is a no-op.
-    if (state === 'running') cancel.abort();
-    state = 'closed';
-    clearTimeout(idleTimer);
-    socket.close(code, reason);
-  };
+  constructor(o: ConnectionOptions) {
+    this.#o = o;
+    this.#log = o.logger.child({ runId: o.token.runId });
+  }
 
-  const fail = (code: ErrorCode, message: string) => {
-    send({ type: 'error', code, message });
-    close(ERROR_CLOSE_CODES[code], code);
-  };
-
-  const armIdle = () => {
-    clearTimeout(idleTimer);
-    if (state !== 'waiting') return;
-    idleTimer = setTimeout(() => {
-      log.info('closing idle connection');
-      close(CLOSE_CODES.idleTimeout, 'idle');
-    }, o.idleTimeoutMs);
-  };
-  armIdle();
-
-  socket.on('message', (data: RawData, isBinary: boolean) => {
-    void onMessage(data, isBinary).catch((err: unknown) => {
-      log.error({ err }, 'message handling failed');
-      fail('internal', 'internal error');
+  listen(): void {
+    const { socket } = this.#o;
+    this.#armIdle();
+    socket.on('message', (data: RawData, isBinary: boolean) => {
+      void this.#onFrame(data, isBinary).catch((err: unknown) => {
+        this.#log.error({ err }, 'message handling failed');
+        this.#fail('internal', 'internal error');
+      });
     });
-  });
+    socket.on('close', () => {
+      clearTimeout(this.#idleTimer);
+      if (this.#state === 'running') this.#cancel.abort();
+      this.#state = 'closed';
+    });
+    socket.on('error', (err) => {
+      this.#log.warn({ err: err.message }, 'socket error');
+      if (this.#state !== 'closed') this.#cancel.abort();
+    });
+  }
 
-  socket.on('close', () => {
-    clearTimeout(idleTimer);
-    if (state === 'running') cancel.abort();
-    state = 'closed';
-  });
+  async #onFrame(data: RawData, isBinary: boolean): Promise<void> {
+    if (this.#state === 'closed') return;
+    this.#armIdle();
+    const frame = parseClientFrame(data, isBinary, this.#o.maxFrameBytes);
+    if (!frame.ok) return this.#fail(frame.code, frame.message);
+    if (frame.message.type === 'cancel') return this.#onCancel(frame.message);
+    return this.#onRun(frame.message);
+  }
 
-  socket.on('error', (err) => {
-    log.warn({ err: err.message }, 'socket error');
-    if (state !== 'closed') cancel.abort();
-  });
+  #onCancel(message: CancelMessage): void {
+    if (message.runId !== this.#o.token.runId) {
+      this.#fail('bad_request', 'cancel names another run');
+    } else if (this.#state === 'running') {
+      // Before the run starts there is nothing to cancel; after it ends, nothing either.
+      this.#log.info('cancel requested');
+      this.#cancel.abort();
+    }
+  }
 
-  async function onMessage(data: RawData, isBinary: boolean): Promise<void> {
-    if (state === 'closed') return;
-    armIdle();
-    const bytes = Array.isArray(data)
-      ? data.reduce((n, b) => n + b.length, 0)
-      : data instanceof ArrayBuffer
-        ? data.byteLength
-        : data.length;
-    if (bytes > o.maxFrameBytes) {
-      fail('frame_too_large', `frames are limited to ${o.maxFrameBytes} bytes`);
-      return;
-    }
-    if (isBinary) {
-      fail('bad_request', 'frames must be JSON text');
-      return;
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(Buffer.isBuffer(data) ? data.toString('utf8') : String(data));
-    } catch {
-      fail('bad_request', 'frame is not valid JSON');
-      return;
-    }
-    const parsed = ClientMessageSchema.safeParse(json);
-    if (!parsed.success) {
-      fail('bad_request', 'unknown or malformed message');
-      return;
-    }
-    const message = parsed.data;
-    if (message.type === 'cancel') {
-      if (message.runId !== token.runId) {
-        fail('bad_request', 'cancel names another run');
-        return;
-      }
-      if (state === 'running') {
-        log.info('cancel requested');
-        cancel.abort();
-      }
-      return;
-    }
-    if (state !== 'waiting') {
-      fail('bad_request', 'one run per connection');
-      return;
-    }
-    if (message.runId !== token.runId || (await runRequestDigest(message.request)) !== token.requestDigest) {
-      log.warn('run message does not match its token');
-      fail('hash_mismatch', 'the run does not match the token it was authorized with');
-      return;
+  async #onRun(message: RunMessage): Promise<void> {
+    const { token } = this.#o;
+    if (this.#state !== 'waiting') return this.#fail('bad_request', 'one run per connection');
+    // Claimed before the digest is awaited: a second run frame arriving meanwhile must not pass too.
+    this.#state = 'binding';
+    const matches =
+      message.runId === token.runId && (await runRequestDigest(message.request)) === token.requestDigest;
+    // The socket may have closed (or idled out) during the digest: then there is no one to run for.
+    if (this.#state !== 'binding') return;
+    if (!matches) {
+      this.#log.warn('run message does not match its token');
+      return this.#fail('hash_mismatch', 'the run does not match the token it was authorized with');
     }
     const request = RunRequestSchema.safeParse(message.request);
     if (!request.success) {
-      fail(
+      return this.#fail(
         'bad_request',
         request.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; '),
       );
-      return;
     }
-    const submitted = o.service.submit(
-      token.runId,
-      request.data,
-      {
-        started: (startedAt) => send({ type: 'started', startedAt }),
-        output: (stream, data) => send({ type: stream, data }),
-      },
-      cancel.signal,
-    );
-    if (!submitted.ok) {
-      log.info({ code: submitted.code }, 'run refused');
-      fail(submitted.code, submitted.message);
-      return;
-    }
-    state = 'running';
-    clearTimeout(idleTimer);
-    send({ type: 'accepted', queued: submitted.queued });
-    const outcome = await submitted.result;
-    if (!outcome.ok) {
-      fail(outcome.code, outcome.message);
-      return;
-    }
-    finish(outcome.result);
+    await this.#submit(token, request.data);
   }
 
-  function finish(result: RunResult): void {
-    send({ type: 'exit', result });
-    close(CLOSE_CODES.normal, 'done');
+  /** Hands the run to the service with the verified token's claims, then relays its frames. */
+  async #submit(token: VerifiedRunToken, request: RunRequest): Promise<void> {
+    const submitted = this.#o.service.submit(
+      token.runId,
+      request,
+      {
+        started: (startedAt) => this.#send({ type: 'started', startedAt }),
+        output: (stream, data) => this.#send({ type: stream, data }),
+      },
+      this.#cancel.signal,
+    );
+    if (!submitted.ok) {
+      this.#log.info({ code: submitted.code }, 'run refused');
+      return this.#fail(submitted.code, submitted.message);
+    }
+    this.#state = 'running';
+    clearTimeout(this.#idleTimer);
+    this.#send({ type: 'accepted', queued: submitted.queued });
+    const outcome = await submitted.result;
+    if (!outcome.ok) return this.#fail(outcome.code, outcome.message);
+    this.#finish(outcome.result);
+  }
+
+  /** Only a connection still waiting for its run can idle out; a running one ends with its run. */
+  #armIdle(): void {
+    clearTimeout(this.#idleTimer);
+    if (this.#state !== 'waiting') return;
+    this.#idleTimer = setTimeout(() => {
+      this.#log.info('closing idle connection');
+      this.#close(CLOSE_CODES.idleTimeout, 'idle');
+    }, this.#o.idleTimeoutMs);
+  }
+
+  #send(message: Outgoing): void {
+    const { socket, token } = this.#o;
+    if (socket.readyState !== socket.OPEN) return;
+    socket.send(JSON.stringify({ ...message, runId: token.runId, seq: this.#seq++ }));
+  }
+
+  #fail(code: ErrorCode, message: string): void {
+    this.#send({ type: 'error', code, message });
+    this.#close(ERROR_CLOSE_CODES[code], code);
+  }
+
+  #finish(result: RunResult): void {
+    this.#send({ type: 'exit', result });
+    this.#close(CLOSE_CODES.normal, 'done');
+  }
+
+  #close(code: number, reason: string): void {
+    if (this.#state === 'closed') return;
+    // Closing mid-run (a protocol violation) cancels the run; after `exit` this is a no-op.
+    if (this.#state === 'running') this.#cancel.abort();
+    this.#state = 'closed';
+    clearTimeout(this.#idleTimer);
+    this.#o.socket.close(code, reason);
   }
 }

@@ -26,7 +26,3 @@ export const manifests: readonly RuntimeManifest[] = [
   php,
   lua,
 ];
-
-export function findManifest(language: string): RuntimeManifest | undefined {
-  return manifests.find((m) => m.language === language);
-}

@@ -1,0 +1,193 @@
+/**
+ * The host's lifecycle, apart from its HTTP surface. Start: the engine must answer, a previous process's
+ * containers are removed, installed runtimes are discovered, then the warm pool, the run service and the
+ * periodic orphan sweep. Shutdown: stop accepting, let in-flight runs drain for up to DRAIN_TIMEOUT_MS,
+ * cancel what is left, then remove every container this host labelled.
+ */
+import { randomUUID } from 'node:crypto';
+import type Docker from 'dockerode';
+import type { Logger } from 'pino';
+import type { HostConfig } from './config.ts';
+import { cgroupV1Reader } from './docker/cgroup.ts';
+import { sweepOrphans } from './docker/orphans.ts';
+import type { ProfileLimits } from './docker/profile.ts';
+import type { RuntimeManifest } from './images/manifest.ts';
+import { manifests as allManifests } from './images/manifests/index.ts';
+import { WarmPool } from './runner/pool.ts';
+import { RunService } from './runner/service.ts';
+import type { InstalledRuntime } from './runtimes.ts';
+import { discoverRuntimes } from './runtimes.ts';
+import { HostMetrics } from './server/metrics.ts';
+
+/** A container younger than this is never an orphan of the running process (it may be mid-creation). */
+const ORPHAN_GRACE_MS = 60_000;
+
+interface LifecycleDeps {
+  docker: Docker;
+  /** Already bound to this host's id. */
+  log: Logger;
+  now: () => number;
+}
+
+/** What the shutdown sequence asks of the HTTP surface, in this order. */
+export interface SurfaceShutdown {
+  /** Refuse new sockets and report not ready; stop listening. */
+  stopAccepting(): void;
+  /** Close the sockets still open once the runs are over. */
+  closeSockets(): void;
+  /** Drop every remaining HTTP connection. */
+  closeConnections(): void;
+}
+
+interface HostLifecycle {
+  readonly instanceId: string;
+  readonly runtimes: readonly InstalledRuntime[];
+  /** Manifests of the runtimes whose image is installed. */
+  readonly installed: readonly RuntimeManifest[];
+  readonly warmLanguages: readonly string[];
+  readonly pool: WarmPool;
+  readonly service: RunService;
+  readonly metrics: HostMetrics;
+  /** Starts the background work: filling the pool and the periodic orphan sweep. */
+  run(): void;
+  shutdown(surface: SurfaceShutdown): Promise<void>;
+}
+
+export async function startLifecycle(config: HostConfig, deps: LifecycleDeps): Promise<HostLifecycle> {
+  const { docker, log, now } = deps;
+  const instanceId = randomUUID();
+
+  await docker.ping();
+  // A previous process's containers are orphans by definition: remove them before anything else.
+  // Every container of this host that no run of this process owns: at start and at shutdown.
+  const sweepAll = () =>
+    sweepOrphans({
+      docker,
+      hostId: config.hostId,
+      instanceId,
+      owned: () => new Set(),
+      nowMs: now(),
+      graceMs: 0,
+    });
+  const swept = await sweepAll();
+  if (swept.length > 0) log.warn({ count: swept.length }, 'removed orphaned sandbox containers at start');
+
+  const runtimes = await discoverRuntimes(docker, allManifests);
+  const installed = runtimes.map((r) => r.manifest);
+  if (installed.length === 0) log.warn('no runtime images installed; build them with images/cli.ts build');
+  for (const r of runtimes)
+    if (!r.current) log.warn({ language: r.manifest.language }, 'runtime image is out of date');
+
+  const warmLanguages = installed
+    .map((m) => m.language)
+    .filter((l) => config.poolLanguages === undefined || config.poolLanguages.includes(l));
+  const pool = new WarmPool({
+    docker,
+    logger: log,
+    hostId: config.hostId,
+    instanceId,
+    manifests: installed,
+    warmLanguages,
+    targetSize: config.poolSize,
+    refillConcurrency: config.poolRefillConcurrency,
+    refillDelayMs: config.poolRefillDelayMs,
+    limitsFor: (m) => profileLimits(config, m),
+  });
+  const service = new RunService({
+    pool,
+    cgroup: cgroupV1Reader(config.cgroupRoot, config.cgroupParent),
+    logger: log,
+    manifests: installed,
+    maxRunning: config.maxConcurrentRuns,
+    maxQueued: config.maxQueuedRuns,
+    defaultTimeoutMs: config.defaultTimeoutMs,
+    maxTimeoutMs: config.maxTimeoutMs,
+    defaultMemoryMb: config.defaultMemoryMb,
+    maxMemoryMb: config.maxMemoryMb,
+    maxOutputBytes: config.maxOutputBytes,
+    now,
+    // Runs only finish once the host is serving, long after `metrics` below exists.
+    onResult(language, result, warm) {
+      metrics.runs.inc({ language, status: result.status });
+      metrics.duration.observe({ language, warm: String(warm) }, result.wallMs / 1000);
+    },
+  });
+  const metrics = new HostMetrics({
+    poolSizes: () => pool.sizes(),
+    queued: () => service.queued,
+    running: () => service.running,
+  });
+
+  let sweepTimer: NodeJS.Timeout | undefined;
+  const sweepUnowned = () => {
+    sweepOrphans({
+      docker,
+      hostId: config.hostId,
+      instanceId,
+      owned: () => service.ownedContainerIds(),
+      nowMs: now(),
+      graceMs: ORPHAN_GRACE_MS,
+    }).then(
+      (ids) => {
+        if (ids.length > 0) {
+          metrics.orphansRemoved.inc(ids.length);
+          log.warn({ count: ids.length }, 'removed orphaned sandbox containers');
+        }
+      },
+      (err: unknown) => log.error({ err }, 'orphan sweep failed'),
+    );
+  };
+
+  return {
+    instanceId,
+    runtimes,
+    installed,
+    warmLanguages,
+    pool,
+    service,
+    metrics,
+    run() {
+      pool.start();
+      sweepTimer = setInterval(sweepUnowned, config.orphanSweepIntervalMs);
+      sweepTimer.unref();
+    },
+    async shutdown(surface) {
+      surface.stopAccepting();
+      service.stopAccepting();
+      clearInterval(sweepTimer);
+      log.info({ running: service.running, queued: service.queued }, 'shutting down: draining runs');
+      if (!(await drained(service, config.drainTimeoutMs))) {
+        log.warn('drain timeout: cancelling remaining runs');
+        service.cancelAll();
+        await service.idle();
+      }
+      await pool.close();
+      surface.closeSockets();
+      // Anything left with our labels (e.g. a creation that raced the shutdown) goes too.
+      await sweepAll();
+      surface.closeConnections();
+      log.info('shutdown complete');
+    },
+  };
+}
+
+/** True when every run ended within the timeout; false when some are still going. */
+function drained(service: RunService, timeoutMs: number): Promise<boolean> {
+  return Promise.race([
+    service.idle().then(() => true),
+    new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs).unref()),
+  ]);
+}
+
+/** The container profile's limits for a runtime: the host's, raised where its compiler needs more. */
+function profileLimits(config: HostConfig, m: RuntimeManifest): ProfileLimits {
+  return {
+    memoryMb: Math.max(config.defaultMemoryMb, m.compileLimits?.memoryMb ?? 0),
+    pidsLimit: config.pidsLimit,
+    nanoCpus: config.nanoCpus,
+    workTmpfsMb: config.tmpfsMb,
+    tmpTmpfsMb: m.tmpTmpfsMb ?? config.tmpfsMb,
+    fileSizeBytes: config.tmpfsMb * 1024 * 1024,
+    openFiles: 256,
+  };
+}
