@@ -5,6 +5,7 @@
  * holds the prompt, the programs, the runs, token usage and provider latency.
  */
 import { describe, expect, it } from 'vitest';
+import { bearer, worker } from '../runs/support.ts';
 import { freshKey, programReply, received, script } from './providers-script.ts';
 import { getTask, ofType, registerUser, startTask, storeKey, watchToEnd } from './support.ts';
 
@@ -163,5 +164,35 @@ describe('tasks: the main path', { timeout: 60_000 }, () => {
         .join(''),
     ).toBe(`hello from ${provider}\n`);
     expect(frames.at(-1)).toMatchObject({ type: 'end', status: 'succeeded' });
+  });
+
+  it('a watcher after the end, with a fresh ticket and ?from=SEQ, gets exactly the frames after SEQ', async () => {
+    const user = await registerUser();
+    const key = freshKey('openai');
+    await storeKey(user, 'openai', key);
+    await script(key, programReply('print("again")'));
+    const accepted = await startTask(user, {
+      prompt: 'p',
+      provider: 'openai',
+      model: MODELS.openai,
+      language: 'python',
+    });
+    const all = await watchToEnd(accepted.streamUrl);
+    const cut = all[Math.floor(all.length / 2)]?.seq as number;
+
+    const ticket = await worker(`/v1/tasks/${accepted.id}/stream-ticket`, {
+      method: 'POST',
+      headers: bearer(user),
+    });
+    expect(ticket.status).toBe(200);
+    const { streamUrl } = (await ticket.json()) as { streamUrl: string };
+    const rest = await watchToEnd(`${streamUrl}&from=${cut}`);
+    expect(rest).toEqual(all.filter((f) => f.seq > cut));
+    expect(rest.at(-1)?.type).toBe('end');
+    // The first ticket was single-use.
+    const reused = await worker(accepted.streamUrl.replace(/^ws/, 'http'), {
+      headers: { Upgrade: 'websocket' },
+    });
+    expect(reused.status).toBe(401);
   });
 });

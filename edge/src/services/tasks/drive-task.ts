@@ -110,6 +110,8 @@ export async function driveTask(
       continue;
     }
     events.program(attempt, files);
+    // Deleted while the model wrote: no run for a task that no longer exists.
+    if (deps.cancelled()) return done({ status: 'error', errorCode: 'cancelled' });
     const entry = files[0]?.content ?? '';
     const run = await deps.runProgram(
       { language: plan.language, code: entry, ...(plan.limits ? { limits: plan.limits } : {}) },
