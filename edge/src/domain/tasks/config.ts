@@ -47,8 +47,11 @@ const baseUrl = (fallback: string) =>
     .transform((v) => (v === undefined || v.trim() === '' ? fallback : v.trim().replace(/\/+$/, '')))
     .pipe(
       z.url({ protocol: /^https?$/ }).refine((v) => {
-        const url = new URL(v);
-        return url.search === '' && url.hash === '' && url.username === '' && url.password === '';
+        // zod runs this refinement even when the URL check above failed: parse defensively.
+        const url = URL.parse(v);
+        return (
+          url !== null && url.search === '' && url.hash === '' && url.username === '' && url.password === ''
+        );
       }, 'must be an http(s) base URL without credentials, query or fragment'),
     );
 
