@@ -68,6 +68,8 @@ export const SETTINGS = {
   },
   /** How long `wait: true` holds the request before answering 202: just under the 15 s request timeout. */
   runWaitMaxMs: { envVar: 'RUN_WAIT_MAX_MS', default: 14_000, min: SECOND_MS, max: 14_500 },
+  /** With every sandbox host at capacity, how long a run waits for a place before 503 `sandbox_busy`. */
+  runBusyWaitMs: { envVar: 'RUN_BUSY_WAIT_MS', default: 2 * SECOND_MS, min: 0, max: 10 * SECOND_MS },
   // AI tasks (issue 13; domain/tasks/config.ts).
   /** Prompt size in UTF-8 bytes: 32 KiB. */
   taskMaxPromptBytes: { envVar: 'TASK_MAX_PROMPT_BYTES', default: 32 * KIB, min: 1, max: 256 * KIB },
@@ -147,6 +149,10 @@ export const FIXED = {
   /** Storage retries inside a run session: attempts, and the step of the linear back-off between them. */
   sessionRetryAttempts: 3,
   sessionRetryStepMs: 50,
+  /** Pause between two rounds over the busy hosts while a run waits for a place (runBusyWaitMs). */
+  busyHostRetryPauseMs: 250,
+  /** `Retry-After` of a 503 `sandbox_busy`, in seconds. */
+  sandboxBusyRetryAfterSeconds: 2,
 
   // Rate limiter and outbox
   /** A limiter object's state is dropped this long after its window ends. */

@@ -1,7 +1,8 @@
 import type { RunRequest } from '@airlock/protocol';
 import type { CryptoKey } from 'jose';
-import { RUN_TIMING, type SandboxHostRef } from '../domain/runs/config.ts';
+import type { SandboxHostRef } from '../domain/runs/config.ts';
 import type { Logger } from '../lib/logger.ts';
+import { FIXED } from '../limits.ts';
 import { offerRun, type Upstream } from './host-connection.ts';
 
 /**
@@ -79,6 +80,6 @@ export async function dispatchRun(input: DispatchInput, ctx: DispatchContext): P
       log.info('every sandbox host is at capacity', { busy: busy.length, failed: failed.length });
       return { outcome: 'busy' };
     }
-    await new Promise((r) => setTimeout(r, Math.min(RUN_TIMING.busyRetryPauseMs, left)));
+    await new Promise((r) => setTimeout(r, Math.min(FIXED.busyHostRetryPauseMs, left)));
   }
 }

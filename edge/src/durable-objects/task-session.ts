@@ -3,9 +3,10 @@ import type { RunRequest } from '@airlock/protocol';
 import { database } from '../db/client.ts';
 import type { TaskAttemptRecord } from '../db/schema.ts';
 import type { RateRule } from '../domain/auth/rate-limit.ts';
-import { RUN_TIMING, type SandboxHostRef } from '../domain/runs/config.ts';
+import type { SandboxHostRef } from '../domain/runs/config.ts';
 import { TASK_FRAME_POLICY, type TaskFrame } from '../domain/tasks/frames.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
+import { FIXED } from '../limits.ts';
 import type { ProviderFailure } from '../providers/errors.ts';
 import type { ModelTarget } from '../providers/models.ts';
 import { callModel } from '../providers/stream.ts';
@@ -212,7 +213,7 @@ export class TaskSession extends DurableObject<Env> {
       ...end.usage,
       finishedAt,
     }).catch((err: unknown) => this.#log.error('could not record the task result', { err }));
-    this.#setMeta({ ...meta, final: true, deadline: finishedAt + RUN_TIMING.retainMs });
+    this.#setMeta({ ...meta, final: true, deadline: finishedAt + FIXED.runTranscriptRetainMs });
     this.#stream.end((seq) => ({
       type: 'end',
       seq,
@@ -224,7 +225,7 @@ export class TaskSession extends DurableObject<Env> {
       outputTokens: end.usage.outputTokens,
     }));
     this.#log.info('task ended', { status: end.status, code: end.errorCode, attempts: end.attempts.length });
-    await this.ctx.storage.setAlarm(finishedAt + RUN_TIMING.retainMs);
+    await this.ctx.storage.setAlarm(finishedAt + FIXED.runTranscriptRetainMs);
   }
 
   #setMeta(meta: Meta): void {

@@ -1,7 +1,6 @@
 import { RunIdSchema, type RunRequest, RunRequestSchema } from '@airlock/protocol';
 import { type Context, Hono } from 'hono';
 import { database } from '../db/client.ts';
-import { RUN_TIMING } from '../domain/runs/config.ts';
 import { RunBodySchema, runtimeProblem } from '../domain/runs/request.ts';
 import { isTicketShaped, STREAM_TICKET_TTL_MS } from '../domain/runs/stream-ticket.ts';
 import { resultView, runView } from '../domain/runs/view.ts';
@@ -9,6 +8,7 @@ import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { auditRequest } from '../lib/audit-request.ts';
 import { jsonBody } from '../lib/validate.ts';
+import { FIXED } from '../limits.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { orgContext } from '../middleware/org-context.ts';
 import { ipKey, principalKey, rateLimit } from '../middleware/rate-limit.ts';
@@ -127,7 +127,7 @@ export const runRoutes = new Hono<AppEnv>()
       if (started.state === 'busy') {
         // Every host is at capacity: nothing ran and nothing is recorded; the client retries.
         throw new ApiError('sandbox_busy', {
-          headers: { 'Retry-After': String(RUN_TIMING.busyRetryAfterSeconds) },
+          headers: { 'Retry-After': String(FIXED.sandboxBusyRetryAfterSeconds) },
         });
       }
       if (started.state === 'final') {

@@ -1,34 +1,15 @@
-import { LIMITS } from '@airlock/protocol';
 import type { JWK } from 'jose';
 import { z } from 'zod';
 import { fromBase64Url } from '../../lib/bytes.ts';
-import { intVar as int, rateRuleVar as rate } from '../../lib/config-vars.ts';
+import { rateSettingVar as rate, settingVar as setting } from '../../lib/config-vars.ts';
+import { RATE_LIMITS, SETTINGS } from '../../limits.ts';
 import type { RateRule } from '../auth/rate-limit.ts';
 
 /**
  * Run configuration (issue 5), parsed with the rest of the Worker vars in config.ts. Every knob has a
- * safe default; a bad value fails every request with `server_misconfigured` instead of silently
- * meaning "unlimited".
+ * safe default (limits.ts); a bad value fails every request with `server_misconfigured` instead of
+ * silently meaning "unlimited".
  */
-
-/**
- * The fixed numbers of the run path, each defined once (the configurable ones are Worker vars below).
- * The Durable Objects read them from here.
- */
-export const RUN_TIMING = {
-  /** How long a host may take to answer the handshake and accept the run. */
-  connectTimeoutMs: 5000,
-  /** Backstop: a run not final this long after acceptance is ended `host_lost` (max run 15 s + compile). */
-  watchdogMs: 90_000,
-  /** How long the transcript stays available after the end. */
-  retainMs: 60 * 60_000,
-  /** Pause between two rounds over the busy hosts while a run waits for a place (RUN_BUSY_WAIT_MS). */
-  busyRetryPauseMs: 250,
-  /** `Retry-After` of a 503 `sandbox_busy`, in seconds. */
-  busyRetryAfterSeconds: 2,
-  /** Attempts at writing the final result to D1 before giving up (the watchdog is the backstop). */
-  resultWriteAttempts: 3,
-} as const;
 
 export interface SandboxHostRef {
   /** The host's HOST_ID: the run token's audience. */
@@ -109,11 +90,11 @@ const signingJwk = z
 export const runConfigShape = {
   SANDBOX_SIGNING_JWK: signingJwk,
   SANDBOX_HOSTS: hostList,
-  RATE_LIMIT_RUNS: rate('30/1m'),
-  RUN_MAX_CONCURRENT_PER_ORG: int(10, 1, 10_000),
-  RUN_BODY_LIMIT_BYTES: int(LIMITS.maxClientFrameBytes - 4096, 1024, LIMITS.maxClientFrameBytes - 4096),
-  RUN_WAIT_MAX_MS: int(14_000, 1000, 14_500),
-  RUN_BUSY_WAIT_MS: int(2000, 0, 10_000),
+  RATE_LIMIT_RUNS: rate(RATE_LIMITS.runs),
+  RUN_MAX_CONCURRENT_PER_ORG: setting(SETTINGS.runMaxConcurrentPerOrg),
+  RUN_BODY_LIMIT_BYTES: setting(SETTINGS.runBodyLimitBytes),
+  RUN_WAIT_MAX_MS: setting(SETTINGS.runWaitMaxMs),
+  RUN_BUSY_WAIT_MS: setting(SETTINGS.runBusyWaitMs),
 };
 
 type Parsed = z.output<z.ZodObject<typeof runConfigShape>>;

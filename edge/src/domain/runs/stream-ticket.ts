@@ -1,9 +1,11 @@
+import { FIXED } from '../../limits.ts';
+
 /**
  * Stream tickets: what a browser puts in the stream URL instead of a credential (browsers cannot set
  * headers on a WebSocket, and access tokens never go in a query string). A ticket is 256 random bits,
  * valid for 60 s, good for one handshake and one run; the run's session stores only its SHA-256.
  */
-export const STREAM_TICKET_TTL_MS = 60_000;
+export const STREAM_TICKET_TTL_MS = FIXED.streamTicketTtlMs;
 const PREFIX = 'rt_';
 const SHAPE = /^rt_[A-Za-z0-9_-]{43}$/;
 
