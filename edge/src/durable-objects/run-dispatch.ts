@@ -15,6 +15,8 @@ import { offerRun, type Upstream } from './host-connection.ts';
 
 export interface DispatchInput {
   runId: string;
+  /** The run's organization: the run token's org claim (the host's fair share is per organization). */
+  orgId: string;
   request: RunRequest;
   hosts: readonly SandboxHostRef[];
   busyWaitMs: number;
@@ -54,6 +56,7 @@ export async function dispatchRun(input: DispatchInput, ctx: DispatchContext): P
         host,
         key: input.key,
         runId: input.runId,
+        orgId: input.orgId,
         request: input.request,
         upstream: ctx.upstreamFor(host.id),
         log,

@@ -115,7 +115,7 @@ export class RunSession extends DurableObject<Env> {
       return { state: 'final', result: await this.#finish(this.#lostResult('sandbox_unavailable')) };
     }
     const dispatched = await dispatchRun(
-      { ...input, key },
+      { ...input, orgId: input.scope.orgId, key },
       {
         registry: this.#registry(),
         upstreamFor: (hostId) => ({
