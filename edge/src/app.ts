@@ -22,6 +22,7 @@ import { invitationRoutes, orgRoutes } from './routes/orgs.ts';
 import { providerKeyRoutes } from './routes/provider-keys.ts';
 import { runRoutes } from './routes/runs.ts';
 import { runtimeRoutes } from './routes/runtimes.ts';
+import { taskRoutes } from './routes/tasks.ts';
 
 interface AppOptions {
   logSink?: LogSink;
@@ -61,6 +62,7 @@ export function createApp(options: AppOptions = {}) {
   app.route('/', adminRoutes);
   app.route('/', runtimeRoutes);
   app.route('/', runRoutes);
+  app.route('/', taskRoutes);
   app.route('/', openapiRoutes);
 
   const methodsFor = routeMethodIndex(app.routes);

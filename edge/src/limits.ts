@@ -87,6 +87,15 @@ export const SETTINGS = {
   },
   /** Stored run output is erased by the housekeeping cron this many days after the run finished. */
   runOutputRetentionDays: { envVar: 'RUN_OUTPUT_RETENTION_DAYS', default: 30, min: 1, max: 3650 },
+  // AI tasks (issue 13; domain/tasks/config.ts).
+  /** Prompt size in UTF-8 bytes: 32 KiB. */
+  taskMaxPromptBytes: { envVar: 'TASK_MAX_PROMPT_BYTES', default: 32 * KIB, min: 1, max: 256 * KIB },
+  /** Output tokens one model call may produce. */
+  taskMaxOutputTokens: { envVar: 'TASK_MAX_OUTPUT_TOKENS', default: 4096, min: 16, max: 65_536 },
+  /** Attempts (program + run) a task may make; a request asks for 1 up to this. */
+  taskMaxAttempts: { envVar: 'TASK_MAX_ATTEMPTS', default: 3, min: 1, max: 3 },
+  /** The whole task, every model call and run included: 120 s. */
+  taskTimeoutMs: { envVar: 'TASK_TIMEOUT_MS', default: 2 * MINUTE_MS, min: SECOND_MS, max: 5 * MINUTE_MS },
 } as const satisfies Record<string, Setting>;
 
 export const RATE_LIMITS = {
@@ -107,6 +116,8 @@ export const RATE_LIMITS = {
   authFailures: { envVar: 'RATE_LIMIT_AUTH_FAILURES', default: '20/1m' },
   /** Failed logins and reset requests per account (by email, known or not), across all IPs. */
   account: { envVar: 'RATE_LIMIT_ACCOUNT', default: '10/15m' },
+  /** Task creations per user (issue 13). */
+  tasks: { envVar: 'RATE_LIMIT_TASKS', default: '10/1m' },
 } as const satisfies Record<string, RateSetting>;
 
 export const FIXED = {

@@ -208,12 +208,15 @@ export const runs = sqliteTable(
     createdAt: createdAt(),
     startedAt: integer('started_at'),
     finishedAt: integer('finished_at'),
+    /** The AI task this run is an attempt of (issue 13); null for plain runs. */
+    taskId: text('task_id'),
   },
   (t) => [
     index('runs_org_user_created').on(t.orgId, t.userId, t.createdAt),
     index('runs_org_status').on(t.orgId, t.status),
     index('runs_user_status').on(t.userId, t.status),
     index('runs_finished').on(t.finishedAt),
+    index('runs_task').on(t.taskId),
   ],
 );
 
@@ -268,4 +271,53 @@ export const auditLog = sqliteTable(
     index('audit_actor').on(t.actorUserId, t.at),
     index('audit_org').on(t.orgId, t.at),
   ],
+);
+
+// ── AI tasks (issue 13) ─────────────────────────────────────────────────────────────────────────
+// One block, kept together for merging: the `tasks` table here plus `runs.task_id` above.
+
+/** One program the model wrote and what became of it (JSON in `tasks.attempts`). */
+export interface TaskAttemptRecord {
+  attempt: number;
+  /** The run of this attempt; null when no program could be run. */
+  runId: string | null;
+  files: { name: string; content: string }[];
+  inputTokens: number;
+  outputTokens: number;
+  /** Provider latency: time from the call to its first token. */
+  firstTokenMs: number | null;
+  /** The run's status, or why there was none. */
+  outcome: string;
+}
+
+/**
+ * The user's prompt and the model's programs are kept for their history only (never logged); the
+ * provider key is never here. Deleting a task deletes its runs (the route does both).
+ */
+export const tasks = sqliteTable(
+  'tasks',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => orgs.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    apiKeyId: text('api_key_id'),
+    provider: text('provider', { enum: ['openai', 'anthropic', 'openrouter', 'google'] }).notNull(),
+    model: text('model').notNull(),
+    language: text('language').notNull(),
+    prompt: text('prompt').notNull(),
+    /** running, succeeded (a run exited 0), failed (every attempt failed), error (see error_code). */
+    status: text('status').notNull(),
+    errorCode: text('error_code'),
+    maxAttempts: integer('max_attempts').notNull(),
+    attempts: text('attempts', { mode: 'json' }).$type<TaskAttemptRecord[]>().notNull().default(sql`'[]'`),
+    inputTokens: integer('input_tokens').notNull().default(0),
+    outputTokens: integer('output_tokens').notNull().default(0),
+    createdAt: createdAt(),
+    finishedAt: integer('finished_at'),
+  },
+  (t) => [index('tasks_org_user_created').on(t.orgId, t.userId, t.createdAt)],
 );

@@ -15,6 +15,7 @@ import { offerRun, type Upstream } from './host-connection.ts';
 
 export interface DispatchInput {
   runId: string;
+  /** The run's organization: the run token's org claim (the host's fair share is per organization). */
   orgId: string;
   request: RunRequest;
   hosts: readonly SandboxHostRef[];

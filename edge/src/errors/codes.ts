@@ -35,6 +35,13 @@ export const errorStatus = {
   sandbox_unavailable: 503,
   sandbox_busy: 503,
   upgrade_required: 426,
+  // AI tasks (issue 13). Provider failures never echo the provider's body (it can carry the key).
+  unknown_model: 400,
+  provider_key_missing: 400,
+  provider_auth_failed: 400,
+  provider_rate_limited: 429,
+  provider_error: 502,
+  provider_timeout: 504,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof errorStatus;
@@ -72,6 +79,14 @@ export const defaultMessage: Record<ErrorCode, string> = {
   sandbox_unavailable: 'No sandbox host is available.',
   sandbox_busy: 'Every sandbox host is at capacity. Try again shortly.',
   upgrade_required: 'This endpoint is a WebSocket: open it with an Upgrade request.',
+  unknown_model: 'This model is not offered for this provider.',
+  provider_key_missing:
+    'You have no key stored for this provider. Add one with PUT /v1/provider-keys/{provider}.',
+  provider_auth_failed:
+    'The provider rejected your stored key. Replace it with PUT /v1/provider-keys/{provider}.',
+  provider_rate_limited: 'The provider refused the call for quota or rate limits. Try again later.',
+  provider_error: 'The provider failed the call. Try again later.',
+  provider_timeout: 'The provider did not answer in time.',
 };
 
 /** Map a bare HTTP status (e.g. from a Hono built-in) to our code for it. */

@@ -7,6 +7,7 @@ import { keyOperations } from './keys.ts';
 import { orgOperations } from './orgs.ts';
 import { runOperations } from './runs.ts';
 import { type JsonSchema, type OperationSpec, ref, str } from './spec.ts';
+import { taskOperations } from './tasks.ts';
 
 /**
  * The OpenAPI 3.1 document of the whole v1 API (DESIGN.md "The contract (v1)"), served at
@@ -28,6 +29,7 @@ const operations: readonly OperationSpec[] = [
   ...orgOperations,
   ...keyOperations,
   ...runOperations,
+  ...taskOperations,
   ...adminOperations,
 ];
 

@@ -24,6 +24,8 @@ export interface NewRun {
   id: string;
   language: string;
   apiKeyId: string | null;
+  /** Set when the run is an attempt of an AI task. */
+  taskId?: string | null;
 }
 
 /**
@@ -40,8 +42,8 @@ export async function insertRunUnderCap(
   userCap: number = Number.MAX_SAFE_INTEGER,
 ): Promise<boolean> {
   const result = await db.run(sql`
-    INSERT INTO runs (id, org_id, user_id, api_key_id, language, status, created_at)
-    SELECT ${run.id}, ${scope.orgId}, ${scope.userId}, ${run.apiKeyId}, ${run.language}, 'queued', ${now}
+    INSERT INTO runs (id, org_id, user_id, api_key_id, language, status, created_at, task_id)
+    SELECT ${run.id}, ${scope.orgId}, ${scope.userId}, ${run.apiKeyId}, ${run.language}, 'queued', ${now}, ${run.taskId ?? null}
     WHERE (
       SELECT count(*) FROM runs
       WHERE org_id = ${scope.orgId} AND status IN ('queued', 'running') AND created_at > ${now - ACTIVE_RUN_HORIZON_MS}

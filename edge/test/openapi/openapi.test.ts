@@ -109,10 +109,12 @@ describe('GET /v1/openapi.json', () => {
       'PUT /v1/provider-keys/{provider}',
       'POST /v1/api-keys',
       'POST /v1/runs',
+      'POST /v1/tasks',
     ];
     const withoutBody = [
       'POST /v1/runs/{id}/cancel',
       'POST /v1/runs/{id}/stream-ticket',
+      'POST /v1/tasks/{id}/stream-ticket',
       'POST /v1/invitations/{id}/accept',
     ];
     const writes = documentedOperations(doc).filter((op) => /^(POST|PUT) /.test(op));
@@ -134,7 +136,7 @@ describe('GET /v1/openapi.json', () => {
       additionalProperties: false,
     });
     expect(body('POST /v1/api-keys')).toMatchObject({
-      properties: { scopes: { items: { enum: ['runs:write', 'runs:read'] } } },
+      properties: { scopes: { items: { enum: ['runs:write', 'runs:read', 'tasks:write', 'tasks:read'] } } },
     });
     expect(body('POST /v1/runs')).toEqual({ $ref: '#/components/schemas/RunRequest' });
     expect(doc.components.schemas.RunRequest).toMatchObject({
