@@ -1,13 +1,22 @@
 /**
- * The code editor: CodeMirror 6 with a per-language highlighter. CodeMirror styles itself through
- * constructable stylesheets (adoptedStyleSheets), which the strict `style-src 'self'` allows, and
- * builds its DOM with createElement/textContent, so Trusted Types never see a string-to-HTML sink.
+ * The code editor: CodeMirror 6 with a per-language highlighter, mounted in a shadow root. In a
+ * document CodeMirror styles itself with a <style> element, which the page's `style-src 'self'`
+ * (no 'unsafe-inline', no nonce) blocks; in a shadow root it uses a constructed stylesheet
+ * (adoptedStyleSheets), which CSP allows. Its DOM is built with createElement/textContent, so Trusted
+ * Types never see a string-to-HTML sink. Our page styles cannot reach into the shadow root: the
+ * editor's look is the theme below.
  */
 import { javascript } from '@codemirror/lang-javascript';
 import { python } from '@codemirror/lang-python';
 import { Compartment, type Extension } from '@codemirror/state';
 import { basicSetup, EditorView } from 'codemirror';
 import { useEffect, useRef } from 'preact/hooks';
+
+const theme = EditorView.theme({
+  '&': { minHeight: '12rem', maxHeight: '28rem', fontSize: '0.92rem', backgroundColor: '#fff' },
+  '.cm-scroller': { fontFamily: 'ui-monospace, "DejaVu Sans Mono", monospace', minHeight: '12rem' },
+  '&.cm-focused': { outline: '3px solid #ffb000' },
+});
 
 function highlighter(language: string): Extension {
   if (language === 'python') return python();
@@ -29,11 +38,16 @@ export function CodeEditor(props: {
   onChange.current = props.onChange;
   useEffect(() => {
     if (!host.current) return;
+    const root = host.current.shadowRoot ?? host.current.attachShadow({ mode: 'open' });
+    const parent = document.createElement('div');
+    root.append(parent);
     view.current = new EditorView({
-      parent: host.current,
+      parent,
+      root,
       doc: props.value,
       extensions: [
         basicSetup,
+        theme,
         languageSlot.current.of(highlighter(props.language)),
         EditorView.contentAttributes.of({ 'aria-labelledby': props.labelledBy, 'aria-multiline': 'true' }),
         EditorView.updateListener.of((u) => {
@@ -41,7 +55,10 @@ export function CodeEditor(props: {
         }),
       ],
     });
-    return () => view.current?.destroy();
+    return () => {
+      view.current?.destroy();
+      parent.remove();
+    };
   }, []);
 
   useEffect(() => {
