@@ -35,7 +35,7 @@ const NAV: { href: string; label: string; admin?: boolean }[] = [
   { href: '/admin', label: 'Admin', admin: true },
 ];
 
-function content(path: string, me: Me, reloadMe: () => void) {
+function content(path: string, me: Me) {
   const run = /^\/runs\/([A-Za-z0-9_-]{1,64})$/.exec(path);
   if (path === '/' || path === '/runs') return <RunPage />;
   if (path === '/runs/history') return <RunHistoryPage />;
@@ -44,7 +44,7 @@ function content(path: string, me: Me, reloadMe: () => void) {
   if (path === '/orgs') return <OrgsPage me={me} />;
   if (path === '/provider-keys') return <ProviderKeysPage />;
   if (path === '/api-keys') return <ApiKeysPage />;
-  if (path.startsWith('/admin')) return <AdminPage me={me} onDenied={reloadMe} />;
+  if (path.startsWith('/admin')) return <AdminPage me={me} />;
   return (
     <section class="page">
       <h1>Not found</h1>
@@ -113,7 +113,7 @@ export function App() {
         </div>
       </header>
       <main id="main" key={orgKey}>
-        {content(path, me, loadMe)}
+        {content(path, me)}
       </main>
     </div>
   );

@@ -63,7 +63,7 @@ function TabBody(props: { tab: Tab; filter: string }) {
   return <pre class="output">{JSON.stringify(load.data, null, 2)}</pre>;
 }
 
-export function AdminPage(props: { me: Me; onDenied: () => void }) {
+export function AdminPage(props: { me: Me }) {
   const [tab, setTab] = useState<Tab>('stats');
   const [filter, setFilter] = useState('');
   const [applied, setApplied] = useState('');
