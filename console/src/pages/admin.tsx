@@ -15,8 +15,22 @@ type Tab = (typeof TABS)[number];
 const cell = (v: unknown) =>
   v === null || v === undefined ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v);
 
-function DataTable(props: { rows: Row[]; caption: string }) {
-  const columns = [...new Set(props.rows.flatMap((r) => Object.keys(r)))];
+/** The audit columns worth a glance, in reading order; the full entry is each row's tooltip. */
+const AUDIT_COLUMNS = [
+  'at',
+  'action',
+  'outcome',
+  'actorUserId',
+  'orgId',
+  'targetType',
+  'targetId',
+  'ip',
+  'requestId',
+  'metadata',
+];
+
+function DataTable(props: { rows: Row[]; caption: string; columns?: string[] }) {
+  const columns = props.columns ?? [...new Set(props.rows.flatMap((r) => Object.keys(r)))];
   if (props.rows.length === 0) return <p>Nothing to show.</p>;
   return (
     <div class="scroll">
@@ -35,7 +49,9 @@ function DataTable(props: { rows: Row[]; caption: string }) {
           {props.rows.map((r, i) => (
             <tr key={i}>
               {columns.map((c) => (
-                <td key={c}>{cell(r[c])}</td>
+                <td key={c} title={cell(r[c])}>
+                  {cell(r[c])}
+                </td>
               ))}
             </tr>
           ))}
@@ -59,7 +75,10 @@ function TabBody(props: { tab: Tab; filter: string }) {
   }, [props.tab, q]);
   if (load.loading && !load.data) return <Loading />;
   if (load.error) return <ErrorBox error={load.error} />;
-  if (Array.isArray(load.data)) return <DataTable rows={load.data} caption={props.tab} />;
+  if (Array.isArray(load.data)) {
+    const columns = props.tab === 'audit' ? AUDIT_COLUMNS : undefined;
+    return <DataTable rows={load.data} caption={props.tab} columns={columns} />;
+  }
   return <pre class="output">{JSON.stringify(load.data, null, 2)}</pre>;
 }
 
