@@ -1,4 +1,5 @@
 /** Run history of the current organization, filtered by status and language, paged by cursor. */
+import { RUN_STATUSES } from '@airlock/protocol';
 import { useState } from 'preact/hooks';
 import { api } from '../api/client.ts';
 import { ErrorBox, formatDate, Link, Loading, Page, useAction } from '../components/ui.tsx';
