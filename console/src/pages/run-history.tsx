@@ -22,17 +22,8 @@ export interface RunView {
   finishedAt: string | null;
 }
 
-const STATUSES = [
-  '',
-  'queued',
-  'running',
-  'succeeded',
-  'failed',
-  'timeout',
-  'cancelled',
-  'oom',
-  'sandbox_unavailable',
-];
+/** The filter's choices: any, in progress, and every final status of the protocol. */
+const STATUSES = ['', 'queued', 'running', ...RUN_STATUSES];
 
 export function RunHistoryPage() {
   const [status, setStatus] = useState('');
