@@ -35,13 +35,13 @@ const NAV: { href: string; label: string; admin?: boolean }[] = [
   { href: '/admin', label: 'Admin', admin: true },
 ];
 
-function content(path: string, me: Me) {
+function content(path: string, me: Me, onOrgsChanged: () => void) {
   const run = /^\/runs\/([A-Za-z0-9_-]{1,64})$/.exec(path);
   if (path === '/' || path === '/runs') return <RunPage />;
   if (path === '/runs/history') return <RunHistoryPage />;
   if (run?.[1]) return <RunDetailPage id={run[1]} />;
   if (path === '/account') return <AccountPage me={me} />;
-  if (path === '/orgs') return <OrgsPage me={me} />;
+  if (path === '/orgs') return <OrgsPage me={me} onOrgsChanged={onOrgsChanged} />;
   if (path === '/provider-keys') return <ProviderKeysPage />;
   if (path === '/api-keys') return <ApiKeysPage />;
   if (path.startsWith('/admin')) return <AdminPage me={me} />;
@@ -60,6 +60,7 @@ export function App() {
   const [me, setMe] = useState<Me | null>(null);
   const [booting, setBooting] = useState(true);
   const [orgKey, setOrgKey] = useState(0);
+  const [orgsVersion, setOrgsVersion] = useState(0);
 
   const loadMe = async () => {
     try {
@@ -105,7 +106,7 @@ export function App() {
           </ul>
         </nav>
         <div class="session">
-          <OrgSwitcher onChange={() => setOrgKey((k) => k + 1)} />
+          <OrgSwitcher version={orgsVersion} onChange={() => setOrgKey((k) => k + 1)} />
           <span class="who">{me.email}</span>
           <button type="button" onClick={() => void signOut().then(() => navigate('/', { replace: true }))}>
             Sign out
@@ -113,7 +114,7 @@ export function App() {
         </div>
       </header>
       <main id="main" key={orgKey}>
-        {content(path, me)}
+        {content(path, me, () => setOrgsVersion((v) => v + 1))}
       </main>
     </div>
   );

@@ -179,6 +179,23 @@ describe('the console in Chromium', () => {
     expect(await violationsOf(page)).toEqual([]);
   });
 
+  it('creates an organization, switches to it, and the API keys page acts in it', async () => {
+    await page.getByRole('link', { name: 'Organizations' }).click();
+    await page.getByLabel('Name').fill('Team <b>bold</b>');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByText('Team <b>bold</b>', { exact: true }).waitFor();
+    const switcher = page.getByRole('combobox', { name: 'Organization' });
+    await switcher.waitFor();
+    await switcher.selectOption({ label: 'Team <b>bold</b>' });
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await page.getByRole('heading', { name: 'Keys', exact: true }).waitFor();
+    await page.waitForLoadState('networkidle');
+    // The key made earlier belongs to the personal organization, not this one.
+    expect(await page.getByRole('cell', { name: 'ci', exact: true }).count()).toBe(0);
+    await switcher.selectOption({ index: 0 });
+    await page.getByRole('cell', { name: 'ci', exact: true }).waitFor();
+  });
+
   it('hides the admin pages from a non-admin, refuses them in the page, and the API refuses too', async () => {
     expect(await page.getByRole('link', { name: 'Admin' }).count()).toBe(0);
     await page.goto(`${edgeUrl}/admin`);

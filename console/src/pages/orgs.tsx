@@ -20,8 +20,8 @@ interface Member {
 
 const listOrgs = () => api<{ orgs: Org[] }>('GET', '/v1/orgs').then((r) => r.orgs);
 
-export function OrgSwitcher(props: { onChange: () => void }) {
-  const { data } = useLoad(listOrgs);
+export function OrgSwitcher(props: { version: number; onChange: () => void }) {
+  const { data } = useLoad(listOrgs, [props.version]);
   if (!data || data.length < 2) return null;
   const personal = data.find((o) => o.personal);
   return (
@@ -125,7 +125,7 @@ function Members(props: { org: Org; me: Me }) {
   );
 }
 
-export function OrgsPage(props: { me: Me }) {
+export function OrgsPage(props: { me: Me; onOrgsChanged: () => void }) {
   const orgs = useLoad(listOrgs);
   const [name, setName] = useState('');
   const [open, setOpen] = useState<string | null>(null);
@@ -159,6 +159,7 @@ export function OrgsPage(props: { me: Me }) {
             await api('POST', '/v1/orgs', { name: name.trim() });
             setName('');
             await orgs.reload();
+            props.onOrgsChanged();
           });
         }}
       >

@@ -1,5 +1,4 @@
 /** Run history of the current organization, filtered by status and language, paged by cursor. */
-import { RUN_STATUSES } from '@airlock/protocol';
 import { useState } from 'preact/hooks';
 import { api } from '../api/client.ts';
 import { ErrorBox, formatDate, Link, Loading, Page, useAction } from '../components/ui.tsx';
@@ -22,8 +21,25 @@ export interface RunView {
   finishedAt: string | null;
 }
 
-/** The filter's choices: any, in progress, and every final status of the protocol. */
-const STATUSES = ['', 'queued', 'running', ...RUN_STATUSES];
+/**
+ * The filter's choices: any, in progress, and the protocol's final statuses (RUN_STATUSES in
+ * @airlock/protocol). Copied, not imported: that module builds zod schemas, and zod probes
+ * `new Function` at load, which the page's Trusted Types policy reports as a violation.
+ */
+const STATUSES = [
+  '',
+  'queued',
+  'running',
+  'succeeded',
+  'failed',
+  'timed_out',
+  'oom_killed',
+  'output_limited',
+  'cancelled',
+  'compile_failed',
+  'sandbox_unavailable',
+  'host_lost',
+];
 
 export function RunHistoryPage() {
   const [status, setStatus] = useState('');
