@@ -70,12 +70,19 @@ export async function launchBrowser(): Promise<Browser> {
   });
   await context.addInitScript(instrument);
   const dialogs: string[] = [];
-  const watch = (page: Page) =>
+  const watch = (page: Page) => {
     page.on('dialog', (d) => {
       // Our own confirm() prompts are expected; anything else (alert) is a script the page did not write.
       dialogs.push(`${d.type()}: ${d.message()}`);
       void (d.type() === 'confirm' ? d.accept() : d.dismiss());
     });
+    // For the test log when something goes wrong: the page's own errors and a crashed renderer.
+    page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
+    page.on('crash', () => console.error('[page crashed]'));
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') console.error(`[page ${m.type()}] ${m.text()}`);
+    });
+  };
   context.on('page', watch);
   for (const p of context.pages()) watch(p);
   return {

@@ -25,7 +25,14 @@ afterAll(async () => {
   await browser?.close();
 });
 
-describe('the console in Chromium', () => {
+/** A freshly loaded Run page (the session comes back through the refresh cookie). */
+async function openRunPage(): Promise<void> {
+  await page.goto(`${edgeUrl}/runs`);
+  await page.locator('.cm-content').waitFor();
+}
+
+// A first run may wait for a container to start: more time than the suite's default per test.
+describe('the console in Chromium', { timeout: 120_000 }, () => {
   it('signs up with the keyboard, survives a reload without storing the token, signs out and in', async () => {
     email = await signUp(page, edgeUrl);
     await screenshot(page, 'run');
@@ -97,7 +104,7 @@ describe('the console in Chromium', () => {
   });
 
   it('runs Python and shows the lines as they arrive, in order, before the run ends', async () => {
-    await page.getByRole('link', { name: 'Run code' }).click();
+    await openRunPage();
     await setCode(
       page,
       'import time\nfor i in range(4):\n    print("line", i, flush=True)\n    time.sleep(0.4)\n',
@@ -127,6 +134,7 @@ describe('the console in Chromium', () => {
   });
 
   it('cancels a running program', async () => {
+    await openRunPage();
     await setCode(page, 'import time\nprint("waiting", flush=True)\ntime.sleep(14)\n');
     await page.getByRole('button', { name: 'Run', exact: true }).click();
     await outputOf(page).getByText('waiting').waitFor({ timeout: 60_000 });
@@ -137,6 +145,7 @@ describe('the console in Chromium', () => {
   });
 
   it('reconnects after a dropped connection with a fresh ticket and ?from, losing and repeating nothing', async () => {
+    await openRunPage();
     await setCode(
       page,
       'import time\nfor i in range(6):\n    print("tick", i, flush=True)\n    time.sleep(0.4)\n',
@@ -153,6 +162,7 @@ describe('the console in Chromium', () => {
   });
 
   it('shows hostile output as text: no element, no dialog, no violation', async () => {
+    await openRunPage();
     const payloads = [
       '<img src=x onerror=alert(1)>',
       '<script>alert(2)</script>',
