@@ -30,6 +30,8 @@ export function CodeEditor(props: {
   value: string;
   onChange: (value: string) => void;
   labelledBy: string;
+  /** Bump to replace the editor's document with `value`; otherwise `value` is only the initial text. */
+  reset: number;
 }) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
@@ -65,13 +67,15 @@ export function CodeEditor(props: {
     view.current?.dispatch({ effects: languageSlot.current.reconfigure(highlighter(props.language)) });
   }, [props.language]);
 
-  // Replace the document when the parent swaps it (a new language's sample), not on every keystroke.
+  // Replace the document only when the parent asks (`reset` changes, e.g. a new language's sample).
+  // Syncing on every `value` change would fight the editor: a render carrying a value one keystroke
+  // old would write it back, the listener would report it, and the two would ping-pong forever.
   useEffect(() => {
     const v = view.current;
     if (v && v.state.doc.toString() !== props.value) {
       v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: props.value } });
     }
-  }, [props.value]);
+  }, [props.reset]);
 
   return <div class="editor" ref={host} />;
 }

@@ -28,6 +28,7 @@ export function RunPage() {
   const runtimes = useLoad(() => api<Runtimes>('GET', '/v1/runtimes'));
   const [language, setLanguage] = useState('python');
   const [code, setCode] = useState(sample('python'));
+  const [codeReset, setCodeReset] = useState(0);
   const [stdin, setStdin] = useState('');
   const [args, setArgs] = useState('');
   const [timeoutMs, setTimeoutMs] = useState('');
@@ -106,7 +107,10 @@ export function RunPage() {
             value={language}
             onChange={(e) => {
               const next = e.currentTarget.value;
-              if (code === sample(language)) setCode(sample(next));
+              if (code === sample(language)) {
+                setCode(sample(next));
+                setCodeReset((n) => n + 1);
+              }
               setLanguage(next);
             }}
           >
@@ -120,7 +124,13 @@ export function RunPage() {
         <p id="code-label" class="label">
           Code
         </p>
-        <CodeEditor language={language} value={code} onChange={setCode} labelledBy="code-label" />
+        <CodeEditor
+          language={language}
+          value={code}
+          reset={codeReset}
+          onChange={setCode}
+          labelledBy="code-label"
+        />
         <details>
           <summary>Input, arguments and limits</summary>
           <label for="stdin">Standard input</label>
