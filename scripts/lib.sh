@@ -33,6 +33,19 @@ ensure_deps() {
   fi
   export PATH="$ROOT/node_modules/.bin:$PATH"
   [[ "$(node --version)" == v22.* ]] || die "expected Node 22 from node_modules/.bin, got $(node --version)"
+  ensure_worker_types
+}
+
+# The Worker's `Env` and runtime types (edge/worker-configuration.d.ts) are generated from wrangler.toml,
+# never committed: regenerated when missing or older than wrangler.toml. `npm run typecheck` always
+# regenerates them first, so a fresh clone type-checks too.
+ensure_worker_types() {
+  local types="$ROOT/edge/worker-configuration.d.ts"
+  if [[ ! -s "$types" || "$ROOT/wrangler.toml" -nt "$types" ]]; then
+    say "generating the Worker's types from wrangler.toml (edge/worker-configuration.d.ts)"
+    (cd "$ROOT" && npm run -s types) >"$LOGS/types.log" 2>&1 ||
+      { tail -30 "$LOGS/types.log" >&2; die "wrangler types failed (log: $LOGS/types.log)"; }
+  fi
 }
 
 # A reachable Docker engine (installed and started by scripts/docker-engine.sh where allowed).

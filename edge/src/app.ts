@@ -6,6 +6,7 @@ import { consoleTarget, serveConsole } from './lib/console-assets.ts';
 import type { LogSink } from './lib/logger.ts';
 import { routeMethodIndex } from './lib/route-methods.ts';
 import { bodyLimit } from './middleware/body-limit.ts';
+import { clock } from './middleware/clock.ts';
 import { loadConfig } from './middleware/config.ts';
 import { cors } from './middleware/cors.ts';
 import { httpsRedirect } from './middleware/https-redirect.ts';
@@ -23,18 +24,21 @@ import { providerKeyRoutes } from './routes/provider-keys.ts';
 import { runRoutes } from './routes/runs.ts';
 import { runtimeRoutes } from './routes/runtimes.ts';
 
-export interface AppOptions {
+interface AppOptions {
   logSink?: LogSink;
+  /** The clock, injected as on the sandbox host; default `Date.now`. */
+  now?: () => number;
 }
 
 /**
- * The edge app. Middleware order (DESIGN.md): request id → security headers → config → https
+ * The edge app. Middleware order (DESIGN.md), after the injected clock: request id → security headers → config → https
  * redirect → sensitive-path block → CORS → body limit → (auth, rate limit) → routes. Security headers
  * sit second, not fourth, so the redirect and the sensitive-path 404 carry them too.
  */
 export function createApp(options: AppOptions = {}) {
   const app = new Hono<AppEnv>();
 
+  app.use(clock(options.now ?? Date.now));
   app.use(requestId({ sink: options.logSink }));
   app.use(securityHeaders());
   app.use(loadConfig());

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { type AuthConfig, authConfigProblems, authConfigShape, toAuthConfig } from './domain/auth/config.ts';
 import { type Keyring, parseKeyring } from './domain/crypto/keyring.ts';
-import { type RunConfig, runConfigShape, toRunConfig } from './domain/runs/config.ts';
-import { flagVar, intVar } from './lib/config-vars.ts';
+import { type RunConfig, runConfigProblems, runConfigShape, toRunConfig } from './domain/runs/config.ts';
+import { flagVar, settingVar } from './lib/config-vars.ts';
+import { SETTINGS } from './limits.ts';
 
 /**
  * Configuration parsed from Worker vars once per request (Workers give no start-up hook; parsing a
@@ -35,7 +36,7 @@ export const configSchema = z.object({
   ALLOWED_ORIGINS: originList,
   HTTPS_ONLY: flagVar(true),
   HTTP_LOOPBACK_ALLOWED: flagVar(true),
-  BODY_LIMIT_BYTES: intVar(1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
+  BODY_LIMIT_BYTES: settingVar(SETTINGS.bodyLimitBytes),
   ...authConfigShape,
   ...runConfigShape,
   // Secrets: validated in parseConfig (problems name the variable, never the value).
@@ -69,6 +70,8 @@ export function parseConfig(vars: Record<string, unknown>): ConfigResult {
   const v = parsed.data;
   const authProblems = authConfigProblems(v);
   if (authProblems.length > 0) return { ok: false, problems: authProblems };
+  const runProblems = runConfigProblems(v);
+  if (runProblems.length > 0) return { ok: false, problems: runProblems };
   const keyring = parseKeyring(v.PROVIDER_KEY_KEKS, v.PROVIDER_KEY_KEK_CURRENT);
   if (!keyring.ok) return { ok: false, problems: [keyring.problem] };
   return {

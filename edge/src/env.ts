@@ -3,7 +3,9 @@ import type { OrgContext, Principal } from './domain/principal.ts';
 import type { Logger } from './lib/logger.ts';
 
 /** Per-request values set by middleware. */
-export interface AppVariables {
+interface AppVariables {
+  /** The clock (`createApp({ now })`, `Date.now` in the Worker); routes read time only through it. */
+  now: () => number;
   requestId: string;
   logger: Logger;
   config: AppConfig;

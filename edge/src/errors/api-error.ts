@@ -1,7 +1,7 @@
 import { HTTPException } from 'hono/http-exception';
 import { defaultMessage, type ErrorCode, errorStatus } from './codes.ts';
 
-export interface ApiErrorOptions {
+interface ApiErrorOptions {
   /** Safe for clients: it is sent as is. */
   message?: string;
   /** Extra client-safe fields, e.g. the invalid field names. */

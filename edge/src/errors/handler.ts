@@ -4,16 +4,11 @@ import type { AppEnv } from '../env.ts';
 import { ApiError } from './api-error.ts';
 import { codeForStatus, defaultMessage, type ErrorCode, errorStatus } from './codes.ts';
 
-export function errorBody(
-  c: Context<AppEnv>,
-  code: ErrorCode,
-  message: string,
-  details?: Record<string, unknown>,
-) {
+function errorBody(c: Context<AppEnv>, code: ErrorCode, message: string, details?: Record<string, unknown>) {
   return { error: { code, message, requestId: c.get('requestId') ?? '', ...details } };
 }
 
-export function errorResponse(
+function errorResponse(
   c: Context<AppEnv>,
   code: ErrorCode,
   options: { message?: string; details?: Record<string, unknown>; headers?: Record<string, string> } = {},

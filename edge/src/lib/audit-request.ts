@@ -5,14 +5,17 @@ import { type AuditEntry, appendAudit } from '../repositories/audit.ts';
 import { clientContext } from './request-context.ts';
 
 /**
- * Audits an action of the current request: actor (user, and API key if that is how they came),
- * organization (the request's, unless the entry names one), IP, user agent and request id come from
- * the context, so a route cannot forget them. Entries carry ids, never secrets.
+ * The one way routes and middleware write audit rows (repositories/audit.ts is the only writer of the
+ * table; this fills in the request). IP, user agent and request id come from the context, and so do
+ * the actor (user, and API key if that is how they came) and the organization (the request's, unless
+ * the entry names one), so a route cannot forget them. Only a route acting before anyone is
+ * authenticated (sign-up, sign-in, refresh, password reset) names the actor user itself.
+ * Entries carry ids, never secrets.
  */
 export function auditRequest(
   c: Context<AppEnv>,
   db: Database,
-  entry: Omit<AuditEntry, 'actorUserId' | 'actorApiKeyId'>,
+  entry: Omit<AuditEntry, 'actorApiKeyId'>,
   now: number,
 ): Promise<void> {
   const principal = c.get('principal');
@@ -21,7 +24,7 @@ export function auditRequest(
     clientContext(c),
     {
       ...entry,
-      actorUserId: principal?.userId ?? null,
+      actorUserId: principal?.userId ?? entry.actorUserId ?? null,
       actorApiKeyId: principal?.kind === 'api_key' ? principal.apiKeyId : null,
       orgId: entry.orgId !== undefined ? entry.orgId : (c.get('org')?.id ?? null),
     },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { RateRule } from '../domain/auth/rate-limit.ts';
+import type { RateSetting, Setting } from '../limits.ts';
 
 /**
  * Parsers for Worker vars (always strings, or absent). Absent means the safe default; anything
@@ -41,3 +42,9 @@ export const rateRuleVar = (fallback: string) =>
         })
         .refine((r) => r.limit >= 1 && r.windowMs >= 1000, 'limit and window must be at least 1'),
     );
+
+/** The var of a setting in limits.ts: its default when absent, its bounds otherwise. */
+export const settingVar = (setting: Setting) => intVar(setting.default, setting.min, setting.max);
+
+/** The var of a rate rule in limits.ts, its default when absent. */
+export const rateSettingVar = (setting: RateSetting) => rateRuleVar(setting.default);

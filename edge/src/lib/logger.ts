@@ -3,7 +3,7 @@
  * look secret are replaced before anything is written, so a careless call cannot leak a credential.
  */
 
-export type LogFields = Record<string, unknown>;
+type LogFields = Record<string, unknown>;
 
 export interface Logger {
   info(message: string, fields?: LogFields): void;

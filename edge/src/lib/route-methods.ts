@@ -3,7 +3,7 @@
  * than 404. Route patterns here use only `:param` segments and a trailing `*`.
  */
 
-export interface RouteEntry {
+interface RouteEntry {
   method: string;
   path: string;
 }

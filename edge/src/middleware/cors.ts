@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
+import { FIXED } from '../limits.ts';
 
 /**
  * CORS by exact-origin allowlist (`ALLOWED_ORIGINS`). An allowed origin gets the CORS headers with
@@ -11,7 +12,7 @@ import { ApiError } from '../errors/api-error.ts';
 const ALLOW_METHODS = 'GET, POST, PUT, DELETE, OPTIONS';
 const ALLOW_HEADERS = new Set(['authorization', 'content-type', 'x-request-id', 'x-org-id']);
 const EXPOSE_HEADERS = 'X-Request-Id, Retry-After, RateLimit, RateLimit-Policy';
-const PREFLIGHT_MAX_AGE = '600';
+const PREFLIGHT_MAX_AGE = String(FIXED.corsPreflightMaxAgeSeconds);
 
 export function cors(): MiddlewareHandler<AppEnv> {
   return async function cors(c, next) {

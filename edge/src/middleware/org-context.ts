@@ -1,8 +1,9 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { database } from '../db/client.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { findMembership, findPersonalMembership } from '../repositories/memberships.ts';
+import type { Scope } from '../repositories/scope.ts';
 
 /**
  * The organization a request acts in: `X-Org-Id`, or the caller's personal organization when the
@@ -13,7 +14,7 @@ import { findMembership, findPersonalMembership } from '../repositories/membersh
  * API keys are pinned to the organization they were created in: without the header they act there,
  * and naming any other organization is a 404. Their user must still be a member of it.
  */
-export const ORG_HEADER = 'x-org-id';
+const ORG_HEADER = 'x-org-id';
 const PLAUSIBLE_ID = /^[A-Za-z0-9-]{1,64}$/;
 
 export function orgContext(): MiddlewareHandler<AppEnv> {
@@ -37,4 +38,9 @@ export function orgContext(): MiddlewareHandler<AppEnv> {
     c.set('org', { id: membership.orgId, role: membership.role });
     await next();
   };
+}
+
+/** The tenant scope of a request that passed `orgContext()`: its organization and the caller's user. */
+export function requestScope(c: Context<AppEnv>): Scope {
+  return { orgId: c.get('org').id, userId: c.get('principal').userId };
 }

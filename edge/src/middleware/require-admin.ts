@@ -19,7 +19,7 @@ export function requireAdmin(): MiddlewareHandler<AppEnv> {
   return async function requireAdmin(c, next) {
     const principal = c.get('principal');
     const db = database(c.env.DB);
-    const now = Date.now();
+    const now = c.get('now')();
     const resource = c.req.path.split('/').at(-1) ?? '';
     const metadata = {
       method: c.req.method,

@@ -9,14 +9,14 @@ import type { AppEnv } from '../env.ts';
  */
 
 /** For JSON API responses: nothing may load, nothing may frame us. */
-export const API_CSP = "default-src 'none'; frame-ancestors 'self'";
+const API_CSP = "default-src 'none'; frame-ancestors 'self'";
 /**
  * For the console's HTML (issue 16): own scripts and styles only, no inline anything, no eval, and
  * Trusted Types required with no policy allowed, so no string can reach an HTML or script sink
  * (innerHTML, eval-like) even by mistake. connect-src names the run stream's ws(s) origin, which
  * `'self'` covers only in CSP 3 browsers.
  */
-export function htmlCsp(requestUrl: string): string {
+function htmlCsp(requestUrl: string): string {
   const url = new URL(requestUrl);
   const streamOrigin = `${url.protocol === 'https:' ? 'wss:' : 'ws:'}//${url.host}`;
   return (
@@ -50,7 +50,7 @@ const PERMISSIONS_POLICY = [
   .map((feature) => `${feature}=()`)
   .join(', ');
 
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'Strict-Transport-Security': 'max-age=31536000; includeSubDomains',
   'X-Frame-Options': 'SAMEORIGIN',
   'X-Content-Type-Options': 'nosniff',

@@ -10,7 +10,7 @@ const BLOCKED_NAMES = new Set(['wrangler.toml', 'wrangler.json', 'wrangler.jsonc
  * `/wrangler.toml` and any path with a segment starting with "." other than a leading `/.well-known/`.
  * Segments are checked both raw and percent-decoded, so `/%2eenv` is caught too.
  */
-export function isSensitivePath(rawPath: string): boolean {
+function isSensitivePath(rawPath: string): boolean {
   const segments = rawPath.split('/').filter((s) => s.length > 0);
   return segments.some((raw, index) => {
     let segment: string;

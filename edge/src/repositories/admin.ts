@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, gt, gte, lt, or, type SQL, sql, sum } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { auditLog, orgs, runs, users } from '../db/schema.ts';
+import type { Cursor } from '../lib/cursor.ts';
 
 /**
  * Platform-wide reads for administrators. These are deliberately not tenant-scoped (that is what an
@@ -67,7 +68,7 @@ export async function platformStats(db: Database, period: Period) {
   };
 }
 
-export interface UserPage {
+interface UserPage {
   users: { id: string; email: string; isAdmin: boolean; createdAt: number }[];
   /** The last email of this page; pass it back as `after` for the next one. */
   next: string | null;
@@ -121,14 +122,14 @@ export async function billingByOrg(db: Database, period: Period) {
   }));
 }
 
-export interface AuditQuery {
+interface AuditQuery {
   action?: string;
   actorUserId?: string;
   orgId?: string;
   from?: number;
   to?: number;
   /** Keyset cursor: rows strictly older than this (at, id). */
-  before?: { at: number; id: string };
+  before?: Cursor;
   limit: number;
 }
 

@@ -1,6 +1,7 @@
 import { and, count, desc, eq, gt, isNull, lt, or } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { apiKeys } from '../db/schema.ts';
+import type { Scope } from './scope.ts';
 
 /**
  * API keys belong to one user in one organization; listing and revocation are scoped by both. The
@@ -30,7 +31,6 @@ const view = {
   revokedAt: apiKeys.revokedAt,
 };
 
-type Scope = { orgId: string; userId: string };
 const inScope = (scope: Scope) => and(eq(apiKeys.orgId, scope.orgId), eq(apiKeys.userId, scope.userId));
 
 export async function insertApiKey(
@@ -94,7 +94,7 @@ export async function revokeApiKeysOfMember(db: Database, scope: Scope, now: num
   return updated.length;
 }
 
-export interface ApiKeyCredential {
+interface ApiKeyCredential {
   id: string;
   orgId: string;
   userId: string;

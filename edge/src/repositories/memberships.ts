@@ -1,7 +1,8 @@
-import { and, asc, count, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { memberships, orgs, users } from '../db/schema.ts';
 import type { OrgRole } from '../domain/principal.ts';
+import type { Scope } from './scope.ts';
 
 /**
  * Memberships: who belongs to which organization, with which role. Every function takes the org id
@@ -9,16 +10,13 @@ import type { OrgRole } from '../domain/principal.ts';
  * tenant-scoped request, so a removed member loses access on their next request.
  */
 
-export interface MembershipView {
+interface MembershipView {
   orgId: string;
   role: OrgRole;
   personal: boolean;
 }
 
-export async function findMembership(
-  db: Database,
-  scope: { orgId: string; userId: string },
-): Promise<MembershipView | null> {
+export async function findMembership(db: Database, scope: Scope): Promise<MembershipView | null> {
   const row = await db
     .select({ orgId: memberships.orgId, role: memberships.role, personal: orgs.personal })
     .from(memberships)
@@ -110,7 +108,7 @@ export async function addMember(
  */
 export async function removeMember(
   db: Database,
-  scope: { orgId: string; userId: string },
+  scope: Scope,
 ): Promise<'removed' | 'last_owner' | 'not_member'> {
   const removed = await db
     .delete(memberships)
@@ -124,13 +122,4 @@ export async function removeMember(
     .returning({ userId: memberships.userId });
   if (removed.length > 0) return 'removed';
   return (await findMembership(db, scope)) ? 'last_owner' : 'not_member';
-}
-
-export async function countOwners(db: Database, scope: { orgId: string }): Promise<number> {
-  const row = await db
-    .select({ n: count() })
-    .from(memberships)
-    .where(and(eq(memberships.orgId, scope.orgId), eq(memberships.role, 'owner')))
-    .get();
-  return row?.n ?? 0;
 }

@@ -2,6 +2,7 @@ import { and, asc, desc, eq, inArray } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { memberships, orgs } from '../db/schema.ts';
 import type { OrgRole } from '../domain/principal.ts';
+import type { Scope } from './scope.ts';
 
 /** Organizations and memberships. */
 
@@ -18,7 +19,7 @@ export function personalOrgInserts(
   ] as const;
 }
 
-export interface MembershipRow {
+interface MembershipRow {
   orgId: string;
   userId: string;
   role: OrgRole;
@@ -100,10 +101,7 @@ export async function listOrgsOfUser(db: Database, scope: { userId: string }): P
 }
 
 /** One organization as seen by a member (null when `userId` is not a member: callers answer 404). */
-export async function findOrgOfMember(
-  db: Database,
-  scope: { orgId: string; userId: string },
-): Promise<OrgView | null> {
+export async function findOrgOfMember(db: Database, scope: Scope): Promise<OrgView | null> {
   const row = await db
     .select(orgViewColumns)
     .from(memberships)

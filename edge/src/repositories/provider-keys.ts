@@ -6,7 +6,7 @@ import type { Provider, SealedProviderKey } from '../domain/crypto/provider-key-
 /**
  * Provider keys (BYOK) belong to one user, whatever organization they act in: every query is
  * scoped by user id. Listing never selects the ciphertext; only `findSealedProviderKey` does, for
- * the one decryption path (domain/provider-keys/resolve.ts).
+ * the one decryption path (services/provider-key-resolver.ts).
  */
 
 export interface ProviderKeyView {

@@ -1,7 +1,8 @@
-import type { RunResult, RunStatus } from '@airlock/protocol';
+import { pickRunOutcome, type RunResult, type RunStatus } from '@airlock/protocol';
 import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { runs } from '../db/schema.ts';
+import type { Scope } from './scope.ts';
 
 /**
  * The only code that reads or writes runs. Every query is scoped by organization and user: another
@@ -9,10 +10,8 @@ import { runs } from '../db/schema.ts';
  * a guard on the status, so it lands exactly once even if two writers race.
  */
 
-export interface RunScope {
-  orgId: string;
-  userId: string;
-}
+/** The tenant scope (repositories/scope.ts), under the name its callers use. */
+export type RunScope = Scope;
 
 export type RunRow = typeof runs.$inferSelect;
 
@@ -81,15 +80,10 @@ export async function finishRun(
     .set({
       status: result.status,
       hostId,
-      exitCode: result.exitCode,
-      signal: result.signal,
-      stdout: result.stdout,
-      stderr: result.stderr,
-      stdoutTruncated: result.stdoutTruncated,
-      stderrTruncated: result.stderrTruncated,
+      // The columns carry the result's names; D1 keeps whole milliseconds.
+      ...pickRunOutcome(result),
       wallMs: Math.round(result.wallMs),
       cpuMs: result.cpuMs === null ? null : Math.round(result.cpuMs),
-      peakMemoryBytes: result.peakMemoryBytes,
       startedAt: Date.parse(result.startedAt),
       finishedAt: Date.parse(result.finishedAt),
     })
@@ -103,6 +97,23 @@ export async function finishRun(
     )
     .returning({ id: runs.id });
   return rows.length > 0;
+}
+
+/**
+ * Removes a run no host could take because every host was at capacity (503 `sandbox_busy`): the
+ * client retries, and history keeps no failed run for it. Only while still `queued`.
+ */
+export async function discardQueuedRun(db: Database, scope: RunScope, id: string): Promise<void> {
+  await db
+    .delete(runs)
+    .where(
+      and(
+        eq(runs.id, id),
+        eq(runs.orgId, scope.orgId),
+        eq(runs.userId, scope.userId),
+        eq(runs.status, 'queued'),
+      ),
+    );
 }
 
 export async function findRun(db: Database, scope: RunScope, id: string): Promise<RunRow | undefined> {

@@ -4,7 +4,7 @@ import { refreshTokens } from '../db/schema.ts';
 
 /** Refresh-token rows (only SHA-256 hashes of the tokens are stored). */
 
-export type RefreshTokenRow = typeof refreshTokens.$inferSelect;
+type RefreshTokenRow = typeof refreshTokens.$inferSelect;
 
 export function insertRefreshToken(
   db: Database,

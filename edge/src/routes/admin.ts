@@ -1,11 +1,12 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { database } from '../db/client.ts';
-import { fromBase64Url, toBase64Url } from '../domain/crypto/encoding.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
+import { cursorParam, encodeCursor } from '../lib/cursor.ts';
+import { days, FIXED } from '../limits.ts';
+import { apiLimit } from '../middleware/api-limit.ts';
 import { authenticate } from '../middleware/authenticate.ts';
-import { principalKey, rateLimit } from '../middleware/rate-limit.ts';
 import { requireAdmin } from '../middleware/require-admin.ts';
 import { billingByOrg, listUsers, type Period, platformStats, queryAudit } from '../repositories/admin.ts';
 
@@ -14,14 +15,10 @@ import { billingByOrg, listUsers, type Period, platformStats, queryAudit } from 
  * (`requireAdmin()`: the D1 flag on every request, every call audited). Read-only.
  */
 
-const api = rateLimit({ name: 'api', rule: (cfg) => cfg.auth.rateLimits.api, key: principalKey });
-
-const DAY_MS = 86_400_000;
-const MAX_PERIOD_MS = 366 * DAY_MS;
-
 const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]).transform((v) => Date.parse(v));
 export const period = { from: instant.optional(), to: instant.optional() };
-export const limit = (fallback: number) => z.coerce.number().int().min(1).max(200).default(fallback);
+export const limit = (fallback: number) =>
+  z.coerce.number().int().min(1).max(FIXED.adminPageMax).default(fallback);
 
 function parseQuery<T extends z.ZodType>(c: Context<AppEnv>, schema: T): z.output<T> {
   const result = schema.safeParse(c.req.query());
@@ -38,14 +35,16 @@ function parseQuery<T extends z.ZodType>(c: Context<AppEnv>, schema: T): z.outpu
   return result.data;
 }
 
-/** `[from, to)`, defaulting to the last 30 days, at most 366 days long. */
+const PERIOD_PROBLEM = `must be before to, at most ${days(FIXED.adminMaxPeriodMs)} days apart`;
+
+/** `[from, to)`, defaulting to the last 30 days, at most 366 days long (FIXED.adminDefaultPeriodMs, adminMaxPeriodMs). */
 function resolvePeriod(q: { from?: number; to?: number }, now: number): Period {
   const to = q.to ?? now;
-  const from = q.from ?? to - 30 * DAY_MS;
-  if (from >= to || to - from > MAX_PERIOD_MS) {
+  const from = q.from ?? to - FIXED.adminDefaultPeriodMs;
+  if (from >= to || to - from > FIXED.adminMaxPeriodMs) {
     throw new ApiError('validation_failed', {
-      message: 'Invalid query: from must be before to, at most 366 days apart.',
-      details: { fields: [{ field: 'from', problem: 'must be before to, at most 366 days apart' }] },
+      message: `Invalid query: from ${PERIOD_PROBLEM}.`,
+      details: { fields: [{ field: 'from', problem: PERIOD_PROBLEM }] },
     });
   }
   return { from, to };
@@ -54,26 +53,11 @@ function resolvePeriod(q: { from?: number; to?: number }, now: number): Period {
 const iso = (ms: number) => new Date(ms).toISOString();
 const periodJson = (p: Period) => ({ from: iso(p.from), to: iso(p.to) });
 
-export const auditCursor = z
-  .string()
-  .max(200)
-  .transform((v, ctx) => {
-    const bytes = fromBase64Url(v);
-    try {
-      const [at, id] = JSON.parse(new TextDecoder().decode(bytes ?? new Uint8Array())) as unknown[];
-      if (typeof at === 'number' && typeof id === 'string') return { at, id };
-    } catch {}
-    ctx.addIssue({ code: 'custom', message: 'is not a cursor from a previous page' });
-    return z.NEVER;
-  });
-const encodeCursor = (c: { at: number; id: string }) =>
-  toBase64Url(new TextEncoder().encode(JSON.stringify([c.at, c.id])));
-
 /** Query of GET /v1/admin/users (also documented in the OpenAPI document). */
 export const usersQuery = z.strictObject({
   q: z.string().trim().toLowerCase().max(254).optional(),
   after: z.string().max(254).optional(),
-  limit: limit(50),
+  limit: limit(FIXED.adminPageDefault),
 });
 
 /** Query of GET /v1/admin/audit (also documented in the OpenAPI document). */
@@ -82,15 +66,15 @@ export const auditQuery = z.strictObject({
   actor: z.string().max(64).optional(),
   org: z.string().max(64).optional(),
   ...period,
-  cursor: auditCursor.optional(),
-  limit: limit(50),
+  cursor: cursorParam.optional(),
+  limit: limit(FIXED.adminPageDefault),
 });
 
 export const adminRoutes = new Hono<AppEnv>()
-  .use('/v1/admin/*', authenticate(), api, requireAdmin())
+  .use('/v1/admin/*', authenticate(), apiLimit, requireAdmin())
   .get('/v1/admin/stats', async (c) => {
     const q = parseQuery(c, z.strictObject(period));
-    const p = resolvePeriod(q, Date.now());
+    const p = resolvePeriod(q, c.get('now')());
     return c.json({ period: periodJson(p), ...(await platformStats(database(c.env.DB), p)) });
   })
   .get('/v1/admin/users', async (c) => {
@@ -103,7 +87,7 @@ export const adminRoutes = new Hono<AppEnv>()
   })
   .get('/v1/admin/billing', async (c) => {
     const q = parseQuery(c, z.strictObject(period));
-    const p = resolvePeriod(q, Date.now());
+    const p = resolvePeriod(q, c.get('now')());
     return c.json({ period: periodJson(p), orgs: await billingByOrg(database(c.env.DB), p) });
   })
   .get('/v1/admin/audit', async (c) => {

@@ -6,9 +6,10 @@ import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { auditRequest } from '../lib/audit-request.ts';
 import { jsonBody } from '../lib/validate.ts';
+import { days, FIXED } from '../limits.ts';
+import { apiLimit } from '../middleware/api-limit.ts';
 import { authenticate, userOnly } from '../middleware/authenticate.ts';
-import { orgContext } from '../middleware/org-context.ts';
-import { principalKey, rateLimit } from '../middleware/rate-limit.ts';
+import { orgContext, requestScope } from '../middleware/org-context.ts';
 import {
   type ApiKeyView,
   countActiveApiKeys,
@@ -23,10 +24,7 @@ import {
  * creation response and nowhere else; D1 holds its SHA-256.
  */
 
-const api = rateLimit({ name: 'api', rule: (cfg) => cfg.auth.rateLimits.api, key: principalKey });
-
-const MAX_ACTIVE_KEYS = 25;
-const MAX_LIFETIME_MS = 366 * 86_400_000;
+const EXPIRY_PROBLEM = `must be in the future and within ${days(FIXED.apiKeyMaxLifetimeMs)} days`;
 
 export const newKey = z.strictObject({
   name: z.string().trim().min(1).max(100),
@@ -52,24 +50,25 @@ const keyJson = (k: ApiKeyView) => ({
 });
 
 export const apiKeyRoutes = new Hono<AppEnv>()
-  .use('/v1/api-keys/*', authenticate(), api, userOnly(), orgContext())
+  .use('/v1/api-keys/*', authenticate(), apiLimit, userOnly(), orgContext())
   .get('/v1/api-keys', async (c) => {
-    const scope = { orgId: c.get('org').id, userId: c.get('principal').userId };
+    const scope = requestScope(c);
     return c.json({ keys: (await listApiKeys(database(c.env.DB), scope)).map(keyJson) });
   })
   .post('/v1/api-keys', jsonBody(newKey), async (c) => {
     const db = database(c.env.DB);
-    const now = Date.now();
+    const now = c.get('now')();
     const body = c.req.valid('json');
     const expiresAt = body.expiresAt === undefined ? null : Date.parse(body.expiresAt);
-    if (expiresAt !== null && (expiresAt <= now || expiresAt > now + MAX_LIFETIME_MS)) {
+    if (expiresAt !== null && (expiresAt <= now || expiresAt > now + FIXED.apiKeyMaxLifetimeMs)) {
       throw new ApiError('validation_failed', {
-        message: 'Invalid request: expiresAt (must be in the future and within 366 days)',
-        details: { fields: [{ field: 'expiresAt', problem: 'must be in the future and within 366 days' }] },
+        message: `Invalid request: expiresAt (${EXPIRY_PROBLEM})`,
+        details: { fields: [{ field: 'expiresAt', problem: EXPIRY_PROBLEM }] },
       });
     }
-    const scope = { orgId: c.get('org').id, userId: c.get('principal').userId };
-    if ((await countActiveApiKeys(db, scope, now)) >= MAX_ACTIVE_KEYS) throw new ApiError('api_key_limit');
+    const scope = requestScope(c);
+    if ((await countActiveApiKeys(db, scope, now)) >= FIXED.maxActiveApiKeysPerUser)
+      throw new ApiError('api_key_limit');
 
     const generated = await generateApiKey();
     const key = await insertApiKey(
@@ -100,8 +99,8 @@ export const apiKeyRoutes = new Hono<AppEnv>()
   })
   .delete('/v1/api-keys/:id', async (c) => {
     const db = database(c.env.DB);
-    const now = Date.now();
-    const scope = { orgId: c.get('org').id, userId: c.get('principal').userId, id: c.req.param('id') };
+    const now = c.get('now')();
+    const scope = { ...requestScope(c), id: c.req.param('id') };
     const outcome = await revokeApiKey(db, scope, now);
     if (outcome === 'not_found') throw new ApiError('not_found', { message: 'API key not found.' });
     if (outcome === 'revoked') {

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
+import { FIXED } from '../limits.ts';
 import { buildOpenApiDocument, type OpenApiDocument } from '../openapi/document.ts';
 
 /**
@@ -10,6 +11,6 @@ let cached: OpenApiDocument | undefined;
 
 export const openapiRoutes = new Hono<AppEnv>().get('/v1/openapi.json', (c) => {
   cached ??= buildOpenApiDocument();
-  c.header('Cache-Control', 'public, max-age=300');
+  c.header('Cache-Control', `public, max-age=${FIXED.openApiCacheSeconds}`);
   return c.json(cached);
 });

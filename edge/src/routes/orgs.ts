@@ -7,8 +7,8 @@ import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { auditRequest } from '../lib/audit-request.ts';
 import { jsonBody } from '../lib/validate.ts';
+import { apiLimit } from '../middleware/api-limit.ts';
 import { authenticate, userOnly } from '../middleware/authenticate.ts';
-import { principalKey, rateLimit } from '../middleware/rate-limit.ts';
 import { revokeApiKeysOfMember } from '../repositories/api-keys.ts';
 import {
   addMember,
@@ -28,8 +28,6 @@ import { createOrg, findOrgOfMember, listOrgsOfUser, type OrgView } from '../rep
  * Roles: owners manage everything; admins add and remove plain members; members read. Anyone but a
  * personal organization's (only) owner and an organization's last owner can leave.
  */
-
-const api = rateLimit({ name: 'api', rule: (cfg) => cfg.auth.rateLimits.api, key: principalKey });
 
 export const newOrg = z.strictObject({ name: z.string().trim().min(1).max(100) });
 export const invite = z.strictObject({
@@ -75,7 +73,7 @@ const MANAGES: Record<OrgRole, readonly OrgRole[]> = {
 
 async function removeFromOrg(c: Context<AppEnv>, who: { userId: string } | { email: string }) {
   const db = database(c.env.DB);
-  const now = Date.now();
+  const now = c.get('now')();
   const actorId = c.get('principal').userId;
   const org = await orgOfCaller(c, db);
   const target = await findMember(db, { orgId: org.id }, who);
@@ -104,7 +102,7 @@ async function removeFromOrg(c: Context<AppEnv>, who: { userId: string } | { ema
 }
 
 export const orgRoutes = new Hono<AppEnv>()
-  .use('/v1/orgs/*', authenticate(), api)
+  .use('/v1/orgs/*', authenticate(), apiLimit)
   .get('/v1/orgs', async (c) => {
     const db = database(c.env.DB);
     const principal = c.get('principal');
@@ -116,7 +114,7 @@ export const orgRoutes = new Hono<AppEnv>()
   })
   .post('/v1/orgs', userOnly(), jsonBody(newOrg), async (c) => {
     const db = database(c.env.DB);
-    const now = Date.now();
+    const now = c.get('now')();
     const org = await createOrg(
       db,
       { name: c.req.valid('json').name, ownerUserId: c.get('principal').userId },
@@ -137,7 +135,7 @@ export const orgRoutes = new Hono<AppEnv>()
   })
   .post('/v1/orgs/:id/members', userOnly(), jsonBody(invite), async (c) => {
     const db = database(c.env.DB);
-    const now = Date.now();
+    const now = c.get('now')();
     const { email, role } = c.req.valid('json');
     const org = await orgOfCaller(c, db);
     if (!MANAGES[org.role].includes(role)) throw new ApiError('forbidden');

@@ -11,8 +11,8 @@ import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { auditRequest } from '../lib/audit-request.ts';
 import { jsonBody } from '../lib/validate.ts';
+import { apiLimit } from '../middleware/api-limit.ts';
 import { authenticate, userOnly } from '../middleware/authenticate.ts';
-import { principalKey, rateLimit } from '../middleware/rate-limit.ts';
 import {
   deleteProviderKey,
   listProviderKeys,
@@ -26,8 +26,6 @@ import {
  * D1 (domain/crypto/provider-key-cipher.ts); responses and audit entries carry the masked hint at
  * most, and the request body is never logged.
  */
-
-const api = rateLimit({ name: 'api', rule: (cfg) => cfg.auth.rateLimits.api, key: principalKey });
 
 export const keyBody = z.strictObject({
   // Printable ASCII without spaces: every provider's key format fits, and nothing can smuggle a newline.
@@ -53,7 +51,7 @@ const keyJson = (k: ProviderKeyView) => ({
 });
 
 export const providerKeyRoutes = new Hono<AppEnv>()
-  .use('/v1/provider-keys/*', authenticate(), api, userOnly())
+  .use('/v1/provider-keys/*', authenticate(), apiLimit, userOnly())
   .get('/v1/provider-keys', async (c) => {
     const keys = await listProviderKeys(database(c.env.DB), { userId: c.get('principal').userId });
     c.header('Cache-Control', 'no-store');
@@ -63,7 +61,7 @@ export const providerKeyRoutes = new Hono<AppEnv>()
     const provider = providerParam(c.req.param('provider'));
     const owner = { userId: c.get('principal').userId, provider };
     const db = database(c.env.DB);
-    const now = Date.now();
+    const now = c.get('now')();
     const plaintext = c.req.valid('json').key;
     const sealed = await sealProviderKey(c.get('config').providerKeyKeyring, owner, plaintext);
     const { key, replaced } = await putProviderKey(db, owner, sealed, providerKeyHint(plaintext), now);
@@ -85,7 +83,7 @@ export const providerKeyRoutes = new Hono<AppEnv>()
   .delete('/v1/provider-keys/:provider', async (c) => {
     const provider = providerParam(c.req.param('provider'));
     const db = database(c.env.DB);
-    const now = Date.now();
+    const now = c.get('now')();
     if (!(await deleteProviderKey(db, { userId: c.get('principal').userId, provider }))) {
       throw new ApiError('not_found', { message: 'No key is stored for this provider.' });
     }

@@ -1,7 +1,6 @@
 import { RunIdSchema, type RunRequest, RunRequestSchema } from '@airlock/protocol';
 import { type Context, Hono } from 'hono';
 import { database } from '../db/client.ts';
-import { decodeCursor, encodeCursor, ListQuerySchema } from '../domain/runs/list-query.ts';
 import { RunBodySchema, runtimeProblem } from '../domain/runs/request.ts';
 import { isTicketShaped, STREAM_TICKET_TTL_MS } from '../domain/runs/stream-ticket.ts';
 import { resultView, runView } from '../domain/runs/view.ts';
@@ -9,11 +8,13 @@ import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { auditRequest } from '../lib/audit-request.ts';
 import { jsonBody } from '../lib/validate.ts';
+import { FIXED } from '../limits.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { orgContext } from '../middleware/org-context.ts';
 import { ipKey, principalKey, rateLimit } from '../middleware/rate-limit.ts';
 import { requireScope } from '../middleware/require-scope.ts';
 import { findRun, insertRunUnderCap, listRuns, type RunScope } from '../repositories/runs.ts';
+import { decodeCursor, encodeCursor, ListQuerySchema } from '../services/run-list.ts';
 
 /**
  * /v1/runs (issue 5, docs/runs.md). Creation validates the request (protocol schema, the hosts'
@@ -62,12 +63,6 @@ async function ownRun(c: Context<AppEnv>) {
   return row;
 }
 
-function unavailable(busy: boolean, runId: string): ApiError {
-  return busy
-    ? new ApiError('sandbox_busy', { headers: { 'Retry-After': '5' }, details: { runId } })
-    : new ApiError('sandbox_unavailable', { details: { runId } });
-}
-
 export const runRoutes = new Hono<AppEnv>()
   .post(
     '/v1/runs',
@@ -113,7 +108,10 @@ export const runRoutes = new Hono<AppEnv>()
       const session = sessionOf(c, runId);
       const waitMs = wait ? Math.max(0, config.waitMaxMs - (Date.now() - now)) : undefined;
       const [started] = await Promise.all([
-        session.start({ runId, scope, request, hosts: [...config.hosts] }, { waitMs }),
+        session.start(
+          { runId, scope, request, hosts: [...config.hosts], busyWaitMs: config.busyWaitMs },
+          { waitMs },
+        ),
         auditRequest(
           c,
           db,
@@ -126,8 +124,16 @@ export const runRoutes = new Hono<AppEnv>()
           now,
         ),
       ]);
+      if (started.state === 'busy') {
+        // Every host is at capacity: nothing ran and nothing is recorded; the client retries.
+        throw new ApiError('sandbox_busy', {
+          headers: { 'Retry-After': String(FIXED.sandboxBusyRetryAfterSeconds) },
+        });
+      }
       if (started.state === 'final') {
-        if (started.result.status === 'sandbox_unavailable') throw unavailable(started.busy, runId);
+        if (started.result.status === 'sandbox_unavailable') {
+          throw new ApiError('sandbox_unavailable', { details: { runId } });
+        }
         // The session hands back exactly the result it wrote to D1: no second read needed.
         return c.json(
           resultView({ id: runId, language: request.language, createdAt: now }, started.result),

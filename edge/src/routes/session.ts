@@ -1,11 +1,9 @@
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import type { Database } from '../db/client.ts';
 import { issueAccessToken } from '../domain/auth/access-token.ts';
 import type { IssuedRefresh } from '../domain/auth/refresh.ts';
 import type { AppEnv } from '../env.ts';
-import { clientContext } from '../lib/request-context.ts';
-import { type AuditEntry, appendAudit } from '../repositories/audit.ts';
+import { auditRequest } from '../lib/audit-request.ts';
 
 /**
  * What the auth and account routes share: the session response (DESIGN.md shape), the refresh
@@ -60,6 +58,5 @@ export function clearRefreshCookie(c: Context<AppEnv>): void {
   });
 }
 
-export function audit(c: Context<AppEnv>, db: Database, entry: AuditEntry, now: number): Promise<void> {
-  return appendAudit(db, clientContext(c), entry, now);
-}
+/** Audit writes of the auth and account routes: the one audit helper (lib/audit-request.ts). */
+export const audit = auditRequest;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { database } from '../../src/db/client.ts';
 import { toBase64Url } from '../../src/domain/crypto/encoding.ts';
 import { parseKeyring } from '../../src/domain/crypto/keyring.ts';
-import { resolveProviderKey } from '../../src/domain/provider-keys/resolve.ts';
+import { resolveProviderKey } from '../../src/services/provider-key-resolver.ts';
 import { authHeaders, fetchAppLogged, jsonInit } from '../helpers.ts';
 import { as, json, secretOverrides, tenant } from './fixtures.ts';
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { fromBase64Url } from '../../lib/bytes.ts';
-import { intVar as int, rateRuleVar as rateRule } from '../../lib/config-vars.ts';
+import { rateSettingVar as rate, settingVar as setting } from '../../lib/config-vars.ts';
+import { RATE_LIMITS, SETTINGS } from '../../limits.ts';
 import type { HashParams } from './password.ts';
 import type { RateRule } from './rate-limit.ts';
 
@@ -28,17 +29,17 @@ export const authConfigShape = {
   JWT_SIGNING_KEY: signingKey,
   JWT_ISSUER: z.string().min(1).optional().default('airlock'),
   JWT_AUDIENCE: z.string().min(1).optional().default('airlock-api'),
-  ACCESS_TOKEN_TTL_SECONDS: int(900, 60, 3600),
-  REFRESH_TOKEN_TTL_SECONDS: int(30 * 24 * 3600, 3600, 90 * 24 * 3600),
-  PASSWORD_RESET_TTL_SECONDS: int(30 * 60, 60, 24 * 3600),
+  ACCESS_TOKEN_TTL_SECONDS: setting(SETTINGS.accessTokenTtlSeconds),
+  REFRESH_TOKEN_TTL_SECONDS: setting(SETTINGS.refreshTokenTtlSeconds),
+  PASSWORD_RESET_TTL_SECONDS: setting(SETTINGS.passwordResetTtlSeconds),
   PASSWORD_RESET_URL: url.optional().default('http://127.0.0.1:8787/reset-password'),
-  PASSWORD_HASH_MEMORY_KIB: int(19456, 8, 262144),
-  PASSWORD_HASH_ITERATIONS: int(2, 1, 16),
-  PASSWORD_HASH_PARALLELISM: int(1, 1, 4),
-  RATE_LIMIT_LOGIN: rateRule('5/1m'),
-  RATE_LIMIT_REGISTER: rateRule('3/1m'),
-  RATE_LIMIT_PASSWORD_RESET: rateRule('3/1h'),
-  RATE_LIMIT_API: rateRule('120/1m'),
+  PASSWORD_HASH_MEMORY_KIB: setting(SETTINGS.passwordHashMemoryKib),
+  PASSWORD_HASH_ITERATIONS: setting(SETTINGS.passwordHashIterations),
+  PASSWORD_HASH_PARALLELISM: setting(SETTINGS.passwordHashParallelism),
+  RATE_LIMIT_LOGIN: rate(RATE_LIMITS.login),
+  RATE_LIMIT_REGISTER: rate(RATE_LIMITS.register),
+  RATE_LIMIT_PASSWORD_RESET: rate(RATE_LIMITS.passwordReset),
+  RATE_LIMIT_API: rate(RATE_LIMITS.api),
   MAIL_SENDER: z.enum(['none', 'http']).optional().default('none'),
   MAIL_API_URL: url.optional(),
   MAIL_API_KEY: z.string().min(1).optional(),

@@ -1,5 +1,6 @@
 import { argon2idAsync } from '@noble/hashes/argon2.js';
 import { constantTimeEqual, fromBase64Url, randomBytes } from '../../lib/bytes.ts';
+import { SETTINGS } from '../../limits.ts';
 
 /**
  * Password hashing: Argon2id in pure JavaScript (@noble/hashes), because Workers forbid compiling
@@ -17,16 +18,16 @@ export interface HashParams {
 }
 
 export const DEFAULT_HASH_PARAMS: HashParams = Object.freeze({
-  memoryKib: 19456,
-  iterations: 2,
-  parallelism: 1,
+  memoryKib: SETTINGS.passwordHashMemoryKib.default,
+  iterations: SETTINGS.passwordHashIterations.default,
+  parallelism: SETTINGS.passwordHashParallelism.default,
 });
 
 const SALT_BYTES = 16;
 const HASH_BYTES = 32;
 /** Refuse to verify a stored hash asking for absurd work (a corrupted or planted row must not DoS us). */
-const MAX_MEMORY_KIB = 262144;
-const MAX_ITERATIONS = 16;
+const MAX_MEMORY_KIB = SETTINGS.passwordHashMemoryKib.max;
+const MAX_ITERATIONS = SETTINGS.passwordHashIterations.max;
 
 /** PHC base64: standard alphabet, no padding. */
 function phcB64(bytes: Uint8Array): string {

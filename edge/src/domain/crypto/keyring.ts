@@ -45,7 +45,7 @@ export class Keyring {
   }
 }
 
-export type KeyringResult = { ok: true; keyring: Keyring } | { ok: false; problem: string };
+type KeyringResult = { ok: true; keyring: Keyring } | { ok: false; problem: string };
 
 const VERSION = /^[1-9][0-9]{0,8}$/;
 

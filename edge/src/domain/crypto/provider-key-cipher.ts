@@ -17,7 +17,7 @@ import type { Keyring } from './keyring.ts';
 export const PROVIDERS = ['openai', 'anthropic', 'openrouter', 'google'] as const;
 export type Provider = (typeof PROVIDERS)[number];
 
-export interface ProviderKeyOwner {
+interface ProviderKeyOwner {
   userId: string;
   provider: Provider;
 }
@@ -29,14 +29,14 @@ export interface SealedProviderKey {
   keyVersion: number;
 }
 
-export type OpenResult =
+type OpenResult =
   | { ok: true; plaintext: string }
   | { ok: false; reason: 'unknown_key_version' | 'malformed' | 'authentication_failed' };
 
 const IV_BYTES = 12;
 const AAD_CONTEXT = 'airlock:provider-key:v1';
 
-export function providerKeyAad(owner: ProviderKeyOwner, keyVersion: number): Uint8Array {
+function providerKeyAad(owner: ProviderKeyOwner, keyVersion: number): Uint8Array {
   return new TextEncoder().encode(`${AAD_CONTEXT}|${owner.userId}|${owner.provider}|${keyVersion}`);
 }
 

@@ -1,12 +1,15 @@
-import { LIMITS } from '@airlock/protocol';
+import { HOST_PATHS } from '@airlock/protocol';
+import type { JWK } from 'jose';
 import { z } from 'zod';
-import { intVar as int, rateRuleVar as rate } from '../../lib/config-vars.ts';
+import { fromBase64Url } from '../../lib/bytes.ts';
+import { rateSettingVar as rate, settingVar as setting } from '../../lib/config-vars.ts';
+import { RATE_LIMITS, SETTINGS } from '../../limits.ts';
 import type { RateRule } from '../auth/rate-limit.ts';
 
 /**
  * Run configuration (issue 5), parsed with the rest of the Worker vars in config.ts. Every knob has a
- * safe default; a bad value fails every request with `server_misconfigured` instead of silently
- * meaning "unlimited".
+ * safe default (limits.ts); a bad value fails every request with `server_misconfigured` instead of
+ * silently meaning "unlimited".
  */
 
 export interface SandboxHostRef {
@@ -26,6 +29,8 @@ export interface RunConfig {
   readonly bodyLimitBytes: number;
   /** How long `wait: true` holds the request before answering 202 with the stream URL instead. */
   readonly waitMaxMs: number;
+  /** How long a run waits for a place when every host is at capacity before 503 `sandbox_busy`. */
+  readonly busyWaitMs: number;
 }
 
 const HOST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -54,15 +59,46 @@ const hostList = z
       .refine((hosts) => new Set(hosts.map((h) => h.id)).size === hosts.length, 'host ids must be unique'),
   );
 
+/**
+ * SANDBOX_SIGNING_JWK, the Ed25519 private JWK run tokens are signed with (a secret). Checked here,
+ * with the rest of the config, so a bad key fails every request loudly instead of surfacing inside a
+ * dispatch as an "unreachable" host. Messages never quote the value (a JSON error would).
+ */
+const ED25519_KEY_BYTES = 32;
+const SIGNING_JWK_SHAPE =
+  'must be an Ed25519 private JWK as JSON, {"kty":"OKP","crv":"Ed25519","d":…,"x":…} (node scripts/dev-secrets.ts shows one)';
+
+/** The signing JWK from the variable's text, or undefined when it is absent or malformed. */
+export function parseSigningJwk(text: string | undefined): JWK | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  let jwk: unknown;
+  try {
+    jwk = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof jwk !== 'object' || jwk === null) return undefined;
+  const { kty, crv, d, x } = jwk as Record<string, unknown>;
+  const key32 = (v: unknown) => typeof v === 'string' && fromBase64Url(v)?.length === ED25519_KEY_BYTES;
+  return kty === 'OKP' && crv === 'Ed25519' && key32(d) && key32(x) ? (jwk as JWK) : undefined;
+}
+
+const signingJwk = z
+  .string()
+  .optional()
+  .refine((text) => text === undefined || parseSigningJwk(text) !== undefined, SIGNING_JWK_SHAPE);
+
 export const runConfigShape = {
+  SANDBOX_SIGNING_JWK: signingJwk,
   SANDBOX_HOSTS: hostList,
-  RATE_LIMIT_RUNS: rate('30/1m'),
-  RUN_MAX_CONCURRENT_PER_ORG: int(10, 1, 10_000),
-  RUN_BODY_LIMIT_BYTES: int(LIMITS.maxClientFrameBytes - 4096, 1024, LIMITS.maxClientFrameBytes - 4096),
-  RUN_WAIT_MAX_MS: int(14_000, 1000, 14_500),
+  RATE_LIMIT_RUNS: rate(RATE_LIMITS.runs),
+  RUN_MAX_CONCURRENT_PER_ORG: setting(SETTINGS.runMaxConcurrentPerOrg),
+  RUN_BODY_LIMIT_BYTES: setting(SETTINGS.runBodyLimitBytes),
+  RUN_WAIT_MAX_MS: setting(SETTINGS.runWaitMaxMs),
+  RUN_BUSY_WAIT_MS: setting(SETTINGS.runBusyWaitMs),
 };
 
-type Parsed = { [K in keyof typeof runConfigShape]: z.output<(typeof runConfigShape)[K]> };
+type Parsed = z.output<z.ZodObject<typeof runConfigShape>>;
 
 export function toRunConfig(v: Parsed): RunConfig {
   return {
@@ -71,12 +107,23 @@ export function toRunConfig(v: Parsed): RunConfig {
     maxConcurrentPerOrg: v.RUN_MAX_CONCURRENT_PER_ORG,
     bodyLimitBytes: v.RUN_BODY_LIMIT_BYTES,
     waitMaxMs: v.RUN_WAIT_MAX_MS,
+    busyWaitMs: v.RUN_BUSY_WAIT_MS,
   };
+}
+
+/** Cross-field checks; each problem names the variable, never its value. */
+export function runConfigProblems(v: Parsed): string[] {
+  if (v.SANDBOX_HOSTS.length > 0 && v.SANDBOX_SIGNING_JWK === undefined) {
+    return [
+      'SANDBOX_SIGNING_JWK: missing: required when SANDBOX_HOSTS lists a host (run tokens are signed with it)',
+    ];
+  }
+  return [];
 }
 
 /** The run socket of a host: `<url>/run` over http(s), which is how a Worker's fetch() upgrades. */
 export function hostRunUrl(host: SandboxHostRef): string {
-  return `${httpBase(host.url)}/run`;
+  return `${httpBase(host.url)}${HOST_PATHS.run}`;
 }
 
 export function hostHttpUrl(host: SandboxHostRef, path: string): string {

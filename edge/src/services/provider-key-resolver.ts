@@ -1,9 +1,9 @@
-import type { Database } from '../../db/client.ts';
-import { findSealedProviderKey, replaceSealedIfUnchanged } from '../../repositories/provider-keys.ts';
-import type { Keyring } from '../crypto/keyring.ts';
-import { openProviderKey, type Provider, sealProviderKey } from '../crypto/provider-key-cipher.ts';
+import type { Database } from '../db/client.ts';
+import type { Keyring } from '../domain/crypto/keyring.ts';
+import { openProviderKey, type Provider, sealProviderKey } from '../domain/crypto/provider-key-cipher.ts';
+import { findSealedProviderKey, replaceSealedIfUnchanged } from '../repositories/provider-keys.ts';
 
-export type ResolvedProviderKey =
+type ResolvedProviderKey =
   | { ok: true; key: string; rotated: boolean }
   | { ok: false; reason: 'not_configured' | 'undecryptable' };
 

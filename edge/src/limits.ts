@@ -1,0 +1,152 @@
+import { LIMITS } from '@airlock/protocol';
+
+/**
+ * The edge's numbers, each defined once (DESIGN.md, "The numbers we keep", and the timings that
+ * follow from them). Three kinds:
+ * - SETTINGS: numbers an operator may change, each with its default, the range a value must fall in
+ *   and the Worker var that overrides it (`[vars]` in wrangler.toml; parsed by config.ts,
+ *   domain/auth/config.ts and domain/runs/config.ts, which take their defaults from here).
+ * - RATE_LIMITS: the same for rate rules, written `<limit>/<window>` (window in s, m or h).
+ * - FIXED: numbers with no var, because changing one is a code change (a wire contract, a storage
+ *   bound) rather than an operating decision.
+ * HSTS (one year) is written out once, as the header, in middleware/security-headers.ts.
+ * The wire protocol's own limits (code, stdin and output sizes, run timeouts, frame sizes) are
+ * `LIMITS` in @airlock/protocol; the sandbox host's knobs are sandbox-host/src/config.ts.
+ */
+
+/** A number an operator may change: the Worker var, its default and the bounds it must respect. */
+export interface Setting {
+  readonly envVar: string;
+  readonly default: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+/** A rate rule an operator may change: the Worker var and its default, e.g. `5/1m`. */
+export interface RateSetting {
+  readonly envVar: string;
+  readonly default: `${number}/${number}${'s' | 'm' | 'h'}`;
+}
+
+const SECOND_MS = 1000;
+const MINUTE_MS = 60 * SECOND_MS;
+const HOUR_S = 3600;
+const DAY_S = 24 * HOUR_S;
+const DAY_MS = DAY_S * SECOND_MS;
+const KIB = 1024;
+const MIB = 1024 * KIB;
+
+/** A duration in whole days, for messages and documentation. */
+export const days = (ms: number): number => ms / DAY_MS;
+
+export const SETTINGS = {
+  /** Default request body limit (routes with their own limit, such as run creation, set theirs). */
+  bodyLimitBytes: { envVar: 'BODY_LIMIT_BYTES', default: MIB, min: 1, max: Number.MAX_SAFE_INTEGER },
+  /** Access token (JWT) lifetime: 15 minutes. */
+  accessTokenTtlSeconds: { envVar: 'ACCESS_TOKEN_TTL_SECONDS', default: 15 * 60, min: 60, max: HOUR_S },
+  /** Absolute expiry of a refresh-token family: 30 days. */
+  refreshTokenTtlSeconds: {
+    envVar: 'REFRESH_TOKEN_TTL_SECONDS',
+    default: 30 * DAY_S,
+    min: HOUR_S,
+    max: 90 * DAY_S,
+  },
+  /** Password-reset token lifetime: 30 minutes. */
+  passwordResetTtlSeconds: { envVar: 'PASSWORD_RESET_TTL_SECONDS', default: 30 * 60, min: 60, max: DAY_S },
+  /** Argon2id m (KiB), t and p: OWASP's first recommendation, m = 19 MiB, t = 2, p = 1. */
+  passwordHashMemoryKib: { envVar: 'PASSWORD_HASH_MEMORY_KIB', default: 19 * KIB, min: 8, max: 256 * KIB },
+  passwordHashIterations: { envVar: 'PASSWORD_HASH_ITERATIONS', default: 2, min: 1, max: 16 },
+  passwordHashParallelism: { envVar: 'PASSWORD_HASH_PARALLELISM', default: 1, min: 1, max: 4 },
+  /** Runs not yet final, per organization, beyond which creation answers 429 `run_concurrency_limit`. */
+  runMaxConcurrentPerOrg: { envVar: 'RUN_MAX_CONCURRENT_PER_ORG', default: 10, min: 1, max: 10_000 },
+  /** Body limit of POST /v1/runs: 256 KiB of source plus 1 MiB of stdin, JSON-escaped, fits a host frame. */
+  runBodyLimitBytes: {
+    envVar: 'RUN_BODY_LIMIT_BYTES',
+    default: LIMITS.maxClientFrameBytes - 4 * KIB,
+    min: KIB,
+    max: LIMITS.maxClientFrameBytes - 4 * KIB,
+  },
+  /** How long `wait: true` holds the request before answering 202: just under the 15 s request timeout. */
+  runWaitMaxMs: { envVar: 'RUN_WAIT_MAX_MS', default: 14_000, min: SECOND_MS, max: 14_500 },
+  /** With every sandbox host at capacity, how long a run waits for a place before 503 `sandbox_busy`. */
+  runBusyWaitMs: { envVar: 'RUN_BUSY_WAIT_MS', default: 2 * SECOND_MS, min: 0, max: 10 * SECOND_MS },
+} as const satisfies Record<string, Setting>;
+
+export const RATE_LIMITS = {
+  /** Sign-in attempts per IP (also password change and account deletion, per user). */
+  login: { envVar: 'RATE_LIMIT_LOGIN', default: '5/1m' },
+  /** Registrations per IP. */
+  register: { envVar: 'RATE_LIMIT_REGISTER', default: '3/1m' },
+  /** Forgot-password and reset requests per IP. */
+  passwordReset: { envVar: 'RATE_LIMIT_PASSWORD_RESET', default: '3/1h' },
+  /** Authenticated API requests per principal. */
+  api: { envVar: 'RATE_LIMIT_API', default: '120/1m' },
+  /** Run creations per user. */
+  runs: { envVar: 'RATE_LIMIT_RUNS', default: '30/1m' },
+} as const satisfies Record<string, RateSetting>;
+
+export const FIXED = {
+  // HTTP surface
+  /** How long a browser may cache a CORS preflight answer. */
+  corsPreflightMaxAgeSeconds: 600,
+  /** How long clients may cache GET /v1/openapi.json. */
+  openApiCacheSeconds: 300,
+
+  // API keys
+  /** Active (not revoked, not expired) API keys per user. */
+  maxActiveApiKeysPerUser: 25,
+  /** Latest expiry a new API key may ask for, from now. */
+  apiKeyMaxLifetimeMs: 366 * DAY_MS,
+  /** last_used_at is written at most once per this interval per key, to keep writes off the hot path. */
+  apiKeyLastUsedWriteIntervalMs: MINUTE_MS,
+
+  // Lists
+  /** Page sizes of GET /v1/runs. */
+  runsPageDefault: 20,
+  runsPageMax: 100,
+  /** Page sizes of the admin lists. */
+  adminPageDefault: 50,
+  adminPageMax: 200,
+  /** The admin reports' period: the last 30 days unless asked, at most 366 days. */
+  adminDefaultPeriodMs: 30 * DAY_MS,
+  adminMaxPeriodMs: 366 * DAY_MS,
+
+  // Runs
+  /** Stream tickets are single-use and valid this long (DESIGN.md contract: 60 s). */
+  streamTicketTtlMs: MINUTE_MS,
+  /** Lifetime of a host token (the host refuses more than 60 s). */
+  runTokenLifetimeSeconds: 30,
+  /** How long a failed sandbox host sits out of selection. */
+  hostBackoffMs: 15 * SECOND_MS,
+  /** How long a host lease lives without a release. */
+  hostLeaseTtlMs: 2 * MINUTE_MS,
+  /** How long the HostRegistry reuses a host's /runtimes answer, and how long it waits for one. */
+  runtimesCacheMs: 10 * SECOND_MS,
+  runtimesFetchTimeoutMs: 2 * SECOND_MS,
+  /** A run older than this no longer counts towards the concurrency cap even if never finished. */
+  activeRunHorizonMs: 10 * MINUTE_MS,
+  /** Frames a run session keeps for reconnecting watchers. */
+  replayBufferBytes: 3 * MIB,
+  /** D1 holds at most 2,000,000 bytes in one row: stored output is cut to fit under it. */
+  storedOutputBudgetBytes: 1_800_000,
+  /** How long a host may take to answer the handshake and accept the run. */
+  hostConnectTimeoutMs: 5 * SECOND_MS,
+  /** Backstop: a run not final this long after acceptance is ended `host_lost` (max run 15 s + compile). */
+  runWatchdogMs: 90 * SECOND_MS,
+  /** How long a run's transcript stays in its session after the end. */
+  runTranscriptRetainMs: 60 * MINUTE_MS,
+  /** Storage retries inside a run session: attempts, and the step of the linear back-off between them. */
+  sessionRetryAttempts: 3,
+  sessionRetryStepMs: 50,
+  /** Pause between two rounds over the busy hosts while a run waits for a place (runBusyWaitMs). */
+  busyHostRetryPauseMs: 250,
+  /** `Retry-After` of a 503 `sandbox_busy`, in seconds. */
+  sandboxBusyRetryAfterSeconds: 2,
+
+  // Rate limiter and outbox
+  /** A limiter object's state is dropped this long after its window ends. */
+  rateLimiterCleanupSlackMs: SECOND_MS,
+  /** Mail sends tried per message before it stays unsent, and messages sent per drain. */
+  outboxMaxAttempts: 5,
+  outboxBatchSize: 20,
+} as const;

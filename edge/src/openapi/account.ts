@@ -1,0 +1,48 @@
+import { changePasswordBody, deleteMeBody } from '../routes/me.ts';
+import { API, fromZod, json, noContent, type OperationSpec, ref } from './spec.ts';
+
+/** The signed-in user: their account, password and deletion. */
+export const accountOperations: readonly OperationSpec[] = [
+  // ── account
+  {
+    method: 'get',
+    path: '/v1/me',
+    operationId: 'getMe',
+    tag: 'account',
+    summary: 'The signed-in user',
+    access: 'user',
+    rateLimits: API,
+    success: [json(200, 'The account.', ref('Me'))],
+  },
+  {
+    method: 'put',
+    path: '/v1/me/password',
+    operationId: 'changePassword',
+    tag: 'account',
+    summary: 'Change the password',
+    description: 'Needs the current password; every session of the account ends.',
+    access: 'user',
+    rateLimits: ['api', 'reauth'],
+    body: {
+      schema: fromZod(changePasswordBody),
+      required: true,
+    },
+    success: [noContent('The password is changed.')],
+    errors: ['weak_password', 'password_incorrect', 'reauthentication_required'],
+  },
+  {
+    method: 'delete',
+    path: '/v1/me',
+    operationId: 'deleteMe',
+    tag: 'account',
+    summary: 'Delete the account',
+    description:
+      'Needs the current password (social-only accounts: `reauthentication_required`). Organizations left ' +
+      'without members are deleted; ownership passes on where another member remains.',
+    access: 'user',
+    rateLimits: ['api', 'reauth'],
+    body: { schema: fromZod(deleteMeBody), required: true },
+    success: [noContent('The account is gone.')],
+    errors: ['password_incorrect', 'reauthentication_required'],
+  },
+];

@@ -1,0 +1,101 @@
+import { invite, newOrg, removal } from '../routes/orgs.ts';
+import {
+  API,
+  arrayOf,
+  fromZod,
+  json,
+  noContent,
+  type OperationSpec,
+  obj,
+  pathParam,
+  ref,
+  str,
+} from './spec.ts';
+
+const orgIdParam = pathParam(
+  'id',
+  str(),
+  'The organization id; an organization the caller is not in is a 404.',
+);
+
+/** Organizations and their members. */
+export const orgOperations: readonly OperationSpec[] = [
+  // ── orgs
+  {
+    method: 'get',
+    path: '/v1/orgs',
+    operationId: 'listOrgs',
+    tag: 'orgs',
+    summary: "The caller's organizations",
+    description: 'An API key sees only its own organization.',
+    access: 'any',
+    rateLimits: API,
+    success: [json(200, 'The organizations.', obj({ orgs: arrayOf(ref('Org')) }))],
+  },
+  {
+    method: 'post',
+    path: '/v1/orgs',
+    operationId: 'createOrg',
+    tag: 'orgs',
+    summary: 'Create an organization (the caller owns it)',
+    access: 'user',
+    rateLimits: API,
+    body: { schema: fromZod(newOrg), required: true },
+    success: [json(201, 'The organization.', ref('Org'))],
+  },
+  {
+    method: 'get',
+    path: '/v1/orgs/{id}/members',
+    operationId: 'listMembers',
+    tag: 'orgs',
+    summary: 'Members of an organization',
+    access: 'user',
+    rateLimits: API,
+    parameters: [orgIdParam],
+    success: [json(200, 'The members.', obj({ members: arrayOf(ref('Member')) }))],
+    errors: ['not_found'],
+  },
+  {
+    method: 'post',
+    path: '/v1/orgs/{id}/members',
+    operationId: 'addMember',
+    tag: 'orgs',
+    summary: 'Add an existing user by email',
+    description: 'Owners add admins and members; admins add members. Personal organizations have one member.',
+    access: 'user',
+    rateLimits: API,
+    parameters: [orgIdParam],
+    body: { schema: fromZod(invite), required: true },
+    success: [json(201, 'The new member.', ref('Member'))],
+    errors: ['not_found', 'conflict', 'personal_org'],
+  },
+  {
+    method: 'delete',
+    path: '/v1/orgs/{id}/members',
+    operationId: 'removeMember',
+    tag: 'orgs',
+    summary: 'Remove a member (or leave) by user id or email',
+    description:
+      "Anyone may leave; owners remove anyone, admins remove plain members. The member's API keys in the " +
+      'organization are revoked.',
+    access: 'user',
+    rateLimits: API,
+    parameters: [orgIdParam],
+    body: { schema: fromZod(removal), required: true },
+    success: [noContent('The member is removed.')],
+    errors: ['not_found', 'last_owner', 'personal_org'],
+  },
+  {
+    method: 'delete',
+    path: '/v1/orgs/{id}/members/{userId}',
+    operationId: 'removeMemberById',
+    tag: 'orgs',
+    summary: 'Remove a member (or leave) by user id',
+    description: 'The same as DELETE /v1/orgs/{id}/members with `{"userId"}`.',
+    access: 'user',
+    rateLimits: API,
+    parameters: [orgIdParam, pathParam('userId', str(), 'The member to remove.')],
+    success: [noContent('The member is removed.')],
+    errors: ['not_found', 'last_owner', 'personal_org'],
+  },
+];

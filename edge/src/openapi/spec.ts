@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import type { ApiKeyScope } from '../domain/api-keys/token.ts';
+import type { ErrorCode } from '../errors/codes.ts';
+
+/**
+ * The building blocks of the OpenAPI document: JSON Schema shorthands, zod → JSON Schema, and the
+ * description of one operation (`OperationSpec`) that each area's file lists and document.ts turns
+ * into OpenAPI operation objects.
+ */
+
+export type JsonSchema = Record<string, unknown>;
+
+/** A zod schema as a JSON Schema (2020-12, which OpenAPI 3.1 uses), without the `$schema` member. */
+export function fromZod(schema: z.ZodType, io: 'input' | 'output' = 'input'): JsonSchema {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
+  return rest;
+}
+
+export const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+export const str = (extra: JsonSchema = {}): JsonSchema => ({ type: 'string', ...extra });
+export const dateTime = (nullable = false): JsonSchema =>
+  nullable ? { type: ['string', 'null'], format: 'date-time' } : { type: 'string', format: 'date-time' };
+export const int = (extra: JsonSchema = {}): JsonSchema => ({ type: 'integer', ...extra });
+export const bool: JsonSchema = { type: 'boolean' };
+export const arrayOf = (items: JsonSchema): JsonSchema => ({ type: 'array', items });
+/** An object whose members are all present; more fields may appear (DESIGN.md: "more fields are welcome"). */
+export const obj = (
+  properties: Record<string, JsonSchema>,
+  optional: readonly string[] = [],
+): JsonSchema => ({
+  type: 'object',
+  properties,
+  required: Object.keys(properties).filter((k) => !optional.includes(k)),
+});
+
+/**
+ * Who may call: `public` (no credentials), `user` (access token only), `any` (access token or API
+ * key), `admin` (an administrator's access token), `ticket` (the stream ticket in the query).
+ */
+export type Access = 'public' | 'user' | 'any' | 'admin' | 'ticket';
+
+interface Success {
+  status: number;
+  description: string;
+  schema?: JsonSchema;
+}
+
+export interface OperationSpec {
+  method: 'get' | 'post' | 'put' | 'delete';
+  path: string;
+  operationId: string;
+  tag: string;
+  summary: string;
+  description?: string;
+  access: Access;
+  /** The scope an API key needs. */
+  scope?: ApiKeyScope;
+  /** Acts in the organization of `X-Org-Id` (default: personal; an API key's own). */
+  org?: boolean;
+  /** Rate-limit policies (names in `RateLimit-Policy`). */
+  rateLimits?: readonly string[];
+  body?: { schema: JsonSchema; required?: boolean; description?: string };
+  parameters?: readonly JsonSchema[];
+  success: readonly Success[];
+  /** Errors beyond those implied by access, body, scope, organization and rate limits. */
+  errors?: readonly ErrorCode[];
+  extensions?: Record<string, unknown>;
+}
+
+export function pathParam(name: string, schema: JsonSchema, description: string): JsonSchema {
+  return { name, in: 'path', required: true, description, schema };
+}
+
+/** Query parameters from a zod object schema (input side: optional and defaulted members are not required). */
+export function queryParams(schema: z.ZodType, descriptions: Record<string, string> = {}): JsonSchema[] {
+  const json = fromZod(schema);
+  const properties = (json.properties ?? {}) as Record<string, JsonSchema>;
+  const required = new Set((json.required ?? []) as string[]);
+  return Object.entries(properties).map(([name, s]) => ({
+    name,
+    in: 'query',
+    required: required.has(name),
+    ...(descriptions[name] ? { description: descriptions[name] } : {}),
+    schema: s,
+  }));
+}
+
+/** The authenticated-API rate limit, which most routes carry. */
+export const API = ['api'] as const;
+export const noContent = (description: string): Success => ({ status: 204, description });
+export const json = (status: number, description: string, schema: JsonSchema): Success => ({
+  status,
+  description,
+  schema,
+});
