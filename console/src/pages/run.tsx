@@ -48,8 +48,10 @@ export function RunPage() {
     if (frame.type === 'stdout' || frame.type === 'stderr') {
       const chunk: Chunk = { seq: frame.seq, stream: frame.type, data: frame.data };
       setChunks((prev) => [...prev, chunk]);
-    } else if (frame.type === 'exit') setResult(frame.result);
-    else if (frame.type === 'error') setNote(`${frame.code}: ${frame.message}`);
+    } else if (frame.type === 'exit') {
+      setResult(frame.result);
+      setNote('');
+    } else if (frame.type === 'error') setNote(`${frame.code}: ${frame.message}`);
     else if (frame.type === 'started') setNote('Running…');
     else if (frame.type === 'accepted')
       setNote(frame.queued ? 'Queued: waiting for a sandbox…' : 'Starting…');
@@ -116,7 +118,9 @@ export function RunPage() {
           >
             {(languages.length > 0 ? languages : [{ language: 'python' }]).map((r) => (
               <option key={r.language} value={r.language}>
-                {r.version ? `${r.language} ${r.version}` : r.language}
+                {r.version && !r.version.toLowerCase().startsWith(r.language)
+                  ? `${r.language} ${r.version}`
+                  : (r.version ?? r.language)}
               </option>
             ))}
           </select>
