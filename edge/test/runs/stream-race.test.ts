@@ -8,7 +8,7 @@
 import { env, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { RunSession } from '../../src/durable-objects/run-session.ts';
-import { type HeldStatements, holdStatements } from './hold-d1.ts';
+import { holdStatements } from './hold-d1.ts';
 import { type Frame, freshStreamUrl, registerUser, runAsync, streamed, watch } from './support.ts';
 
 const SLEEPER = 'import time\nprint("working", flush=True)\ntime.sleep(30)';
@@ -26,45 +26,65 @@ describe('runs: a watcher connecting while the result is written', { timeout: 60
     const lateUrl = await freshStreamUrl(user, accepted.id);
 
     const stub = env.RUN_SESSION.get(env.RUN_SESSION.idFromName(accepted.id));
-    // The session's env from here on holds the final-result write (markRunStarted is done: stdout
-    // came). The held binding wraps the object's own D1 binding: I/O objects belong to one context.
-    let holding: (h: HeldStatements) => void = () => undefined;
-    const installed = new Promise<HeldStatements>((resolve) => {
-      holding = resolve;
-    });
-    const ending = runInDurableObject(stub, (session: RunSession) => {
+    // Everything inside the window happens in ONE call into the object: workerd ties I/O objects (the
+    // D1 binding, sockets) to the context that made them, so the hold is installed, reached, watched
+    // and released from the same context. The session's env then holds the final-result write
+    // (markRunStarted is done: stdout came).
+    const window = await runInDurableObject(stub, async (session: RunSession) => {
       const carrier = session as unknown as { env: Env };
       const hold = holdStatements(carrier.env.DB, (sql) => /^update "runs" set "status"/i.test(sql));
       carrier.env = Object.create(carrier.env, { DB: { value: hold.db } }) as Env;
-      holding(hold);
-      return session.alarm();
+      const ending = session.alarm();
+      const reached = await Promise.race([
+        hold.reached,
+        ending.then(() => Promise.reject(new Error('the session ended without reaching the held write'))),
+      ]);
+
+      // Inside the window: the result is not in D1 yet, so the stream must still be live.
+      const res = await session.fetch(
+        new Request(lateUrl.replace(/^ws/, 'http'), { headers: { Upgrade: 'websocket' } }),
+      );
+      const socket = res.webSocket;
+      if (res.status !== 101 || !socket) throw new Error(`late watcher refused: ${res.status}`);
+      socket.accept();
+      const frames: Frame[] = [];
+      const closed = new Promise<number>((resolve) => {
+        socket.addEventListener('close', (event) => resolve(event.code));
+      });
+      // A ping answered means every frame the session sent before it (the whole replay) has arrived;
+      // a stream that already ended closes instead of answering.
+      const settled = new Promise<'pong' | 'closed'>((resolve) => {
+        socket.addEventListener('message', (event) => {
+          const frame = JSON.parse(String(event.data)) as Frame | { type: 'pong' };
+          if (frame.type === 'pong') resolve('pong');
+          else frames.push(frame as Frame);
+        });
+        void closed.then(() => resolve('closed'));
+      });
+      socket.send(JSON.stringify({ type: 'ping' }));
+      const liveInWindow = await settled;
+      const framesInWindow = [...frames];
+
+      hold.release();
+      await ending;
+      const code = await closed;
+      return { reached, liveInWindow, framesInWindow, frames, code };
     });
-    const held = await Promise.race([
-      installed,
-      ending.then(() => Promise.reject(new Error('the session ended without reaching the held write'))),
-    ]);
-    expect(await held.reached).toMatch(/^update "runs"/i);
+    expect(window.reached).toMatch(/^update "runs"/i);
+    expect(window.liveInWindow, JSON.stringify(window.framesInWindow)).toBe('pong');
+    expect(window.framesInWindow.some((f) => f.type === 'exit')).toBe(false);
+    expect(streamed(window.framesInWindow, 'stdout')).toBe('working\n');
 
-    // Inside the window: the result is not in D1 yet, so the stream must still be live.
-    const late = await watch(lateUrl);
-    await late.until((f) => f.type === 'stdout');
-    expect(
-      late.frames.some((f) => f.type === 'exit'),
-      JSON.stringify(late.frames),
-    ).toBe(false);
-
-    // Released from inside the object: the held write then resumes in the object's own context.
-    await runInDurableObject(stub, () => held.release());
-    await ending;
-    const [{ code }] = await Promise.all([late.closed, first.closed]);
+    const { code } = await first.closed;
     expect(code).toBe(1000);
-    const exit = late.frames.at(-1) as Frame;
-    expect(exit.type, JSON.stringify(late.frames)).toBe('exit');
+    expect(window.code).toBe(1000);
+    const exit = window.frames.at(-1) as Frame;
+    expect(exit.type, JSON.stringify(window.frames)).toBe('exit');
     expect(exit.result?.status).toBe('host_lost');
     expect(exit.result?.stdout).toBe('working\n');
-    expect(late.frames).toEqual(first.frames);
+    expect(window.frames).toEqual(first.frames);
     // The exit frame follows the last output frame, with no gap and no reuse.
-    expect(exit.seq).toBe((late.frames.at(-2)?.seq ?? -1) + 1);
+    expect(exit.seq).toBe((window.frames.at(-2)?.seq ?? -1) + 1);
 
     // What an evicted object would rebuild from: the end is stored with the exit frame's own seq.
     // (A fresh stub: the one above served a call that ended inside the object's own context.)
