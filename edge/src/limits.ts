@@ -28,11 +28,13 @@ export interface RateSetting {
   readonly default: `${number}/${number}${'s' | 'm' | 'h'}`;
 }
 
-const SECOND_MS = 1000;
-const MINUTE_MS = 60 * SECOND_MS;
+/** Units, for the numbers below and for code that converts between them. */
+export const SECOND_MS = 1000;
+export const MINUTE_MS = 60 * SECOND_MS;
 const HOUR_S = 3600;
+export const HOUR_MS = HOUR_S * SECOND_MS;
 const DAY_S = 24 * HOUR_S;
-const DAY_MS = DAY_S * SECOND_MS;
+export const DAY_MS = DAY_S * SECOND_MS;
 const KIB = 1024;
 const MIB = 1024 * KIB;
 

@@ -136,7 +136,7 @@ export interface HostConfig {
   readonly logLevel: string;
 }
 
-export type ConfigResult = { ok: true; config: HostConfig } | { ok: false; errors: string[] };
+type ConfigResult = { ok: true; config: HostConfig } | { ok: false; errors: string[] };
 
 export function parseConfig(
   env: Readonly<Record<string, string | undefined>>,

@@ -7,6 +7,7 @@ import {
   type RateRule,
   type RateState,
 } from '../domain/auth/rate-limit.ts';
+import { FIXED } from '../limits.ts';
 
 /**
  * One object per limit key (`idFromName("<limit>:<key>")`), a thin storage wrapper around the pure
@@ -22,7 +23,7 @@ export class RateLimiter extends DurableObject<Env> {
     const decision = decideRate(previous, rule, now);
     if (decision.allowed) {
       kv.put('state', decision.state);
-      void this.ctx.storage.setAlarm(Date.now() + rule.windowMs + 1000);
+      void this.ctx.storage.setAlarm(Date.now() + rule.windowMs + FIXED.rateLimiterCleanupSlackMs);
     }
     return decision;
   }

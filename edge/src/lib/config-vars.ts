@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { RateRule } from '../domain/auth/rate-limit.ts';
-import type { RateSetting, Setting } from '../limits.ts';
+import { HOUR_MS, MINUTE_MS, type RateSetting, SECOND_MS, type Setting } from '../limits.ts';
 
 /**
  * Parsers for Worker vars (always strings, or absent). Absent means the safe default; anything
@@ -23,7 +23,7 @@ export const flagVar = (fallback: boolean) =>
     .optional()
     .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1' || v === 'on'));
 
-const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000 } as const;
+const UNIT_MS = { s: SECOND_MS, m: MINUTE_MS, h: HOUR_MS } as const;
 
 /** A rate rule written as `<limit>/<window>`, e.g. `5/1m`, `3/1h`, `120/60s`. */
 export const rateRuleVar = (fallback: string) =>
@@ -40,7 +40,7 @@ export const rateRuleVar = (fallback: string) =>
           const unit = window.slice(-1) as keyof typeof UNIT_MS;
           return { limit: Number(limit), windowMs: Number(window.slice(0, -1)) * UNIT_MS[unit] };
         })
-        .refine((r) => r.limit >= 1 && r.windowMs >= 1000, 'limit and window must be at least 1'),
+        .refine((r) => r.limit >= 1 && r.windowMs >= SECOND_MS, 'limit and window must be at least 1'),
     );
 
 /** The var of a setting in limits.ts: its default when absent, its bounds otherwise. */

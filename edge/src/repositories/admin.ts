@@ -2,6 +2,7 @@ import { and, asc, count, desc, eq, gt, gte, lt, or, type SQL, sql, sum } from '
 import type { Database } from '../db/client.ts';
 import { auditLog, orgs, runs, users } from '../db/schema.ts';
 import type { Cursor } from '../lib/cursor.ts';
+import { DAY_MS } from '../limits.ts';
 
 /**
  * Platform-wide reads for administrators. These are deliberately not tenant-scoped (that is what an
@@ -19,8 +20,6 @@ export interface Period {
   from: number;
   to: number;
 }
-
-const DAY_MS = 86_400_000;
 
 export async function platformStats(db: Database, period: Period) {
   const inPeriod = and(gte(runs.createdAt, period.from), lt(runs.createdAt, period.to));

@@ -2,6 +2,7 @@ import { pickRunOutcome, type RunResult, type RunStatus } from '@airlock/protoco
 import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { runs } from '../db/schema.ts';
+import { FIXED } from '../limits.ts';
 import type { Scope } from './scope.ts';
 
 /**
@@ -17,8 +18,6 @@ export type RunRow = typeof runs.$inferSelect;
 
 /** Statuses of a run still in progress. */
 export const ACTIVE_STATUSES = ['queued', 'running'] as const;
-/** A run older than this no longer counts towards the concurrency cap even if its session never finished it. */
-export const ACTIVE_RUN_HORIZON_MS = 10 * 60_000;
 
 export interface NewRun {
   id: string;
@@ -46,10 +45,10 @@ export async function insertRunUnderCap(
     SELECT ${run.id}, ${scope.orgId}, ${scope.userId}, ${run.apiKeyId}, ${run.language}, 'queued', ${now}, ${run.taskId ?? null}
     WHERE (
       SELECT count(*) FROM runs
-      WHERE org_id = ${scope.orgId} AND status IN ('queued', 'running') AND created_at > ${now - ACTIVE_RUN_HORIZON_MS}
+      WHERE org_id = ${scope.orgId} AND status IN ('queued', 'running') AND created_at > ${now - FIXED.activeRunHorizonMs}
     ) < ${cap} AND (
       SELECT count(*) FROM runs
-      WHERE user_id = ${scope.userId} AND status IN ('queued', 'running') AND created_at > ${now - ACTIVE_RUN_HORIZON_MS}
+      WHERE user_id = ${scope.userId} AND status IN ('queued', 'running') AND created_at > ${now - FIXED.activeRunHorizonMs}
     ) < ${userCap}`);
   return (result.meta.changes ?? 0) > 0;
 }

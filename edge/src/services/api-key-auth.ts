@@ -1,7 +1,8 @@
 import type { Database } from '../db/client.ts';
 import { hashApiKeySecret, parseApiKey } from '../domain/api-keys/token.ts';
-import { decideApiKey, LAST_USED_WRITE_INTERVAL_MS } from '../domain/api-keys/verify.ts';
+import { decideApiKey } from '../domain/api-keys/verify.ts';
 import type { Principal } from '../domain/principal.ts';
+import { FIXED } from '../limits.ts';
 import { findApiKeyForAuthentication, touchApiKey } from '../repositories/api-keys.ts';
 
 export type ApiKeyAuthentication =
@@ -40,5 +41,5 @@ export async function authenticateApiKey(
 
 /** Records the key's use (throttled in the UPDATE itself); meant for `waitUntil`, off the response path. */
 export function recordApiKeyUse(db: Database, apiKeyId: string, now: number): Promise<void> {
-  return touchApiKey(db, apiKeyId, now, LAST_USED_WRITE_INTERVAL_MS);
+  return touchApiKey(db, apiKeyId, now, FIXED.apiKeyLastUsedWriteIntervalMs);
 }

@@ -1,6 +1,7 @@
 import type { AppConfig } from '../config.ts';
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../lib/logger.ts';
+import { DAY_MS } from '../limits.ts';
 import { deleteSpentInvitations } from '../repositories/invitations.ts';
 import { deleteExpiredMessages } from '../repositories/outbox.ts';
 import { deleteSpentResets } from '../repositories/password-resets.ts';
@@ -22,7 +23,7 @@ import { deleteSpentRefresh } from '../repositories/sessions.ts';
  * hook for stale session state.
  */
 
-const REVOKED_FAMILY_GRACE_MS = 86_400_000;
+const REVOKED_FAMILY_GRACE_MS = DAY_MS;
 
 export interface HousekeepingReport {
   sessionRows: number;

@@ -1,11 +1,10 @@
 import type { Database } from '../db/client.ts';
-import { MAX_ATTEMPTS, type MailSender } from '../domain/outbox/sender.ts';
+import type { MailSender } from '../domain/outbox/sender.ts';
 import type { Logger } from '../lib/logger.ts';
+import { FIXED } from '../limits.ts';
 import { markMessage, unsentMessages } from '../repositories/outbox.ts';
 
 /** Delivers outbox rows through a sender; a delivered row keeps no body (repositories/outbox.ts). */
-
-const BATCH = 20;
 
 export async function drainOutbox(
   db: Database,
@@ -14,7 +13,7 @@ export async function drainOutbox(
   logger: Logger,
   now: () => number,
 ): Promise<void> {
-  for (const row of await unsentMessages(db, MAX_ATTEMPTS, BATCH)) {
+  for (const row of await unsentMessages(db, FIXED.outboxMaxAttempts, FIXED.outboxBatchSize)) {
     try {
       await sender.send({ ...row, from });
       await markMessage(db, row, true, now());

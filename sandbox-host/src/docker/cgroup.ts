@@ -65,7 +65,7 @@ function keyed(text: string | null, key: string): number | null {
   return m?.[1] ? Number(m[1]) : null;
 }
 
-export function cgroupV1Reader(root: string, parent: string): CgroupReader {
+function cgroupV1Reader(root: string, parent: string): CgroupReader {
   const dir = (controller: string, id: string) => join(root, controller, parent, id);
   return {
     async mark(id) {
@@ -93,7 +93,7 @@ export function cgroupV1Reader(root: string, parent: string): CgroupReader {
  * open file, so mark() keeps that file open until read(); older kernels refuse the write and the peak
  * then covers the container's whole life (the idle wrapper is small).
  */
-export function cgroupV2Reader(root: string, parent: string): CgroupReader {
+function cgroupV2Reader(root: string, parent: string): CgroupReader {
   const dir = (id: string) => join(root, parent, parent.endsWith('.slice') ? `docker-${id}.scope` : id);
   const peakFiles = new Map<string, FileHandle>();
   const cpuNs = async (id: string) => {

@@ -6,7 +6,7 @@
 import type Docker from 'dockerode';
 import { CONTAINER_LABELS } from './profile.ts';
 
-export interface SweepOptions {
+interface SweepOptions {
   docker: Docker;
   hostId: string;
   instanceId: string;

@@ -41,7 +41,7 @@ export interface ProfileLimits {
   runtime?: SandboxRuntime;
 }
 
-export interface SandboxSpecInput {
+interface SandboxSpecInput {
   image: string;
   hostId: string;
   instanceId: string;

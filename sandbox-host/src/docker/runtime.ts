@@ -6,7 +6,7 @@
 import type Docker from 'dockerode';
 import type { SandboxRuntime } from './profile.ts';
 
-export type RuntimeCheck = { ok: true } | { ok: false; registered: string[] };
+type RuntimeCheck = { ok: true } | { ok: false; registered: string[] };
 
 export async function checkRuntime(docker: Docker, runtime: SandboxRuntime): Promise<RuntimeCheck> {
   const info = (await docker.info()) as { Runtimes?: Record<string, unknown> };

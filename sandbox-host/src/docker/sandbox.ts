@@ -11,7 +11,7 @@ import type { Marker, StreamName } from './stream.ts';
 import { DemuxParser, MarkerScanner } from './stream.ts';
 import { WRAPPER_CMD } from './wrapper.ts';
 
-export interface SandboxEvents {
+interface SandboxEvents {
   /**
    * Output with markers stripped, and how many raw bytes the program wrote to get it (markers and held
    * candidates included): the raw count is what the output limit is charged with.
@@ -22,7 +22,7 @@ export interface SandboxEvents {
   end(): void;
 }
 
-export interface CreateSandboxInput {
+interface CreateSandboxInput {
   image: string;
   hostId: string;
   instanceId: string;

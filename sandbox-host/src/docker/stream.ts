@@ -59,7 +59,7 @@ const SEP = 0x1f;
 /** The longest marker body: `R:255` (phase, colon, at most three digits). */
 export const MAX_MARKER_BODY = 5;
 
-export interface ScanResult {
+interface ScanResult {
   /** Output with markers stripped (possibly empty while a candidate is held). */
   data: Buffer;
   markers: Marker[];

@@ -32,14 +32,14 @@ export function imageName(language: string): string {
   return `airlock-runtime-${language}:latest`;
 }
 
-export interface BuildPaths {
+interface BuildPaths {
   /** Per-language .deb caches live below this directory. */
   readonly cacheDir: string;
   /** Scratch space for generated scripts and logs. */
   readonly workDir: string;
 }
 
-export type BuildReporter = (language: string, message: string) => void;
+type BuildReporter = (language: string, message: string) => void;
 
 export async function manifestHash(manifest: RuntimeManifest): Promise<string> {
   const hash = createHash('sha256');
@@ -51,7 +51,7 @@ export async function manifestHash(manifest: RuntimeManifest): Promise<string> {
   return hash.digest('hex').slice(0, 32);
 }
 
-export type ImageState = { state: 'current' } | { state: 'missing' } | { state: 'outdated' };
+type ImageState = { state: 'current' } | { state: 'missing' } | { state: 'outdated' };
 
 export async function imageState(docker: Docker, manifest: RuntimeManifest): Promise<ImageState> {
   const wanted = await manifestHash(manifest);

@@ -3,7 +3,7 @@
  * language. Commands are argument arrays; they are baked into the image as small scripts at build time
  * (from these trusted constants), so nothing user-supplied is ever interpolated into a shell string.
  */
-export interface CompileLimits {
+interface CompileLimits {
   /** Wall-clock limit of the compile step (its own, separate from the run's). */
   readonly timeoutMs: number;
   /** Memory for the container while compiling (compilers need more than programs). */

@@ -25,7 +25,7 @@ export interface RunSink {
   output(stream: StreamName, text: string): void;
 }
 
-export interface ExecuteInput {
+interface ExecuteInput {
   sandbox: Sandbox;
   manifest: RuntimeManifest;
   request: RunRequest;
@@ -37,7 +37,7 @@ export interface ExecuteInput {
   now: () => number;
 }
 
-export interface Execution {
+interface Execution {
   result: Promise<RunResult>;
   /** Settles when the container is gone. */
   cleanup: Promise<void>;

@@ -12,7 +12,7 @@ import { LIMITS } from '@airlock/protocol';
 import type { StreamName } from '../docker/stream.ts';
 import { MAX_MARKER_BODY } from '../docker/stream.ts';
 
-export interface OutputSink {
+interface OutputSink {
   output(stream: StreamName, text: string): void;
 }
 

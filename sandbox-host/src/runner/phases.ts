@@ -9,7 +9,7 @@ import type { Marker, StreamName } from '../docker/stream.ts';
 
 export type Phase = 'compile' | 'run';
 
-export interface PhaseEvents {
+interface PhaseEvents {
   timedOut(phase: Phase): void;
   completed(phase: Phase, code: number): void;
 }

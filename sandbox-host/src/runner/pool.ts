@@ -12,7 +12,7 @@ import { Sandbox } from '../docker/sandbox.ts';
 import { imageName } from '../images/builder.ts';
 import type { RuntimeManifest } from '../images/manifest.ts';
 
-export interface PoolOptions {
+interface PoolOptions {
   docker: Docker;
   logger: Logger;
   hostId: string;

@@ -12,7 +12,7 @@ export interface Ending {
   oomKilled: boolean;
 }
 
-export interface ResultInput {
+interface ResultInput {
   ending: Ending;
   usage: CgroupUsage;
   cpuAtStart: number | null;
@@ -23,7 +23,7 @@ export interface ResultInput {
 }
 
 /** `succeeded`/`failed` are refined by the exit code and the cgroup's OOM count; other statuses stand. */
-export function finalStatus(ending: Ending, usage: CgroupUsage): RunStatus {
+function finalStatus(ending: Ending, usage: CgroupUsage): RunStatus {
   if (ending.status !== 'succeeded' && ending.status !== 'failed') return ending.status;
   if (ending.oomKilled || (usage.oomKills ?? 0) > 0) return 'oom_killed';
   return ending.exitCode === 0 ? 'succeeded' : 'failed';

@@ -16,7 +16,7 @@ import type { WarmPool } from './pool.ts';
 import type { RunCost, SchedulerBudget, SchedulerSnapshot, Ticket } from './scheduler.ts';
 import { FairScheduler } from './scheduler.ts';
 
-export interface RunServiceOptions {
+interface RunServiceOptions {
   pool: WarmPool;
   cgroup: CgroupReader;
   logger: Logger;
@@ -33,11 +33,11 @@ export interface RunServiceOptions {
   onResult?: (language: string, result: RunResult, warm: boolean) => void;
 }
 
-export type SubmitResult =
+type SubmitResult =
   | { ok: true; queued: boolean; result: Promise<RunOutcome> }
   | { ok: false; code: ErrorCode; message: string };
 
-export type RunOutcome = { ok: true; result: RunResult } | { ok: false; code: ErrorCode; message: string };
+type RunOutcome = { ok: true; result: RunResult } | { ok: false; code: ErrorCode; message: string };
 
 interface Job {
   runId: string;

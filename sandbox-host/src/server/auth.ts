@@ -18,7 +18,7 @@ export interface VerifiedRunToken {
   claims: RunTokenClaims;
 }
 
-export type TokenRejection =
+type TokenRejection =
   | 'missing'
   | 'malformed'
   | 'bad_signature'
@@ -31,7 +31,7 @@ export type TokenRejection =
   | 'replayed'
   | 'invalid';
 
-export type TokenResult = { ok: true; value: VerifiedRunToken } | { ok: false; reason: TokenRejection };
+type TokenResult = { ok: true; value: VerifiedRunToken } | { ok: false; reason: TokenRejection };
 
 /** jti → expiry (ms). Entries are dropped once their token could no longer verify anyway. */
 export class ReplayCache {
@@ -54,7 +54,7 @@ export class ReplayCache {
   }
 }
 
-export interface TokenVerifierOptions {
+interface TokenVerifierOptions {
   /** The edge's public keys: one, or current and previous during a rotation (each is tried in turn). */
   publicJwks: readonly Readonly<Record<string, unknown>>[];
   hostId: string;

@@ -2,7 +2,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { RunService } from '../runner/service.ts';
 
-export interface MetricsSources {
+interface MetricsSources {
   poolSizes(): Record<string, number>;
   admission(): ReturnType<RunService['admission']>;
 }

@@ -23,6 +23,3 @@ export function decideApiKey(
   if (stored.expiresAt !== null && stored.expiresAt <= now) return { ok: false, reason: 'expired' };
   return { ok: true };
 }
-
-/** last_used_at is written at most once per this interval per key, to keep writes off the hot path. */
-export const LAST_USED_WRITE_INTERVAL_MS = 60_000;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { fromBase64Url } from '../../lib/bytes.ts';
 import { rateSettingVar as rate, settingVar as setting } from '../../lib/config-vars.ts';
-import { RATE_LIMITS, SETTINGS } from '../../limits.ts';
+import { DAY_MS, RATE_LIMITS, SETTINGS } from '../../limits.ts';
 import type { SigningKeySet } from './access-token.ts';
 import type { HashParams } from './password.ts';
 import type { RateRule } from './rate-limit.ts';
@@ -149,7 +149,7 @@ export function toAuthConfig(v: ParsedAuthVars): AuthConfig {
     recentAuthMs: v.RECENT_AUTH_SECONDS * 1000,
     maxOrgsPerUser: v.MAX_ORGS_PER_USER,
     invitationTtlMs: v.INVITATION_TTL_SECONDS * 1000,
-    runOutputRetentionMs: v.RUN_OUTPUT_RETENTION_DAYS * 86_400_000,
+    runOutputRetentionMs: v.RUN_OUTPUT_RETENTION_DAYS * DAY_MS,
     mail: Object.freeze({
       sender: v.MAIL_SENDER,
       apiUrl: v.MAIL_API_URL ?? null,

@@ -1,3 +1,5 @@
+import { MINUTE_MS } from '../../limits.ts';
+
 /**
  * Password reset: a single-use `pr_` token (256 bits, SHA-256 at rest, 30-minute expiry by
  * default) mailed through the outbox. The link carries the token in the URL fragment, which
@@ -16,7 +18,7 @@ export function isResetTokenShaped(token: string): boolean {
 export const RESET_MAIL_SUBJECT = 'Reset your Airlock password';
 
 export function resetMailBody(input: { token: string; ttlMs: number; resetUrl: string }): string {
-  const minutes = Math.round(input.ttlMs / 60_000);
+  const minutes = Math.round(input.ttlMs / MINUTE_MS);
   return [
     'Someone (hopefully you) asked to reset the password of your Airlock account.',
     '',

@@ -4,16 +4,14 @@ import type { MailConfig } from '../auth/config.ts';
 /**
  * Delivers outbox rows. The sender is pluggable: `none` leaves rows in the table (local and
  * tests: readable there, and printed by `npm start`), `http` posts them as JSON to a mail API
- * with a bearer key from a secret. Failed sends stay queued and are retried up to MAX_ATTEMPTS.
+ * with a bearer key from a secret. Failed sends stay queued and are retried up to
+ * FIXED.outboxMaxAttempts times (limits.ts).
  * The D1 side (draining, purging) is services/outbox.ts.
  */
 
 export interface MailSender {
   send(message: OutboxMessage & { from: string }): Promise<void>;
 }
-
-/** Sends per message before it is given up (the housekeeping cron removes it at expiry). */
-export const MAX_ATTEMPTS = 5;
 
 export function httpMailSender(apiUrl: string, apiKey: string, fetcher: typeof fetch = fetch): MailSender {
   return {

@@ -5,6 +5,7 @@ import {
   type RunResult,
   type RunStatus,
 } from '@airlock/protocol';
+import { FIXED } from '../../limits.ts';
 
 /**
  * Frames the edge sends to stream clients: the host's frame shapes (@airlock/protocol), renumbered with the
@@ -72,9 +73,7 @@ export function edgeResult(
  * so the announced) result keeps at most `budget` bytes of output, stderr giving way first, with the
  * truncation flags set: what clients are told is exactly what D1 holds.
  */
-export const STORED_OUTPUT_BUDGET = 1_800_000;
-
-export function fitForStorage(input: RunResult, budget = STORED_OUTPUT_BUDGET): RunResult {
+export function fitForStorage(input: RunResult, budget: number = FIXED.storedOutputBudgetBytes): RunResult {
   const result = normalize(input);
   const enc = new TextEncoder();
   const out = enc.encode(result.stdout);

@@ -1,5 +1,6 @@
 import { RUN_TOKEN, type RunTokenClaims, runRequestDigest } from '@airlock/protocol';
 import { type CryptoKey, importJWK, type JWK, SignJWT } from 'jose';
+import { FIXED } from '../../limits.ts';
 
 /**
  * The per-run token the edge presents to a sandbox host (RunTokenClaims in @airlock/protocol): EdDSA,
@@ -7,7 +8,6 @@ import { type CryptoKey, importJWK, type JWK, SignJWT } from 'jose';
  * the SHA-256 of the exact request the run message will carry, and the run's organization (the host
  * queues runs fairly across organizations).
  */
-export const RUN_TOKEN_LIFETIME_SECONDS = 30;
 
 export async function importSigningKey(privateJwkJson: string | undefined): Promise<CryptoKey> {
   if (!privateJwkJson) throw new Error('SANDBOX_SIGNING_JWK is not set');
@@ -36,7 +36,7 @@ export async function mintRunToken(input: MintInput): Promise<string> {
     iss: RUN_TOKEN.issuer,
     aud: input.hostId,
     iat,
-    exp: iat + RUN_TOKEN_LIFETIME_SECONDS,
+    exp: iat + FIXED.runTokenLifetimeSeconds,
     jti: input.jti,
     run: input.runId,
     req: await runRequestDigest(input.request),
