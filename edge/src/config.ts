@@ -3,7 +3,7 @@ import { type AuthConfig, authConfigProblems, authConfigShape, toAuthConfig } fr
 import { type Keyring, parseKeyring } from './domain/crypto/keyring.ts';
 import { type RunConfig, runConfigProblems, runConfigShape, toRunConfig } from './domain/runs/config.ts';
 import { type TaskConfig, taskConfigShape, toTaskConfig } from './domain/tasks/config.ts';
-import { flagVar, settingVar } from './lib/config-vars.ts';
+import { flagVar, listVar, settingVar } from './lib/config-vars.ts';
 import { SETTINGS } from './limits.ts';
 
 /**
@@ -22,16 +22,7 @@ const origin = z.string().refine((value) => {
   }
 }, 'must be an exact origin such as https://app.example.com');
 
-const originList = z
-  .string()
-  .optional()
-  .transform((v) =>
-    (v ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s.length > 0),
-  )
-  .pipe(z.array(origin));
+const originList = listVar(origin);
 
 export const configSchema = z.object({
   ALLOWED_ORIGINS: originList,

@@ -16,6 +16,19 @@ export const intVar = (fallback: number, min: number, max: number) =>
     .transform((v) => (v === undefined ? fallback : Number(v)))
     .pipe(z.number().int().min(min).max(max));
 
+/** A comma-separated list var: items trimmed, empty ones dropped, each checked by `item`; absent = []. */
+export const listVar = <T extends z.ZodType<unknown, string>>(item: T) =>
+  z
+    .string()
+    .optional()
+    .transform((v) =>
+      (v ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0),
+    )
+    .pipe(z.array(item));
+
 /** A boolean var: true/false, 1/0, on/off. */
 export const flagVar = (fallback: boolean) =>
   z

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { rateSettingVar, settingVar } from '../../lib/config-vars.ts';
+import { listVar, rateSettingVar, settingVar } from '../../lib/config-vars.ts';
 import { RATE_LIMITS, SETTINGS } from '../../limits.ts';
 import type { RateRule } from '../auth/rate-limit.ts';
 import { PROVIDERS, type Provider } from '../crypto/provider-key-cipher.ts';
@@ -56,18 +56,9 @@ const baseUrl = (fallback: string) =>
     );
 
 const MODEL_ID = /^[A-Za-z0-9._:/@-]{1,128}$/;
-const modelList = z
-  .string()
-  .optional()
-  .transform((v) =>
-    (v ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s.length > 0),
-  )
-  .pipe(
-    z.array(z.string().refine((m) => m === '*' || MODEL_ID.test(m), 'model ids: [A-Za-z0-9._:/@-], or *')),
-  );
+const modelList = listVar(
+  z.string().refine((m) => m === '*' || MODEL_ID.test(m), 'model ids: [A-Za-z0-9._:/@-], or *'),
+);
 
 export const taskConfigShape = {
   OPENAI_BASE_URL: baseUrl(PUBLIC_BASE_URLS.openai),
