@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type AuthConfig, authConfigProblems, authConfigShape, toAuthConfig } from './domain/auth/config.ts';
 import { type Keyring, parseKeyring } from './domain/crypto/keyring.ts';
-import { type RunConfig, runConfigShape, toRunConfig } from './domain/runs/config.ts';
+import { type RunConfig, runConfigProblems, runConfigShape, toRunConfig } from './domain/runs/config.ts';
 import { flagVar, settingVar } from './lib/config-vars.ts';
 import { SETTINGS } from './limits.ts';
 
@@ -70,6 +70,8 @@ export function parseConfig(vars: Record<string, unknown>): ConfigResult {
   const v = parsed.data;
   const authProblems = authConfigProblems(v);
   if (authProblems.length > 0) return { ok: false, problems: authProblems };
+  const runProblems = runConfigProblems(v);
+  if (runProblems.length > 0) return { ok: false, problems: runProblems };
   const keyring = parseKeyring(v.PROVIDER_KEY_KEKS, v.PROVIDER_KEY_KEK_CURRENT);
   if (!keyring.ok) return { ok: false, problems: [keyring.problem] };
   return {

@@ -1,41 +1,32 @@
 import { DurableObject } from 'cloudflare:workers';
-import { CLOSE_CODES, HostMessageSchema, type RunRequest, type RunResult } from '@airlock/protocol';
-import type { CryptoKey } from 'jose';
+import { CLOSE_CODES, type RunRequest, type RunResult } from '@airlock/protocol';
 import { database } from '../db/client.ts';
-import { hostRunUrl, type SandboxHostRef } from '../domain/runs/config.ts';
+import { RUN_TIMING, type SandboxHostRef } from '../domain/runs/config.ts';
 import {
   edgeResult,
   fitForStorage,
   type HostEvent,
-  interpretHostMessage,
-  isRetryableHostError,
   type StreamFrame,
   type StreamFrameBody,
 } from '../domain/runs/frames.ts';
-import { ReplayBuffer } from '../domain/runs/replay-buffer.ts';
-import {
-  hashTicket,
-  isTicketShaped,
-  newTicket,
-  STREAM_TICKET_TTL_MS,
-  ticketUsable,
-} from '../domain/runs/stream-ticket.ts';
-import { importSigningKey, mintRunToken } from '../domain/runs/token.ts';
 import { rowToResult } from '../domain/runs/view.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
-import { findRun, finishRun, markRunStarted, type RunScope } from '../repositories/runs.ts';
+import { discardQueuedRun, findRun, finishRun, markRunStarted, type RunScope } from '../repositories/runs.ts';
+import { loadSigningKey } from './host-connection.ts';
+import { ReplayStream } from './replay-stream.ts';
+import { dispatchRun } from './run-dispatch.ts';
 
 /**
- * One object per run (`idFromName(runId)`). It holds the upstream WebSocket to the sandbox host, relays
- * the host's frames (renumbered with its own `seq`) into a bounded replay buffer and out to every
- * client socket (hibernation API), and writes the final result to D1 exactly once: the `exit` frame
- * clients get is the row D1 holds. Failures are results: no host → `sandbox_unavailable`, the host
- * socket dropping mid-run → `host_lost` at once, and an alarm as a backstop for a silent host or an
- * evicted object.
+ * One object per run (`idFromName(runId)`): the run's life from dispatch to its one final result.
+ * The host side is run-dispatch.ts / host-connection.ts (which host, the token, retries, the host's
+ * frames); the client side is a ReplayStream (replay buffer, watchers, tickets). This class joins
+ * them: host frames go into the stream renumbered, and the result is written to D1 exactly once
+ * before the stream's `exit` frame goes out, so the `exit` clients get is the row D1 holds.
+ * Failures are results: no host → `sandbox_unavailable`, the host socket dropping mid-run →
+ * `host_lost` at once, and an alarm as a backstop for a silent host or an evicted object. Every host
+ * at capacity is not a failure: the run is discarded and the route answers 503 `sandbox_busy`.
  *
- * Storage (SQLite KV): `meta` (who, where, state), `f:<seq>` output frames (so a late watcher still
- * gets the transcript after eviction), `t:<sha256>` stream tickets. The final `exit` frame is not
- * stored here (it can exceed a KV value): after eviction it is rebuilt from the D1 row.
+ * Storage (SQLite KV): `meta` (who, where, state) and the stream's keys (replay-stream.ts).
  */
 
 export interface StartInput {
@@ -43,11 +34,14 @@ export interface StartInput {
   scope: RunScope;
   request: RunRequest;
   hosts: SandboxHostRef[];
+  /** How long to wait for a place when every host is at capacity (RUN_BUSY_WAIT_MS). */
+  busyWaitMs: number;
 }
 
 export type StartOutcome =
   | { state: 'running'; ticket: string }
-  | { state: 'final'; result: RunResult; busy: boolean };
+  | { state: 'final'; result: RunResult }
+  | { state: 'busy' };
 
 /** Worker secrets are not in the generated Env (they never appear in wrangler.toml). */
 interface Secrets {
@@ -59,37 +53,34 @@ interface Meta {
   scope: RunScope;
   hostId: string | null;
   startedAtMs: number | null;
+  /** Set in the same step as the stream's end, once D1 holds the result. */
   final: boolean;
-  exitSeq: number | null;
   cancelRequested: boolean;
   /** Watchdog deadline while running; cleanup time once final. */
   deadline: number;
 }
 
-/** How long a host may take to answer the handshake and accept the run. */
-const CONNECT_TIMEOUT_MS = 5000;
-/** Backstop: a run not final this long after acceptance is ended `host_lost` (max run 15 s + compile). */
-const WATCHDOG_MS = 90_000;
-/** How long the transcript stays available after the end. */
-const RETAIN_MS = 60 * 60_000;
-
 export class RunSession extends DurableObject<Env> {
   #meta: Meta | undefined;
-  #buffer: ReplayBuffer;
+  #stream: ReplayStream<StreamFrame>;
   #upstream: WebSocket | undefined;
+  /** Set when the run starts ending: from then on host frames are ignored. */
+  #finishing: Promise<RunResult> | undefined;
   #finalResult: RunResult | undefined;
   #finalWaiters: ((r: RunResult) => void)[] = [];
   #stdout = '';
   #stderr = '';
   #log: Logger;
-  #key: Promise<CryptoKey> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#meta = ctx.storage.kv.get<Meta>('meta');
-    const frames: StreamFrame[] = [];
-    for (const [, frame] of ctx.storage.kv.list<StreamFrame>({ prefix: 'f:' })) frames.push(frame);
-    this.#buffer = new ReplayBuffer(undefined, frames);
+    this.#stream = new ReplayStream<StreamFrame>(ctx, {
+      loadFinal: async (seq) => {
+        const result = await this.#result();
+        return result && this.#meta && { type: 'exit', seq, runId: this.#meta.runId, result };
+      },
+    });
     this.#log = createLogger({ component: 'run-session', runId: this.#meta?.runId });
   }
 
@@ -97,22 +88,12 @@ export class RunSession extends DurableObject<Env> {
 
   /**
    * Dispatches the run. Resolves with the final result if no host took it, or (with `waitMs`) if it
-   * ended within that time; otherwise, once a host accepted it, with a first stream ticket. One call
-   * on the request path instead of three: each Durable Object round trip is latency the edge adds.
+   * ended within that time; with `busy` if every host stayed at capacity; otherwise, once a host
+   * accepted it, with a first stream ticket. One call on the request path instead of three: each
+   * Durable Object round trip is latency the edge adds.
    */
   async start(input: StartInput, options: { waitMs?: number } = {}): Promise<StartOutcome> {
-    const dispatched = await this.#begin(input);
-    if (dispatched.state === 'final') return dispatched;
-    if (options.waitMs !== undefined) {
-      const result = await this.waitForResult(options.waitMs);
-      if (result) return { state: 'final', result, busy: false };
-    }
-    return { state: 'running', ticket: await this.issueTicket() };
-  }
-
-  async #begin(
-    input: StartInput,
-  ): Promise<{ state: 'accepted' } | Extract<StartOutcome, { state: 'final' }>> {
+    const began = Date.now();
     if (this.#meta) throw new Error('run already started');
     this.#log = createLogger({ component: 'run-session', runId: input.runId });
     this.#setMeta({
@@ -121,12 +102,44 @@ export class RunSession extends DurableObject<Env> {
       hostId: null,
       startedAtMs: null,
       final: false,
-      exitSeq: null,
       cancelRequested: false,
-      deadline: Date.now() + WATCHDOG_MS,
+      deadline: began + RUN_TIMING.watchdogMs,
     });
-    await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
-    return this.#dispatch(input);
+    await this.ctx.storage.setAlarm(began + RUN_TIMING.watchdogMs);
+
+    const key = await loadSigningKey((this.env as unknown as Secrets).SANDBOX_SIGNING_JWK);
+    if (!key) {
+      // A configuration fault, not a host's: no host is reported failed for it.
+      this.#log.error('SANDBOX_SIGNING_JWK is missing or not an Ed25519 private JWK: cannot sign run tokens');
+      return { state: 'final', result: await this.#finish(this.#lostResult('sandbox_unavailable')) };
+    }
+    const dispatched = await dispatchRun(
+      { ...input, key },
+      {
+        registry: this.#registry(),
+        upstreamFor: (hostId) => ({
+          onEvent: (event) => this.ctx.waitUntil(this.#onHostEvent(event, hostId)),
+          onClose: () => this.#onUpstreamClosed(hostId),
+        }),
+        log: this.#log,
+        background: (promise) => this.ctx.waitUntil(promise),
+      },
+    );
+    if (dispatched.outcome === 'unavailable') {
+      return { state: 'final', result: await this.#finish(this.#lostResult('sandbox_unavailable')) };
+    }
+    if (dispatched.outcome === 'busy') {
+      await this.#discard();
+      return { state: 'busy' };
+    }
+    this.#upstream = dispatched.socket;
+    this.#acceptedBy(dispatched.hostId);
+
+    if (options.waitMs !== undefined) {
+      const result = await this.waitForResult(Math.max(0, options.waitMs - (Date.now() - began)));
+      if (result) return { state: 'final', result };
+    }
+    return { state: 'running', ticket: await this.issueTicket() };
   }
 
   /** The final result, or null if the run is still going after `maxMs`. */
@@ -143,11 +156,8 @@ export class RunSession extends DurableObject<Env> {
   }
 
   /** A fresh single-use stream ticket (the route has checked that the caller owns the run). */
-  async issueTicket(): Promise<string> {
-    const ticket = newTicket((n) => crypto.getRandomValues(new Uint8Array(n)));
-    const expiresAt = Date.now() + STREAM_TICKET_TTL_MS;
-    this.ctx.storage.kv.put(`t:${await hashTicket(ticket)}`, expiresAt);
-    return ticket;
+  issueTicket(): Promise<string> {
+    return this.#stream.issueTicket();
   }
 
   /** Asks the host to stop the run; the result (`cancelled`) arrives the usual way. */
@@ -159,50 +169,20 @@ export class RunSession extends DurableObject<Env> {
     return { final: false };
   }
 
-  // ── Client sockets ─────────────────────────────────────────────────────────────────────────
+  // ── Client sockets: the stream's ───────────────────────────────────────────────────────────
 
-  /** The stream handshake, forwarded by the route: the ticket is the credential. */
   override async fetch(request: Request): Promise<Response> {
-    const url = new URL(request.url);
-    const ticket = url.searchParams.get('ticket');
-    if (!isTicketShaped(ticket)) return new Response(null, { status: 401 });
-    const key = `t:${await hashTicket(ticket)}`;
-    const expiresAt = this.ctx.storage.kv.get<number>(key);
-    this.ctx.storage.kv.delete(key);
-    if (!ticketUsable(expiresAt, Date.now()) || !this.#meta) return new Response(null, { status: 401 });
-    const fromParam = url.searchParams.get('from');
-    const from = fromParam === null ? undefined : Number(fromParam);
-
-    const exit = this.#meta.final ? await this.#exitFrame() : undefined;
-    const pair = new WebSocketPair();
-    const [client, server] = [pair[0], pair[1]];
-    this.ctx.acceptWebSocket(server);
-    // No await between reading the buffer and accepting: no live frame can slip in between.
-    for (const frame of this.#buffer.after(from)) {
-      if (frame.type !== 'exit') server.send(JSON.stringify(frame));
-    }
-    if (exit && (from === undefined || exit.seq > from)) server.send(JSON.stringify(exit));
-    if (this.#meta.final) server.close(CLOSE_CODES.normal, 'done');
-    return new Response(null, { status: 101, webSocket: client });
+    if (!this.#meta) return new Response(null, { status: 401 });
+    return this.#stream.connect(request);
   }
 
   override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
     // Watchers only listen; cancelling is POST /v1/runs/{id}/cancel (authenticated, audited).
-    if (typeof message === 'string' && message.length < 256) {
-      try {
-        if ((JSON.parse(message) as { type?: unknown }).type === 'ping') ws.send('{"type":"pong"}');
-      } catch {
-        // Ignore anything else.
-      }
-    }
+    this.#stream.onMessage(ws, message);
   }
 
   override webSocketClose(ws: WebSocket, code: number, reason: string): void {
-    try {
-      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
-    } catch {
-      // Already closed.
-    }
+    this.#stream.onClose(ws, code, reason);
   }
 
   override webSocketError(): void {
@@ -230,151 +210,47 @@ export class RunSession extends DurableObject<Env> {
     return this.env.HOST_REGISTRY.get(this.env.HOST_REGISTRY.idFromName('global'));
   }
 
-  async #dispatch(
-    input: StartInput,
-  ): Promise<{ state: 'accepted' } | Extract<StartOutcome, { state: 'final' }>> {
-    const tried: string[] = [];
-    let busy = false;
-    for (;;) {
-      const acquired = await this.#registry().acquire(input.hosts, input.runId, Date.now(), tried);
-      if (!acquired.ok) {
-        this.#log.warn('no sandbox host available', { reason: acquired.reason, tried: tried.length, busy });
-        const result = await this.#finish(this.#lostResult('sandbox_unavailable'));
-        return { state: 'final', result, busy };
-      }
-      const host = acquired.host;
-      tried.push(host.id);
-      const attempt = await this.#tryHost(input, host);
-      if (attempt === 'accepted') {
-        // Off the request path: clearing a back-off is bookkeeping, not something the run waits for.
-        this.ctx.waitUntil(this.#registry().report(host.id, true, Date.now()));
-        return { state: 'accepted' };
-      }
-      if (attempt === 'final') {
-        const result = (await this.#result()) as RunResult;
-        return { state: 'final', result, busy };
-      }
-      busy ||= attempt === 'busy';
-      await this.#registry().release(input.runId);
-      await this.#registry().report(host.id, false, Date.now());
-    }
-  }
-
-  /** One host: connect, send the run, wait for `accepted`. */
-  async #tryHost(input: StartInput, host: SandboxHostRef): Promise<'accepted' | 'busy' | 'failed' | 'final'> {
-    let ws: WebSocket;
-    try {
-      this.#key ??= importSigningKey((this.env as unknown as Secrets).SANDBOX_SIGNING_JWK);
-      const token = await mintRunToken({
-        key: await this.#key,
-        hostId: host.id,
-        runId: input.runId,
-        request: input.request,
-        now: Date.now(),
-        jti: crypto.randomUUID(),
-      });
-      const res = await withTimeout(
-        fetch(hostRunUrl(host), { headers: { Upgrade: 'websocket', Authorization: `Bearer ${token}` } }),
-        CONNECT_TIMEOUT_MS,
-      );
-      if (!res.webSocket) {
-        this.#log.warn('sandbox host refused the connection', { hostId: host.id, status: res.status });
-        return 'failed';
-      }
-      ws = res.webSocket;
-      ws.accept();
-    } catch (err) {
-      this.#log.warn('sandbox host unreachable', { hostId: host.id, err });
-      return 'failed';
-    }
-
-    return new Promise((resolve) => {
-      let accepted = false;
-      let settled = false;
-      const settle = (v: 'accepted' | 'busy' | 'failed' | 'final') => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        resolve(v);
-      };
-      const timer = setTimeout(() => {
-        this.#log.warn('sandbox host did not accept the run in time', { hostId: host.id });
-        ws.close(CLOSE_CODES.normal, 'timeout');
-        settle('failed');
-      }, CONNECT_TIMEOUT_MS);
-
-      ws.addEventListener('message', (event) => {
-        const parsed = parseHostFrame(event.data);
-        if (!parsed) {
-          this.#log.warn('malformed frame from sandbox host', { hostId: host.id });
-          return;
-        }
-        if (!accepted) {
-          if (parsed.kind === 'accepted') {
-            accepted = true;
-            this.#upstream = ws;
-            const meta = this.#meta as Meta;
-            this.#setMeta({ ...meta, hostId: host.id });
-            if (meta.cancelRequested) this.#sendCancel();
-            settle('accepted');
-            return;
-          }
-          if (parsed.kind === 'error') {
-            this.#log.warn('sandbox host refused the run', { hostId: host.id, code: parsed.code });
-            settle(isRetryableHostError(parsed.code) ? 'busy' : 'failed');
-            return;
-          }
-        }
-        this.ctx.waitUntil(this.#onHostEvent(parsed, host.id));
-      });
-      ws.addEventListener('close', () => {
-        if (!accepted) return settle('failed');
-        if (this.#meta?.final) return;
-        this.#log.warn('sandbox host connection lost mid-run', { hostId: host.id });
-        this.ctx.waitUntil(this.#finish(this.#lostResult('host_lost')));
-      });
-      ws.addEventListener('error', () => {
-        if (!accepted) settle('failed');
-      });
-      ws.send(JSON.stringify({ type: 'run', runId: input.runId, request: input.request }));
-    });
+  #ending(): boolean {
+    return this.#finishing !== undefined || this.#meta?.final !== false;
   }
 
   async #onHostEvent(event: HostEvent, hostId: string): Promise<void> {
     const meta = this.#meta;
-    if (!meta || meta.final) return;
-    switch (event.kind) {
-      case 'accepted':
-        return;
-      case 'frame': {
-        const frame = event.frame;
-        // Published before any await, so frames go out in the order the host sent them.
-        if (frame.type === 'stdout') this.#stdout += frame.data;
-        if (frame.type === 'stderr') this.#stderr += frame.data;
-        this.#publish(frame, true);
-        if (frame.type === 'started') {
-          const startedAtMs = Date.parse(frame.startedAt) || Date.now();
-          this.#setMeta({ ...meta, startedAtMs });
-          // Guarded on `queued`: a late write can never overwrite the final result.
-          await markRunStarted(database(this.env.DB), meta.scope, meta.runId, hostId, startedAtMs).catch(
-            (err: unknown) => this.#log.error('could not mark the run started', { err }),
-          );
-        }
-        return;
-      }
-      case 'exit':
-        await this.#finish(event.result);
-        return;
-      case 'error':
-        // A host error after acceptance ends the run; what was streamed is kept.
-        this.#log.warn('sandbox host ended the run with an error', { code: event.code });
-        this.#publish(
-          { type: 'error', code: 'sandbox_error', message: 'The sandbox host failed the run.' },
-          true,
+    if (!meta || this.#ending()) return;
+    if (event.kind === 'exit') {
+      await this.#finish(event.result);
+    } else if (event.kind === 'error') {
+      // A host error after acceptance ends the run; what was streamed is kept.
+      this.#log.warn('sandbox host ended the run with an error', { code: event.code });
+      this.#publish({ type: 'error', code: 'sandbox_error', message: 'The sandbox host failed the run.' });
+      await this.#finish(this.#lostResult('host_lost'));
+    } else if (event.kind === 'frame') {
+      const frame = event.frame;
+      // Published before any await, so frames go out in the order the host sent them.
+      if (frame.type === 'stdout') this.#stdout += frame.data;
+      if (frame.type === 'stderr') this.#stderr += frame.data;
+      this.#publish(frame);
+      if (frame.type === 'started') {
+        const startedAtMs = Date.parse(frame.startedAt) || Date.now();
+        this.#setMeta({ ...meta, startedAtMs });
+        // Guarded on `queued`: a late write can never overwrite the final result.
+        await markRunStarted(database(this.env.DB), meta.scope, meta.runId, hostId, startedAtMs).catch(
+          (err: unknown) => this.#log.error('could not mark the run started', { err }),
         );
-        await this.#finish(this.#lostResult('host_lost'));
-        return;
+      }
     }
+  }
+
+  #onUpstreamClosed(hostId: string): void {
+    if (this.#ending()) return;
+    this.#log.warn('sandbox host connection lost mid-run', { hostId });
+    this.ctx.waitUntil(this.#finish(this.#lostResult('host_lost')));
+  }
+
+  #acceptedBy(hostId: string): void {
+    const meta = this.#meta as Meta;
+    this.#setMeta({ ...meta, hostId });
+    if (meta.cancelRequested) this.#sendCancel();
   }
 
   #sendCancel(): void {
@@ -398,15 +274,21 @@ export class RunSession extends DurableObject<Env> {
     });
   }
 
+  /** Ends the run exactly once; every later caller gets the same result. */
+  #finish(candidate: RunResult): Promise<RunResult> {
+    this.#finishing ??= this.#settle(candidate);
+    return this.#finishing;
+  }
+
   /**
-   * Ends the run exactly once: D1 first (guarded on the status), then the `exit` frame to every
-   * watcher. If D1 already held a final result (another writer won), that result is what goes out.
+   * D1 first (guarded on the status; if another writer won, its result is the one), then the stream
+   * ends with that result. Until the stream has ended a watcher that connects is live and gets the
+   * `exit` frame; the end and `final` are stored in one synchronous step.
    */
-  async #finish(candidate: RunResult): Promise<RunResult> {
+  async #settle(candidate: RunResult): Promise<RunResult> {
     const meta = this.#meta;
     if (!meta) return candidate;
     if (meta.final) return (await this.#result()) ?? candidate;
-    this.#setMeta({ ...meta, final: true, deadline: Date.now() + RETAIN_MS });
     let result = fitForStorage(candidate);
     const db = database(this.env.DB);
     try {
@@ -419,15 +301,8 @@ export class RunSession extends DurableObject<Env> {
       this.#log.error('could not record the run result', { err });
     }
     this.#finalResult = result;
-    const exit = this.#publish({ type: 'exit', result }, false);
-    this.#setMeta({ ...(this.#meta as Meta), exitSeq: exit.seq });
-    for (const ws of this.ctx.getWebSockets()) {
-      try {
-        ws.close(CLOSE_CODES.normal, 'done');
-      } catch {
-        // Already closed.
-      }
-    }
+    this.#stream.end((seq) => ({ type: 'exit', seq, runId: meta.runId, result }));
+    this.#setMeta({ ...(this.#meta as Meta), final: true, deadline: Date.now() + RUN_TIMING.retainMs });
     for (const waiter of this.#finalWaiters.splice(0)) waiter(result);
     try {
       this.#upstream?.close(CLOSE_CODES.normal, 'done');
@@ -438,8 +313,19 @@ export class RunSession extends DurableObject<Env> {
     await this.#registry()
       .release(meta.runId)
       .catch((err: unknown) => this.#log.warn('could not release the host lease', { err }));
-    await this.ctx.storage.setAlarm(Date.now() + RETAIN_MS);
+    await this.ctx.storage.setAlarm(Date.now() + RUN_TIMING.retainMs);
     return result;
+  }
+
+  /** Every host stayed at capacity: no run happened, so none is recorded (the client retries). */
+  async #discard(): Promise<void> {
+    const meta = this.#meta as Meta;
+    await discardQueuedRun(database(this.env.DB), meta.scope, meta.runId).catch((err: unknown) =>
+      this.#log.error('could not discard the refused run', { err }),
+    );
+    this.#meta = undefined;
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
   }
 
   async #result(): Promise<RunResult | undefined> {
@@ -451,27 +337,9 @@ export class RunSession extends DurableObject<Env> {
     return this.#finalResult;
   }
 
-  async #exitFrame(): Promise<StreamFrame | undefined> {
-    const meta = this.#meta;
-    const result = await this.#result();
-    if (!meta || !result) return undefined;
-    return { type: 'exit', seq: meta.exitSeq ?? this.#buffer.nextSeq, runId: meta.runId, result };
-  }
-
-  /** Sequences a frame, keeps it for replay, sends it to every watcher. */
-  #publish(body: StreamFrameBody, persist: boolean): StreamFrame {
+  #publish(body: StreamFrameBody): void {
     const runId = this.#meta?.runId ?? '';
-    const frame = this.#buffer.append((seq) => ({ ...body, seq, runId }) as StreamFrame);
-    if (persist) this.ctx.storage.kv.put(`f:${String(frame.seq).padStart(8, '0')}`, frame);
-    const text = JSON.stringify(frame);
-    for (const ws of this.ctx.getWebSockets()) {
-      try {
-        ws.send(text);
-      } catch {
-        // A watcher that went away misses nothing it can't replay.
-      }
-    }
-    return frame;
+    this.#stream.publish((seq) => ({ ...body, seq, runId }) as StreamFrame);
   }
 
   #setMeta(meta: Meta): void {
@@ -480,33 +348,7 @@ export class RunSession extends DurableObject<Env> {
   }
 }
 
-function parseHostFrame(data: unknown): HostEvent | undefined {
-  if (typeof data !== 'string') return undefined;
-  try {
-    const parsed = HostMessageSchema.safeParse(JSON.parse(data));
-    return parsed.success ? interpretHostMessage(parsed.data) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    promise.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
-}
-
-async function retry<T>(fn: () => Promise<T>, attempts = 3): Promise<T> {
+async function retry<T>(fn: () => Promise<T>, attempts = RUN_TIMING.resultWriteAttempts): Promise<T> {
   for (let i = 1; ; i++) {
     try {
       return await fn();

@@ -104,6 +104,23 @@ export async function finishRun(
   return rows.length > 0;
 }
 
+/**
+ * Removes a run no host could take because every host was at capacity (503 `sandbox_busy`): the
+ * client retries, and history keeps no failed run for it. Only while still `queued`.
+ */
+export async function discardQueuedRun(db: Database, scope: RunScope, id: string): Promise<void> {
+  await db
+    .delete(runs)
+    .where(
+      and(
+        eq(runs.id, id),
+        eq(runs.orgId, scope.orgId),
+        eq(runs.userId, scope.userId),
+        eq(runs.status, 'queued'),
+      ),
+    );
+}
+
 export async function findRun(db: Database, scope: RunScope, id: string): Promise<RunRow | undefined> {
   return db
     .select()

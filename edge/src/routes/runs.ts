@@ -1,6 +1,7 @@
 import { RunIdSchema, type RunRequest, RunRequestSchema } from '@airlock/protocol';
 import { type Context, Hono } from 'hono';
 import { database } from '../db/client.ts';
+import { RUN_TIMING } from '../domain/runs/config.ts';
 import { RunBodySchema, runtimeProblem } from '../domain/runs/request.ts';
 import { isTicketShaped, STREAM_TICKET_TTL_MS } from '../domain/runs/stream-ticket.ts';
 import { resultView, runView } from '../domain/runs/view.ts';
@@ -62,12 +63,6 @@ async function ownRun(c: Context<AppEnv>) {
   return row;
 }
 
-function unavailable(busy: boolean, runId: string): ApiError {
-  return busy
-    ? new ApiError('sandbox_busy', { headers: { 'Retry-After': '5' }, details: { runId } })
-    : new ApiError('sandbox_unavailable', { details: { runId } });
-}
-
 export const runRoutes = new Hono<AppEnv>()
   .post(
     '/v1/runs',
@@ -113,7 +108,10 @@ export const runRoutes = new Hono<AppEnv>()
       const session = sessionOf(c, runId);
       const waitMs = wait ? Math.max(0, config.waitMaxMs - (Date.now() - now)) : undefined;
       const [started] = await Promise.all([
-        session.start({ runId, scope, request, hosts: [...config.hosts] }, { waitMs }),
+        session.start(
+          { runId, scope, request, hosts: [...config.hosts], busyWaitMs: config.busyWaitMs },
+          { waitMs },
+        ),
         auditRequest(
           c,
           db,
@@ -126,8 +124,16 @@ export const runRoutes = new Hono<AppEnv>()
           now,
         ),
       ]);
+      if (started.state === 'busy') {
+        // Every host is at capacity: nothing ran and nothing is recorded; the client retries.
+        throw new ApiError('sandbox_busy', {
+          headers: { 'Retry-After': String(RUN_TIMING.busyRetryAfterSeconds) },
+        });
+      }
       if (started.state === 'final') {
-        if (started.result.status === 'sandbox_unavailable') throw unavailable(started.busy, runId);
+        if (started.result.status === 'sandbox_unavailable') {
+          throw new ApiError('sandbox_unavailable', { details: { runId } });
+        }
         // The session hands back exactly the result it wrote to D1: no second read needed.
         return c.json(
           resultView({ id: runId, language: request.language, createdAt: now }, started.result),

@@ -98,12 +98,7 @@ describe('runs: the main path', { timeout: 60_000 }, () => {
     expect(runs[0]?.peakMemoryBytes).toBeGreaterThan(0);
   });
 
-  // One retry: in full clean-clone runs this test has hung twice in four (cause not yet found; the
-  // first-watcher wait now ends at the run's exit and prints the frames). A broken replay still
-  // fails both attempts. Tracked in the issue notes: remove the retry once the cause is fixed.
-  it('reconnect with ?from=SEQ: the frames after SEQ, then the live ones, nothing twice', {
-    retry: 1,
-  }, async () => {
+  it('reconnect with ?from=SEQ: the frames after SEQ, then the live ones, nothing twice', async () => {
     const user = await registerUser();
     const accepted = await runAsync(user, { language: 'python', code: ticker(6, 0.2) });
     const first = await watch(accepted.streamUrl);

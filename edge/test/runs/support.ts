@@ -81,13 +81,42 @@ export async function freshStreamUrl(user: RegisteredUser, id: string): Promise<
   return ((await res.json()) as { streamUrl: string }).streamUrl;
 }
 
+/**
+ * Every wait on a stream ends: past its timeout it fails with the frames it saw, so a stream that
+ * stalls fails the test with the evidence instead of hanging it (well under the tests' own timeouts).
+ */
+export const WATCH_TIMEOUT_MS = 30_000;
+
 export interface Watcher {
   frames: Frame[];
-  /** Resolves when the server closes the socket. */
-  closed: Promise<{ code: number }>;
-  /** Resolves with the first frame matching `pred` (already received or later). */
-  until(pred: (f: Frame) => boolean): Promise<Frame>;
+  /** Resolves when the server closes the socket; rejects with the frames seen after `WATCH_TIMEOUT_MS`. */
+  readonly closed: Promise<{ code: number }>;
+  /** Resolves with the first frame matching `pred` (already received or later), or rejects as above. */
+  until(pred: (f: Frame) => boolean, timeoutMs?: number): Promise<Frame>;
   close(): void;
+}
+
+/** `promise`, or a rejection naming `what` and the frames seen once `ms` have passed. */
+export function within<T>(promise: Promise<T>, ms: number, what: string, frames: Frame[]): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () =>
+        reject(
+          new Error(`timed out after ${ms} ms waiting for ${what}; frames seen: ${JSON.stringify(frames)}`),
+        ),
+      ms,
+    );
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
 }
 
 /** Opens a stream URL exactly as given (ws:// → the Worker's fetch with an Upgrade header). */
@@ -117,11 +146,15 @@ export async function watch(streamUrl: string, headers: Record<string, string> =
   ws.addEventListener('close', (event) => onClose({ code: event.code }));
   return {
     frames,
-    closed,
-    until(pred) {
+    // A getter, so that a wait exists (and can time out) only when a test awaits it.
+    get closed() {
+      return within(closed, WATCH_TIMEOUT_MS, 'the server to close the stream', frames);
+    },
+    until(pred, timeoutMs = WATCH_TIMEOUT_MS) {
       const seen = frames.find(pred);
       if (seen) return Promise.resolve(seen);
-      return new Promise((resolve) => waiters.push({ pred, resolve }));
+      const found = new Promise<Frame>((resolve) => waiters.push({ pred, resolve }));
+      return within(found, timeoutMs, `a frame matching ${pred.toString()}`, frames);
     },
     close() {
       try {

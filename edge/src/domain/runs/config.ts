@@ -1,5 +1,7 @@
 import { LIMITS } from '@airlock/protocol';
+import type { JWK } from 'jose';
 import { z } from 'zod';
+import { fromBase64Url } from '../../lib/bytes.ts';
 import { intVar as int, rateRuleVar as rate } from '../../lib/config-vars.ts';
 import type { RateRule } from '../auth/rate-limit.ts';
 
@@ -8,6 +10,25 @@ import type { RateRule } from '../auth/rate-limit.ts';
  * safe default; a bad value fails every request with `server_misconfigured` instead of silently
  * meaning "unlimited".
  */
+
+/**
+ * The fixed numbers of the run path, each defined once (the configurable ones are Worker vars below).
+ * The Durable Objects read them from here.
+ */
+export const RUN_TIMING = {
+  /** How long a host may take to answer the handshake and accept the run. */
+  connectTimeoutMs: 5000,
+  /** Backstop: a run not final this long after acceptance is ended `host_lost` (max run 15 s + compile). */
+  watchdogMs: 90_000,
+  /** How long the transcript stays available after the end. */
+  retainMs: 60 * 60_000,
+  /** Pause between two rounds over the busy hosts while a run waits for a place (RUN_BUSY_WAIT_MS). */
+  busyRetryPauseMs: 250,
+  /** `Retry-After` of a 503 `sandbox_busy`, in seconds. */
+  busyRetryAfterSeconds: 2,
+  /** Attempts at writing the final result to D1 before giving up (the watchdog is the backstop). */
+  resultWriteAttempts: 3,
+} as const;
 
 export interface SandboxHostRef {
   /** The host's HOST_ID: the run token's audience. */
@@ -26,6 +47,8 @@ export interface RunConfig {
   readonly bodyLimitBytes: number;
   /** How long `wait: true` holds the request before answering 202 with the stream URL instead. */
   readonly waitMaxMs: number;
+  /** How long a run waits for a place when every host is at capacity before 503 `sandbox_busy`. */
+  readonly busyWaitMs: number;
 }
 
 const HOST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -54,15 +77,46 @@ const hostList = z
       .refine((hosts) => new Set(hosts.map((h) => h.id)).size === hosts.length, 'host ids must be unique'),
   );
 
+/**
+ * SANDBOX_SIGNING_JWK, the Ed25519 private JWK run tokens are signed with (a secret). Checked here,
+ * with the rest of the config, so a bad key fails every request loudly instead of surfacing inside a
+ * dispatch as an "unreachable" host. Messages never quote the value (a JSON error would).
+ */
+const ED25519_KEY_BYTES = 32;
+const SIGNING_JWK_SHAPE =
+  'must be an Ed25519 private JWK as JSON, {"kty":"OKP","crv":"Ed25519","d":…,"x":…} (node scripts/dev-secrets.ts shows one)';
+
+/** The signing JWK from the variable's text, or undefined when it is absent or malformed. */
+export function parseSigningJwk(text: string | undefined): JWK | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  let jwk: unknown;
+  try {
+    jwk = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof jwk !== 'object' || jwk === null) return undefined;
+  const { kty, crv, d, x } = jwk as Record<string, unknown>;
+  const key32 = (v: unknown) => typeof v === 'string' && fromBase64Url(v)?.length === ED25519_KEY_BYTES;
+  return kty === 'OKP' && crv === 'Ed25519' && key32(d) && key32(x) ? (jwk as JWK) : undefined;
+}
+
+const signingJwk = z
+  .string()
+  .optional()
+  .refine((text) => text === undefined || parseSigningJwk(text) !== undefined, SIGNING_JWK_SHAPE);
+
 export const runConfigShape = {
+  SANDBOX_SIGNING_JWK: signingJwk,
   SANDBOX_HOSTS: hostList,
   RATE_LIMIT_RUNS: rate('30/1m'),
   RUN_MAX_CONCURRENT_PER_ORG: int(10, 1, 10_000),
   RUN_BODY_LIMIT_BYTES: int(LIMITS.maxClientFrameBytes - 4096, 1024, LIMITS.maxClientFrameBytes - 4096),
   RUN_WAIT_MAX_MS: int(14_000, 1000, 14_500),
+  RUN_BUSY_WAIT_MS: int(2000, 0, 10_000),
 };
 
-type Parsed = { [K in keyof typeof runConfigShape]: z.output<(typeof runConfigShape)[K]> };
+type Parsed = z.output<z.ZodObject<typeof runConfigShape>>;
 
 export function toRunConfig(v: Parsed): RunConfig {
   return {
@@ -71,7 +125,18 @@ export function toRunConfig(v: Parsed): RunConfig {
     maxConcurrentPerOrg: v.RUN_MAX_CONCURRENT_PER_ORG,
     bodyLimitBytes: v.RUN_BODY_LIMIT_BYTES,
     waitMaxMs: v.RUN_WAIT_MAX_MS,
+    busyWaitMs: v.RUN_BUSY_WAIT_MS,
   };
+}
+
+/** Cross-field checks; each problem names the variable, never its value. */
+export function runConfigProblems(v: Parsed): string[] {
+  if (v.SANDBOX_HOSTS.length > 0 && v.SANDBOX_SIGNING_JWK === undefined) {
+    return [
+      'SANDBOX_SIGNING_JWK: missing: required when SANDBOX_HOSTS lists a host (run tokens are signed with it)',
+    ];
+  }
+  return [];
 }
 
 /** The run socket of a host: `<url>/run` over http(s), which is how a Worker's fetch() upgrades. */

@@ -1,0 +1,152 @@
+import { CLOSE_CODES, HostMessageSchema, RUN_TOKEN, type RunRequest } from '@airlock/protocol';
+import { type CryptoKey, importJWK } from 'jose';
+import { hostRunUrl, parseSigningJwk, RUN_TIMING, type SandboxHostRef } from '../domain/runs/config.ts';
+import { type HostEvent, interpretHostMessage } from '../domain/runs/frames.ts';
+import { mintRunToken } from '../domain/runs/token.ts';
+import type { Logger } from '../lib/logger.ts';
+
+/**
+ * One offer of a run to one sandbox host: mint the run token, open the run socket, send the run and
+ * wait for the host's first answer. What the answer means for the dispatch:
+ * - `accepted`: the run is the host's; its later frames go to `upstream`;
+ * - `busy`: the host answered `error` with code `capacity`: healthy, just full (try another, or wait);
+ * - `failed`: refused, unreachable, silent, or any other error: back off from it.
+ */
+
+export type HostAttempt =
+  | { outcome: 'accepted'; socket: WebSocket }
+  | { outcome: 'busy' }
+  | { outcome: 'failed' };
+
+/** Where a host's frames go once it has accepted the run. */
+export interface Upstream {
+  onEvent(event: HostEvent): void;
+  /** The socket closed (the session decides whether that lost the run). */
+  onClose(): void;
+}
+
+export interface Offer {
+  host: SandboxHostRef;
+  key: CryptoKey;
+  runId: string;
+  request: RunRequest;
+  upstream: Upstream;
+  log: Logger;
+}
+
+export async function offerRun(offer: Offer): Promise<HostAttempt> {
+  const { host, log } = offer;
+  const token = await mintRunToken({
+    key: offer.key,
+    hostId: host.id,
+    runId: offer.runId,
+    request: offer.request,
+    now: Date.now(),
+    jti: crypto.randomUUID(),
+  });
+  let ws: WebSocket;
+  try {
+    const res = await withTimeout(
+      fetch(hostRunUrl(host), { headers: { Upgrade: 'websocket', Authorization: `Bearer ${token}` } }),
+      RUN_TIMING.connectTimeoutMs,
+    );
+    if (!res.webSocket) {
+      log.warn('sandbox host refused the connection', { hostId: host.id, status: res.status });
+      return { outcome: 'failed' };
+    }
+    ws = res.webSocket;
+    ws.accept();
+  } catch (err) {
+    log.warn('sandbox host unreachable', { hostId: host.id, err });
+    return { outcome: 'failed' };
+  }
+  return awaitAnswer(ws, offer);
+}
+
+function awaitAnswer(ws: WebSocket, { host, runId, request, upstream, log }: Offer): Promise<HostAttempt> {
+  return new Promise((resolve) => {
+    let accepted = false;
+    let settled = false;
+    const settle = (attempt: HostAttempt) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(attempt);
+    };
+    const timer = setTimeout(() => {
+      log.warn('sandbox host did not accept the run in time', { hostId: host.id });
+      ws.close(CLOSE_CODES.normal, 'timeout');
+      settle({ outcome: 'failed' });
+    }, RUN_TIMING.connectTimeoutMs);
+
+    ws.addEventListener('message', (event) => {
+      const parsed = parseHostFrame(event.data);
+      if (!parsed) {
+        log.warn('malformed frame from sandbox host', { hostId: host.id });
+        return;
+      }
+      if (accepted) return upstream.onEvent(parsed);
+      if (parsed.kind === 'accepted') {
+        accepted = true;
+        return settle({ outcome: 'accepted', socket: ws });
+      }
+      if (parsed.kind === 'error') {
+        // At capacity is the one answer that says nothing bad about the host (the dispatch logs
+        // the busy outcome once, not every retry).
+        const busy = parsed.code === 'capacity';
+        if (!busy) log.warn('sandbox host refused the run', { hostId: host.id, code: parsed.code });
+        ws.close(CLOSE_CODES.normal, 'refused');
+        return settle({ outcome: busy ? 'busy' : 'failed' });
+      }
+      log.warn('sandbox host sent a frame before accepting the run', { hostId: host.id });
+    });
+    ws.addEventListener('close', () => {
+      if (accepted) upstream.onClose();
+      else settle({ outcome: 'failed' });
+    });
+    ws.addEventListener('error', () => {
+      if (!accepted) settle({ outcome: 'failed' });
+    });
+    ws.send(JSON.stringify({ type: 'run', runId, request }));
+  });
+}
+
+/**
+ * The run-token signing key from SANDBOX_SIGNING_JWK, or undefined if it is unusable. The config
+ * middleware refuses a malformed key before any route runs; this is the object's own check.
+ */
+export async function loadSigningKey(text: string | undefined): Promise<CryptoKey | undefined> {
+  const jwk = parseSigningJwk(text);
+  if (!jwk) return undefined;
+  try {
+    return (await importJWK(jwk, RUN_TOKEN.alg)) as CryptoKey;
+  } catch {
+    return undefined;
+  }
+}
+
+function parseHostFrame(data: unknown): HostEvent | undefined {
+  if (typeof data !== 'string') return undefined;
+  try {
+    const parsed = HostMessageSchema.safeParse(JSON.parse(data));
+    return parsed.success ? interpretHostMessage(parsed.data) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
