@@ -23,6 +23,40 @@ async function ask(question: string): Promise<string> {
   }
 }
 
+/** A password from the terminal, not echoed (raw mode; Enter ends it, Ctrl-C cancels). */
+function askSecret(question: string): Promise<string> {
+  const stdin = process.stdin;
+  process.stderr.write(question);
+  stdin.setRawMode(true);
+  stdin.resume();
+  stdin.setEncoding('utf8');
+  return new Promise((resolve, reject) => {
+    let value = '';
+    const finish = () => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.off('data', onData);
+      process.stderr.write('\n');
+    };
+    function onData(chunk: string) {
+      for (const ch of chunk) {
+        if (ch === '\r' || ch === '\n') {
+          finish();
+          resolve(value);
+          return;
+        }
+        if (ch === '\u0003') {
+          finish();
+          reject(new CliError('cancelled', 130));
+          return;
+        }
+        value = ch === '\u007f' || ch === '\b' ? value.slice(0, -1) : value + ch;
+      }
+    }
+    stdin.on('data', onData);
+  });
+}
+
 export async function loginCommand(
   ctx: Context,
   options: { email?: string; passwordStdin: boolean },
@@ -33,7 +67,7 @@ export async function loginCommand(
     throw new CliError('login needs --email (and the password on stdin with --password-stdin)', EXIT.usage);
   let password: string;
   if (options.passwordStdin || !interactive) password = await readStdin();
-  else password = await ask('Password (shown as you type; prefer --password-stdin): ');
+  else password = await askSecret('Password: ');
   if (!password) throw new CliError('no password given', EXIT.usage);
   const client = new AirlockClient({ baseUrl: ctx.url });
   const session = await client.login(email, password);
