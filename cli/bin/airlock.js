@@ -9,4 +9,8 @@ if (major < 22 || (major === 22 && minor < 18)) {
   process.exit(69);
 }
 const { main } = await import('../src/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// Exit as soon as the work is done and the output flushed: a closing WebSocket or an idle keep-alive
+// connection must not hold the terminal for seconds after the program's result is known.
+await Promise.all([process.stdout, process.stderr].map((s) => new Promise((resolve) => s.write('', resolve))));
+process.exit(code);
