@@ -12,5 +12,7 @@ const { main } = await import('../src/main.ts');
 const code = await main(process.argv.slice(2));
 // Exit as soon as the work is done and the output flushed: a closing WebSocket or an idle keep-alive
 // connection must not hold the terminal for seconds after the program's result is known.
-await Promise.all([process.stdout, process.stderr].map((s) => new Promise((resolve) => s.write('', resolve))));
+await Promise.all(
+  [process.stdout, process.stderr].map((s) => new Promise((resolve) => s.write('', resolve))),
+);
 process.exit(code);

@@ -68,17 +68,6 @@ export const RUN_TOKEN = {
   clockToleranceSeconds: 5,
 } as const;
 
-/** Claims of a run token; `aud` is the host id, `req` is `runRequestDigest(request)`. */
-export interface RunTokenClaims {
-  iss: typeof RUN_TOKEN.issuer;
-  aud: string;
-  iat: number;
-  exp: number;
-  jti: string;
-  run: string;
-  req: string;
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Run request and result
 // ---------------------------------------------------------------------------------------------------
@@ -87,6 +76,26 @@ const encoder = new TextEncoder();
 const byteLength = (s: string): number => encoder.encode(s).byteLength;
 
 export const RunIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'run id: 1-64 of [A-Za-z0-9_-]');
+/** An organization id as the edge writes it (a UUID today); the host only groups runs by it. */
+export const OrgIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'org id: 1-64 of [A-Za-z0-9_-]');
+
+/**
+ * Claims of a run token, as the edge mints them and the host accepts them: `aud` is the host id,
+ * `run` the run id, `req` is `runRequestDigest(request)`, `org` the organization the run belongs to (the
+ * host queues runs fairly across organizations). Other claims a token may carry are ignored.
+ */
+export const RunTokenClaimsSchema = z.object({
+  iss: z.literal(RUN_TOKEN.issuer),
+  aud: z.string().min(1),
+  iat: z.number(),
+  exp: z.number(),
+  jti: z.string().min(1).max(256),
+  run: RunIdSchema,
+  req: z.string(),
+  org: OrgIdSchema,
+});
+export type RunTokenClaims = z.infer<typeof RunTokenClaimsSchema>;
+
 export const LanguageSchema = z.string().regex(/^[a-z0-9][a-z0-9+#-]{0,31}$/, 'language: lower-case id');
 
 /** A flat file name: no directories, no leading dot, no `..`; the host never follows paths anyway. */

@@ -2,9 +2,10 @@
  * Host configuration: parsed once from the environment into a frozen, validated object. A bad value stops
  * the process with a message naming the variable (never a silent NaN or an unlimited default).
  */
-import { availableParallelism } from 'node:os';
 import { LIMITS } from '@airlock/protocol';
 import { z } from 'zod';
+import type { MachineFacts } from './machine.ts';
+import { defaultBudgets, readMachineFacts } from './machine.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -25,45 +26,62 @@ const JwkSchema = z
       .refine((jwk) => !('d' in jwk), 'must be the PUBLIC key (it contains a private part "d")'),
   );
 
-export const ConfigSchema = z
-  .object({
-    HOST: z.string().min(1).default('127.0.0.1'),
-    PORT: int(0, 65535).default(8790),
-    HOST_ID: z
-      .string()
-      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9._-]')
-      .default('local'),
-    EDGE_PUBLIC_JWK: JwkSchema,
-    MAX_CONCURRENT_RUNS: int(1, 1024).default(Math.max(1, availableParallelism())),
-    MAX_QUEUED_RUNS: int(0, 10_000).optional(),
-    POOL_SIZE: int(0, 64).default(1),
-    POOL_LANGUAGES: z.string().optional(),
-    POOL_REFILL_CONCURRENCY: int(1, 64).default(2),
-    POOL_REFILL_DELAY_MS: int(0, 60_000).default(100),
-    RUN_DEFAULT_TIMEOUT_MS: int(LIMITS.minTimeoutMs, LIMITS.maxTimeoutMs).default(LIMITS.defaultTimeoutMs),
-    RUN_MAX_TIMEOUT_MS: int(LIMITS.minTimeoutMs, LIMITS.maxTimeoutMs).default(LIMITS.maxTimeoutMs),
-    RUN_DEFAULT_MEMORY_MB: int(LIMITS.minMemoryMb, LIMITS.maxMemoryMb).default(LIMITS.defaultMemoryMb),
-    RUN_MAX_MEMORY_MB: int(LIMITS.minMemoryMb, LIMITS.maxMemoryMb).default(LIMITS.defaultMemoryMb),
-    RUN_PIDS_LIMIT: int(10, 4096).default(100),
-    RUN_CPUS: z.coerce.number().min(0.1).max(64).default(1),
-    RUN_TMPFS_MB: int(1, 4096).default(64),
-    RUN_MAX_OUTPUT_BYTES: int(1024, LIMITS.maxOutputBytes).default(LIMITS.maxOutputBytes),
-    DRAIN_TIMEOUT_MS: int(0, 600_000).default(30_000),
-    IDLE_TIMEOUT_MS: int(1000, 3_600_000).default(LIMITS.idleTimeoutMs),
-    ORPHAN_SWEEP_INTERVAL_MS: int(1000, 86_400_000).default(60_000),
-    CGROUP_ROOT: z.string().default('/sys/fs/cgroup'),
-    CGROUP_PARENT: z.string().default('docker'),
-    DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  })
-  .refine((c) => c.RUN_DEFAULT_TIMEOUT_MS <= c.RUN_MAX_TIMEOUT_MS, {
-    message: 'must not exceed RUN_MAX_TIMEOUT_MS',
-    path: ['RUN_DEFAULT_TIMEOUT_MS'],
-  })
-  .refine((c) => c.RUN_DEFAULT_MEMORY_MB <= c.RUN_MAX_MEMORY_MB, {
-    message: 'must not exceed RUN_MAX_MEMORY_MB',
-    path: ['RUN_DEFAULT_MEMORY_MB'],
-  });
+/** The schema; defaults that depend on the machine (memory, process budget) come from `machine`. */
+export const configSchema = (machine: MachineFacts) => {
+  const budgets = defaultBudgets(machine);
+  return z
+    .object({
+      HOST: z.string().min(1).default('127.0.0.1'),
+      PORT: int(0, 65535).default(8790),
+      HOST_ID: z
+        .string()
+        .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9._-]')
+        .default('local'),
+      EDGE_PUBLIC_JWK: JwkSchema,
+      // Admission is by the budgets below; this is only an absolute cap (not the core count).
+      MAX_CONCURRENT_RUNS: int(1, 1024).default(64),
+      MAX_QUEUED_RUNS: int(0, 10_000).optional(),
+      HOST_MEMORY_BUDGET_MB: int(64, 16 * 1024 * 1024).default(budgets.memoryMb),
+      HOST_PIDS_BUDGET: int(10, 4_194_304).default(budgets.pids),
+      HOST_ORG_SHARE: z.coerce.number().gt(0).max(1).default(0.5),
+      HOST_ORG_MAX_QUEUED: int(0, 10_000).optional(),
+      POOL_SIZE: int(0, 64).default(1),
+      POOL_LANGUAGES: z.string().optional(),
+      POOL_REFILL_CONCURRENCY: int(1, 64).default(2),
+      POOL_REFILL_DELAY_MS: int(0, 60_000).default(100),
+      RUN_DEFAULT_TIMEOUT_MS: int(LIMITS.minTimeoutMs, LIMITS.maxTimeoutMs).default(LIMITS.defaultTimeoutMs),
+      RUN_MAX_TIMEOUT_MS: int(LIMITS.minTimeoutMs, LIMITS.maxTimeoutMs).default(LIMITS.maxTimeoutMs),
+      RUN_DEFAULT_MEMORY_MB: int(LIMITS.minMemoryMb, LIMITS.maxMemoryMb).default(LIMITS.defaultMemoryMb),
+      RUN_MAX_MEMORY_MB: int(LIMITS.minMemoryMb, LIMITS.maxMemoryMb).default(LIMITS.defaultMemoryMb),
+      RUN_PIDS_LIMIT: int(10, 4096).default(100),
+      RUN_CPUS: z.coerce.number().min(0.1).max(64).default(1),
+      RUN_TMPFS_MB: int(1, 4096).default(64),
+      RUN_MAX_OUTPUT_BYTES: int(1024, LIMITS.maxOutputBytes).default(LIMITS.maxOutputBytes),
+      DRAIN_TIMEOUT_MS: int(0, 600_000).default(30_000),
+      IDLE_TIMEOUT_MS: int(1000, 3_600_000).default(LIMITS.idleTimeoutMs),
+      ORPHAN_SWEEP_INTERVAL_MS: int(1000, 86_400_000).default(60_000),
+      CGROUP_ROOT: z.string().default('/sys/fs/cgroup'),
+      CGROUP_PARENT: z.string().default('docker'),
+      DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
+      LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .refine((c) => c.RUN_DEFAULT_TIMEOUT_MS <= c.RUN_MAX_TIMEOUT_MS, {
+      message: 'must not exceed RUN_MAX_TIMEOUT_MS',
+      path: ['RUN_DEFAULT_TIMEOUT_MS'],
+    })
+    .refine((c) => c.RUN_DEFAULT_MEMORY_MB <= c.RUN_MAX_MEMORY_MB, {
+      message: 'must not exceed RUN_MAX_MEMORY_MB',
+      path: ['RUN_DEFAULT_MEMORY_MB'],
+    })
+    .refine((c) => c.RUN_MAX_MEMORY_MB <= c.HOST_MEMORY_BUDGET_MB, {
+      message: 'must hold at least one run of RUN_MAX_MEMORY_MB',
+      path: ['HOST_MEMORY_BUDGET_MB'],
+    })
+    .refine((c) => c.RUN_PIDS_LIMIT <= c.HOST_PIDS_BUDGET, {
+      message: 'must hold at least one run of RUN_PIDS_LIMIT',
+      path: ['HOST_PIDS_BUDGET'],
+    });
+};
 
 export interface HostConfig {
   readonly host: string;
@@ -72,6 +90,13 @@ export interface HostConfig {
   readonly edgePublicJwk: Readonly<Record<string, unknown>>;
   readonly maxConcurrentRuns: number;
   readonly maxQueuedRuns: number;
+  /** What the admitted runs' memory limits may add up to (host RAM minus headroom by default). */
+  readonly memoryBudgetMb: number;
+  /** What the admitted runs' process limits may add up to. */
+  readonly pidsBudget: number;
+  /** Fraction of each budget one organization may hold. */
+  readonly orgShare: number;
+  readonly maxQueuedPerOrg: number;
   readonly poolSize: number;
   /** Languages kept warm; undefined = every installed language. */
   readonly poolLanguages: readonly string[] | undefined;
@@ -96,10 +121,13 @@ export interface HostConfig {
 
 export type ConfigResult = { ok: true; config: HostConfig } | { ok: false; errors: string[] };
 
-export function parseConfig(env: Readonly<Record<string, string | undefined>>): ConfigResult {
+export function parseConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  machine: MachineFacts = readMachineFacts(),
+): ConfigResult {
   // Empty strings count as unset, so `PORT=` in a shell file means "default", not 0.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = ConfigSchema.safeParse(cleaned);
+  const parsed = configSchema(machine).safeParse(cleaned);
   if (!parsed.success) {
     return {
       ok: false,
@@ -113,13 +141,21 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     };
   }
   const c = parsed.data;
+  const maxQueuedRuns = c.MAX_QUEUED_RUNS ?? c.MAX_CONCURRENT_RUNS * 2;
   const config: HostConfig = {
     host: c.HOST,
     port: c.PORT,
     hostId: c.HOST_ID,
     edgePublicJwk: Object.freeze({ ...c.EDGE_PUBLIC_JWK }),
     maxConcurrentRuns: c.MAX_CONCURRENT_RUNS,
-    maxQueuedRuns: c.MAX_QUEUED_RUNS ?? c.MAX_CONCURRENT_RUNS * 2,
+    maxQueuedRuns,
+    memoryBudgetMb: c.HOST_MEMORY_BUDGET_MB,
+    pidsBudget: c.HOST_PIDS_BUDGET,
+    orgShare: c.HOST_ORG_SHARE,
+    maxQueuedPerOrg: Math.min(
+      maxQueuedRuns,
+      c.HOST_ORG_MAX_QUEUED ?? Math.max(1, Math.ceil(maxQueuedRuns / 4)),
+    ),
     poolSize: c.POOL_SIZE,
     poolLanguages: c.POOL_LANGUAGES
       ? Object.freeze(

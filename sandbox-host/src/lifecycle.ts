@@ -98,8 +98,15 @@ export async function startLifecycle(config: HostConfig, deps: LifecycleDeps): P
     cgroup: cgroupV1Reader(config.cgroupRoot, config.cgroupParent),
     logger: log,
     manifests: installed,
-    maxRunning: config.maxConcurrentRuns,
-    maxQueued: config.maxQueuedRuns,
+    budget: {
+      memoryMb: config.memoryBudgetMb,
+      pids: config.pidsBudget,
+      maxRunning: config.maxConcurrentRuns,
+      orgShare: config.orgShare,
+      maxQueued: config.maxQueuedRuns,
+      maxQueuedPerOrg: config.maxQueuedPerOrg,
+    },
+    pidsLimit: config.pidsLimit,
     defaultTimeoutMs: config.defaultTimeoutMs,
     maxTimeoutMs: config.maxTimeoutMs,
     defaultMemoryMb: config.defaultMemoryMb,
@@ -114,8 +121,7 @@ export async function startLifecycle(config: HostConfig, deps: LifecycleDeps): P
   });
   const metrics = new HostMetrics({
     poolSizes: () => pool.sizes(),
-    queued: () => service.queued,
-    running: () => service.running,
+    admission: () => service.admission(),
   });
 
   let sweepTimer: NodeJS.Timeout | undefined;

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { CLOSE_CODES, LIMITS, RUN_TOKEN, runRequestDigest } from '@airlock/protocol';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTokenVerifier } from '../src/server/auth.ts';
 import type { TestHost } from './support.ts';
 import {
   connect,
@@ -14,6 +15,7 @@ import {
   makeKeys,
   runOnHost,
   startTestHost,
+  TEST_ORG,
   UpgradeRefused,
   uniqueId,
   waitFor,
@@ -80,7 +82,7 @@ describe('authentication on upgrade', () => {
   it('refuses a token with another algorithm (HS256 keyed with the public key)', async () => {
     const secret = new TextEncoder().encode(JSON.stringify(h.keys.publicJwk));
     const now = Math.floor(Date.now() / 1000);
-    const token = await new SignJWT({ run: 'r1', req: await runRequestDigest(request) })
+    const token = await new SignJWT({ run: 'r1', req: await runRequestDigest(request), org: TEST_ORG })
       .setProtectedHeader({ alg: 'HS256', typ: RUN_TOKEN.typ })
       .setIssuer(RUN_TOKEN.issuer)
       .setAudience(h.hostId)
@@ -97,6 +99,24 @@ describe('authentication on upgrade', () => {
 
   it('refuses a token without a jti', async () => {
     expect(await refusedWith(await h.token({ runId: 'r1', request, omit: ['jti'] }))).toBe(401);
+  });
+
+  it('refuses a token without a valid org', async () => {
+    expect(await refusedWith(await h.token({ runId: 'r1', request, omit: ['org'] }))).toBe(401);
+    expect(await refusedWith(await h.token({ runId: 'r1', request, org: '' }))).toBe(401);
+    expect(await refusedWith(await h.token({ runId: 'r1', request, org: 42 }))).toBe(401);
+    expect(await refusedWith(await h.token({ runId: 'r1', request, org: '../other-org' }))).toBe(401);
+  });
+
+  it('hands the verified claims, org included, to the run', async () => {
+    const verify = await createTokenVerifier({
+      publicJwk: h.keys.publicJwk,
+      hostId: h.hostId,
+      now: Date.now,
+    });
+    const runId = uniqueId('run');
+    const result = await verify(`Bearer ${await h.token({ runId, request, org: 'org-a' })}`);
+    expect(result).toMatchObject({ ok: true, value: { runId, claims: { run: runId, org: 'org-a' } } });
   });
 
   it('refuses a replayed jti', async () => {

@@ -28,6 +28,9 @@ export async function makeKeys(): Promise<KeyPair> {
   return { privateKey, publicJwk: await exportJWK(publicKey) };
 }
 
+/** The organization test tokens name unless a test says otherwise. */
+export const TEST_ORG = 'org-test';
+
 export function uniqueId(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
@@ -35,6 +38,8 @@ export function uniqueId(prefix: string): string {
 export interface TokenOptions {
   runId: string;
   request: unknown;
+  /** The run's organization; `TEST_ORG` unless given (anything, to test the verifier's checks). */
+  org?: unknown;
   aud?: string;
   iss?: string;
   typ?: string;
@@ -87,6 +92,7 @@ export async function mintToken(key: CryptoKey, hostId: string, o: TokenOptions)
     run: o.runId,
     req: await runRequestDigest(o.request),
   };
+  if (!o.omit?.includes('org')) claims.org = o.org ?? TEST_ORG;
   const jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: RUN_TOKEN.alg, typ: o.typ ?? RUN_TOKEN.typ })
     .setIssuer(o.iss ?? RUN_TOKEN.issuer)

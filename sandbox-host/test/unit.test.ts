@@ -1,4 +1,4 @@
-/** Pure pieces: protocol schemas and digest, marker scanning, stream demux, admission, replay cache. */
+/** Pure pieces: protocol schemas and digest, replay cache (stream and scheduler: stream.test.ts, scheduler.test.ts). */
 
 import {
   ClientMessageSchema,
@@ -9,8 +9,6 @@ import {
   runRequestDigest,
 } from '@airlock/protocol';
 import { describe, expect, it } from 'vitest';
-import { DemuxParser, MarkerScanner } from '../src/docker/stream.ts';
-import { decideAdmission } from '../src/runner/admission.ts';
 import { ReplayCache } from '../src/server/auth.ts';
 
 describe('protocol', () => {
@@ -74,62 +72,6 @@ describe('protocol', () => {
       true,
     );
     expect(HostMessageSchema.safeParse({ type: 'stdout', runId: 'r1', data: 'x' }).success).toBe(false);
-  });
-});
-
-describe('MarkerScanner', () => {
-  it('strips markers split across chunks and keeps the output around them', () => {
-    const scanner = new MarkerScanner('abc');
-    const marker = Buffer.from('\x1fAL:abc:R:7\x1f');
-    const input = Buffer.concat([
-      Buffer.from('hello\x1f'),
-      Buffer.from('world'),
-      marker,
-      Buffer.from('tail'),
-    ]);
-    let out = '';
-    const markers = [];
-    for (let i = 0; i < input.length; i += 3) {
-      const r = scanner.push(input.subarray(i, i + 3));
-      out += r.data.toString();
-      markers.push(...r.markers);
-    }
-    out += scanner.flush().toString();
-    expect(out).toBe('hello\x1fworldtail');
-    expect(markers).toEqual([{ phase: 'R', code: 7 }]);
-  });
-
-  it('ignores markers with another nonce', () => {
-    const scanner = new MarkerScanner('abc');
-    const r = scanner.push(Buffer.from('\x1fAL:zzz:R:0\x1f'));
-    expect(r.markers).toEqual([]);
-    // The final \x1f could start a marker, so it is held back until more output (or the end) arrives.
-    expect(Buffer.concat([r.data, scanner.flush()]).toString()).toBe('\x1fAL:zzz:R:0\x1f');
-  });
-});
-
-describe('DemuxParser', () => {
-  it('splits multiplexed frames across chunk boundaries', () => {
-    const frame = (t: number, s: string) => {
-      const h = Buffer.alloc(8);
-      h[0] = t;
-      h.writeUInt32BE(Buffer.byteLength(s), 4);
-      return Buffer.concat([h, Buffer.from(s)]);
-    };
-    const got: string[] = [];
-    const p = new DemuxParser((stream, d) => got.push(`${stream}:${d}`));
-    const all = Buffer.concat([frame(1, 'out'), frame(2, 'err'), frame(1, 'more')]);
-    for (let i = 0; i < all.length; i += 5) p.push(all.subarray(i, i + 5));
-    expect(got).toEqual(['stdout:out', 'stderr:err', 'stdout:more']);
-  });
-});
-
-describe('admission', () => {
-  it('runs, then queues, then rejects', () => {
-    const limits = { maxRunning: 2, maxQueued: 1 };
-    expect(decideAdmission({ running: 1, queued: 0 }, limits)).toBe('run');
-    expect(decideAdmission({ running: 2, queued: 0 }, limits)).toBe('queue');
-    expect(decideAdmission({ running: 2, queued: 1 }, limits)).toBe('reject');
   });
 });
 

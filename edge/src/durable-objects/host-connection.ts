@@ -29,6 +29,7 @@ export interface Offer {
   host: SandboxHostRef;
   key: CryptoKey;
   runId: string;
+  orgId: string;
   request: RunRequest;
   upstream: Upstream;
   log: Logger;
@@ -40,6 +41,7 @@ export async function offerRun(offer: Offer): Promise<HostAttempt> {
     key: offer.key,
     hostId: host.id,
     runId: offer.runId,
+    orgId: offer.orgId,
     request: offer.request,
     now: Date.now(),
     jti: crypto.randomUUID(),

@@ -14,6 +14,8 @@ import { offerRun, type Upstream } from './host-connection.ts';
 
 export interface DispatchInput {
   runId: string;
+  /** The run's tenant: its organization goes into the run token (the host queues fairly by it). */
+  scope: { orgId: string };
   request: RunRequest;
   hosts: readonly SandboxHostRef[];
   busyWaitMs: number;
@@ -53,6 +55,7 @@ export async function dispatchRun(input: DispatchInput, ctx: DispatchContext): P
         host,
         key: input.key,
         runId: input.runId,
+        orgId: input.scope.orgId,
         request: input.request,
         upstream: ctx.upstreamFor(host.id),
         log,

@@ -2,7 +2,7 @@
  * The pure pieces of runs (issue 5): host selection, the replay buffer, stream tickets, the list
  * cursor, the stored-result fit and the run token (verified here the way the host verifies it).
  */
-import { LIMITS, RUN_TOKEN, type RunResult, runRequestDigest } from '@airlock/protocol';
+import { LIMITS, RUN_TOKEN, type RunResult, RunTokenClaimsSchema, runRequestDigest } from '@airlock/protocol';
 import { exportJWK, generateKeyPair, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { hostRunUrl } from '../../src/domain/runs/config.ts';
@@ -144,12 +144,20 @@ describe('results', () => {
 });
 
 describe('run token', () => {
-  it('is what the host verifies: EdDSA, typ, iss, aud = host id, ≤ 60 s, jti, run and request digest', async () => {
+  it('is what the host verifies: EdDSA, typ, iss, aud = host id, ≤ 60 s, jti, run, request digest, org', async () => {
     const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
     const key = await importSigningKey(JSON.stringify(await exportJWK(privateKey)));
     const request = { language: 'python', code: 'print(1)' };
     const now = Date.now();
-    const token = await mintRunToken({ key, hostId: 'h1', runId: 'run-1', request, now, jti: 'j1' });
+    const token = await mintRunToken({
+      key,
+      hostId: 'h1',
+      runId: 'run-1',
+      orgId: 'org-1',
+      request,
+      now,
+      jti: 'j1',
+    });
     const { payload, protectedHeader } = await jwtVerify(token, publicKey, {
       algorithms: ['EdDSA'],
       typ: RUN_TOKEN.typ,
@@ -157,7 +165,13 @@ describe('run token', () => {
       audience: 'h1',
     });
     expect(protectedHeader.alg).toBe('EdDSA');
-    expect(payload).toMatchObject({ run: 'run-1', jti: 'j1', req: await runRequestDigest(request) });
+    expect(payload).toMatchObject({
+      run: 'run-1',
+      jti: 'j1',
+      req: await runRequestDigest(request),
+      org: 'org-1',
+    });
+    expect(RunTokenClaimsSchema.safeParse(payload).success).toBe(true);
     expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBeLessThanOrEqual(RUN_TOKEN.maxLifetimeSeconds);
     await expect(importSigningKey(JSON.stringify(await exportJWK(publicKey)))).rejects.toThrow(/private/);
   });

@@ -12,7 +12,11 @@ import { DemuxParser, MarkerScanner } from './stream.ts';
 import { WRAPPER_CMD } from './wrapper.ts';
 
 export interface SandboxEvents {
-  output(stream: StreamName, data: Buffer): void;
+  /**
+   * Output with markers stripped, and how many raw bytes the program wrote to get it (markers and held
+   * candidates included): the raw count is what the output limit is charged with.
+   */
+  output(stream: StreamName, data: Buffer, rawBytes: number): void;
   marker(stream: StreamName, marker: Marker): void;
   /** The attach stream ended: the wrapper (and so the container's main process) exited. */
   end(): void;
@@ -52,7 +56,7 @@ export class Sandbox {
     const scanners = { stdout: new MarkerScanner(this.nonce), stderr: new MarkerScanner(this.nonce) };
     const demux = new DemuxParser((name, chunk) => {
       const { data, markers } = scanners[name].push(chunk);
-      if (data.length > 0) this.#emit((e) => e.output(name, data));
+      this.#emit((e) => e.output(name, data, chunk.length));
       for (const m of markers) this.#emit((e) => e.marker(name, m));
     });
     stream.on('data', (chunk: Buffer) => demux.push(chunk));
@@ -61,7 +65,7 @@ export class Sandbox {
       this.#ended = true;
       for (const name of ['stdout', 'stderr'] as const) {
         const rest = scanners[name].flush();
-        if (rest.length > 0) this.#emit((e) => e.output(name, rest));
+        if (rest.length > 0) this.#emit((e) => e.output(name, rest, 0));
       }
       this.#emit((e) => e.end());
     };

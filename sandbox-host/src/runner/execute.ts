@@ -1,16 +1,23 @@
 /**
- * Executes one run on a pre-started sandbox: streams the input in, relays output as it comes, enforces
- * the compile and run time limits and the output cap, and builds the result from the wrapper's markers
- * and the container's cgroup. The container is destroyed as soon as the result is known.
+ * Executes one run on a pre-started sandbox, in named steps:
+ *   1. prepareInput   the tar of the files, the args and stdin as bytes
+ *   2. handover       memory limit, CPU mark, `started`, then streamInput (header, tar, args, [stdin])
+ *   3. output         every piece is charged and relayed by the OutputAccount (runner/output.ts)
+ *   4. phases         compile and run time limits and their completion markers (runner/phases.ts)
+ *   5. finish         exit status and cgroup accounting → result (runner/result.ts); the container is
+ *                     destroyed as soon as the result is known
  */
-import { constants } from 'node:os';
 import type { RunRequest, RunResult, RunStatus } from '@airlock/protocol';
-import { LIMITS } from '@airlock/protocol';
 import type { CgroupReader } from '../docker/cgroup.ts';
 import type { Sandbox } from '../docker/sandbox.ts';
-import type { Marker, StreamName } from '../docker/stream.ts';
+import type { StreamName } from '../docker/stream.ts';
 import { GO_LINE, wrapperHeader } from '../docker/wrapper.ts';
 import type { RuntimeManifest } from '../images/manifest.ts';
+import { OutputAccount } from './output.ts';
+import type { Phase } from './phases.ts';
+import { PhaseTimers } from './phases.ts';
+import type { Ending } from './result.ts';
+import { buildResult } from './result.ts';
 import { packFiles } from './tar.ts';
 
 export interface RunSink {
@@ -36,14 +43,11 @@ export interface Execution {
   cleanup: Promise<void>;
 }
 
-const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, n]) => [n, name]));
-
-class StreamState {
-  bytes = 0;
-  truncated = false;
-  text = '';
-  readonly decoder = new TextDecoder('utf-8');
-  marker: Record<Marker['phase'], number | null> = { C: null, R: null };
+interface RunInput {
+  tar: Buffer;
+  args: Buffer[];
+  stdin: Buffer;
+  compiled: boolean;
 }
 
 export function executeRun(input: ExecuteInput, sink: RunSink, signal: AbortSignal): Execution {
@@ -63,132 +67,76 @@ async function run(
   signal: AbortSignal,
   onDestroy: (p: Promise<void>) => void,
 ): Promise<RunResult> {
-  const { sandbox, manifest, request, now } = input;
-  const streams = { stdout: new StreamState(), stderr: new StreamState() };
-  const files = request.files ?? [{ name: manifest.fileName, content: request.code ?? '' }];
-  const tar = await packFiles(files);
-  const args = (request.args ?? []).map((a) => Buffer.from(a, 'utf8'));
-  const stdin = Buffer.from(request.stdin ?? '', 'utf8');
-  const compiled = manifest.compile !== undefined;
-
-  if (!compiled) await sandbox.setMemory(input.memoryMb);
+  const prepared = await prepareInput(input);
+  const { sandbox } = input;
+  if (!prepared.compiled) await sandbox.setMemory(input.memoryMb);
   const cpuAtStart = await input.cgroup.mark(sandbox.id);
-  const t0 = now();
-  const startedAt = new Date(t0).toISOString();
-  sink.started(startedAt);
-
+  const startedAtMs = input.now();
+  sink.started(new Date(startedAtMs).toISOString());
   return new Promise<RunResult>((resolve) => {
-    let done = false;
-    let timer: NodeJS.Timeout | undefined;
+    new RunExecution(input, prepared, sink, signal, { cpuAtStart, startedAtMs, onDestroy, resolve }).start();
+  });
+}
 
-    const emit = (name: StreamName, data: Buffer) => {
-      const s = streams[name];
-      if (done || s.truncated) return;
-      let piece = data;
-      const room = input.maxOutputBytes - s.bytes;
-      if (piece.length > room) {
-        piece = piece.subarray(0, room);
-        s.truncated = true;
-      }
-      s.bytes += piece.length;
-      for (let i = 0; i < piece.length; i += LIMITS.outputChunkBytes) {
-        const text = s.decoder.decode(piece.subarray(i, i + LIMITS.outputChunkBytes), { stream: true });
-        if (text.length > 0) {
-          s.text += text;
-          sink.output(name, text);
-        }
-      }
-      if (s.truncated) void finish('output_limited', null);
-    };
+/** Step 1: everything the container reads, as bytes. */
+async function prepareInput({ manifest, request }: ExecuteInput): Promise<RunInput> {
+  const files = request.files ?? [{ name: manifest.fileName, content: request.code ?? '' }];
+  return {
+    tar: await packFiles(files),
+    args: (request.args ?? []).map((a) => Buffer.from(a, 'utf8')),
+    stdin: Buffer.from(request.stdin ?? '', 'utf8'),
+    compiled: manifest.compile !== undefined,
+  };
+}
 
-    const finish = async (status: RunStatus, code: number | null, fromExit = false): Promise<void> => {
-      if (done) return;
-      done = true;
-      if (timer) clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      const wallMs = now() - t0;
-      const usage = await input.cgroup.read(sandbox.id);
-      let exitCode = code;
-      let oom = (usage.oomKills ?? 0) > 0;
-      if (fromExit) {
-        const exit = await sandbox.inspectExit();
-        exitCode = exit.exitCode;
-        oom ||= exit.oomKilled;
-      }
-      onDestroy(sandbox.destroy());
-      for (const name of ['stdout', 'stderr'] as const) {
-        const tail = streams[name].decoder.decode();
-        if (tail) {
-          streams[name].text += tail;
-          sink.output(name, tail);
-        }
-      }
-      let finalStatus = status;
-      if (status === 'succeeded' || status === 'failed') {
-        finalStatus = oom ? 'oom_killed' : exitCode === 0 ? 'succeeded' : 'failed';
-      }
-      const sig = exitCode !== null && exitCode > 128 ? (SIGNAL_NAMES.get(exitCode - 128) ?? null) : null;
-      resolve({
-        status: finalStatus,
-        exitCode,
-        signal: sig,
-        stdout: streams.stdout.text,
-        stderr: streams.stderr.text,
-        stdoutTruncated: streams.stdout.truncated,
-        stderrTruncated: streams.stderr.truncated,
-        wallMs,
-        cpuMs:
-          usage.cpuNs !== null && cpuAtStart !== null ? Math.max(0, (usage.cpuNs - cpuAtStart) / 1e6) : null,
-        peakMemoryBytes: usage.peakMemoryBytes,
-        startedAt,
-        finishedAt: new Date(now()).toISOString(),
-      });
-    };
+interface Handover {
+  cpuAtStart: number | null;
+  startedAtMs: number;
+  onDestroy: (p: Promise<void>) => void;
+  resolve: (r: RunResult) => void;
+}
 
-    const onAbort = () => void finish('cancelled', null);
-    if (signal.aborted) {
-      void finish('cancelled', null);
+class RunExecution {
+  readonly #in: ExecuteInput;
+  readonly #prepared: RunInput;
+  readonly #signal: AbortSignal;
+  readonly #h: Handover;
+  readonly #output: OutputAccount;
+  readonly #phases: PhaseTimers;
+  #done = false;
+  readonly #onAbort = () => void this.#finish('cancelled', null);
+
+  constructor(input: ExecuteInput, prepared: RunInput, sink: RunSink, signal: AbortSignal, h: Handover) {
+    this.#in = input;
+    this.#prepared = prepared;
+    this.#signal = signal;
+    this.#h = h;
+    this.#output = new OutputAccount(input.maxOutputBytes, input.sandbox.nonce.length, sink);
+    this.#phases = new PhaseTimers({
+      timedOut: (phase) => this.#timedOut(phase),
+      completed: (phase, code) => void this.#completed(phase, code),
+    });
+  }
+
+  start(): void {
+    if (this.#signal.aborted) {
+      void this.#finish('cancelled', null);
       return;
     }
-    signal.addEventListener('abort', onAbort);
-
-    const startRunPhase = () => {
-      timer = setTimeout(() => void finish('timed_out', null), input.timeoutMs);
-    };
-
-    const onCompiled = async (code: number) => {
-      if (code !== 0) {
-        void finish('compile_failed', code);
-        return;
-      }
-      try {
-        await sandbox.setMemory(input.memoryMb);
-      } catch {
-        void finish('failed', null);
-        return;
-      }
-      if (done) return;
-      if (timer) clearTimeout(timer);
-      startRunPhase();
-      sandbox.write(GO_LINE);
-      if (stdin.length > 0) sandbox.write(stdin);
-      sandbox.endInput();
-    };
-
+    this.#signal.addEventListener('abort', this.#onAbort);
+    const { sandbox } = this.#in;
     sandbox.listen({
-      output: emit,
-      marker(name, marker) {
-        streams[name].marker[marker.phase] = marker.code;
-        const other = streams[name === 'stdout' ? 'stderr' : 'stdout'].marker[marker.phase];
-        if (other === null) return;
-        if (marker.phase === 'C') void onCompiled(marker.code);
-        else void finish('succeeded', marker.code);
-      },
-      end() {
-        void finish('failed', null, true);
-      },
+      output: (name, data, rawBytes) => this.#onOutput(name, data, rawBytes),
+      marker: (name, marker) => this.#phases.marker(name, marker),
+      end: () => void this.#finish('failed', null, true),
     });
+    this.#streamInput();
+  }
 
+  /** Step 2: header, files and args; then stdin and EOF unless the program waits for its compile. */
+  #streamInput(): void {
+    const { sandbox } = this.#in;
+    const { tar, args, compiled } = this.#prepared;
     sandbox.write(
       wrapperHeader(
         sandbox.nonce,
@@ -199,14 +147,83 @@ async function run(
     sandbox.write(tar);
     for (const a of args) sandbox.write(a);
     if (compiled) {
-      timer = setTimeout(() => {
-        streams.stderr.text += `airlock: compilation exceeded ${input.compileTimeoutMs} ms\n`;
-        void finish('compile_failed', null);
-      }, input.compileTimeoutMs);
+      this.#phases.start('compile', this.#in.compileTimeoutMs);
     } else {
-      startRunPhase();
-      if (stdin.length > 0) sandbox.write(stdin);
-      sandbox.endInput();
+      this.#phases.start('run', this.#in.timeoutMs);
+      this.#sendStdin();
     }
-  });
+  }
+
+  #sendStdin(): void {
+    const { sandbox } = this.#in;
+    if (this.#prepared.stdin.length > 0) sandbox.write(this.#prepared.stdin);
+    sandbox.endInput();
+  }
+
+  /** Step 3: charge every raw byte, relay what fits; the limit ends the run. */
+  #onOutput(name: StreamName, data: Buffer, rawBytes: number): void {
+    if (this.#done) return;
+    if (!this.#output.take(name, data, rawBytes)) void this.#finish('output_limited', null);
+  }
+
+  /** Step 4: phase limits and completions. */
+  #timedOut(phase: Phase): void {
+    if (phase === 'run') {
+      void this.#finish('timed_out', null);
+      return;
+    }
+    this.#output.note('stderr', `airlock: compilation exceeded ${this.#in.compileTimeoutMs} ms\n`);
+    void this.#finish('compile_failed', null);
+  }
+
+  async #completed(phase: Phase, code: number): Promise<void> {
+    if (phase === 'run') {
+      void this.#finish('succeeded', code);
+      return;
+    }
+    if (code !== 0) {
+      void this.#finish('compile_failed', code);
+      return;
+    }
+    try {
+      await this.#in.sandbox.setMemory(this.#in.memoryMb);
+    } catch {
+      void this.#finish('failed', null);
+      return;
+    }
+    if (this.#done) return;
+    this.#phases.start('run', this.#in.timeoutMs);
+    this.#in.sandbox.write(GO_LINE);
+    this.#sendStdin();
+  }
+
+  /** Step 5: accounting first (the cgroup goes with the container), then destroy, then the result. */
+  async #finish(status: RunStatus, code: number | null, fromExit = false): Promise<void> {
+    if (this.#done) return;
+    this.#done = true;
+    this.#phases.stop();
+    this.#signal.removeEventListener('abort', this.#onAbort);
+    const { sandbox, cgroup, now } = this.#in;
+    const endedAtMs = now();
+    const usage = await cgroup.read(sandbox.id);
+    const ending: Ending = { status, exitCode: code, oomKilled: false };
+    if (fromExit) {
+      const exit = await sandbox.inspectExit();
+      ending.exitCode = exit.exitCode;
+      ending.oomKilled = exit.oomKilled;
+    }
+    this.#h.onDestroy(sandbox.destroy());
+    this.#output.end();
+    this.#h.resolve(
+      buildResult({
+        ending,
+        usage,
+        cpuAtStart: this.#h.cpuAtStart,
+        startedAtMs: this.#h.startedAtMs,
+        endedAtMs,
+        finishedAtMs: now(),
+        output: this.#output,
+      }),
+    );
+  }
 }

@@ -1,6 +1,7 @@
 /**
- * The run service: admission (bounded concurrency and queue), limit resolution, taking a sandbox from the
- * pool, executing, and bookkeeping of every container it owns (for the orphan sweep and shutdown).
+ * The run service: admission (the fair scheduler: memory and process budgets, per-organization share,
+ * bounded per-organization queues), limit resolution, taking a sandbox from the pool, executing, and
+ * bookkeeping of every container it owns (for the orphan sweep and shutdown).
  */
 
 import type { ErrorCode, RunRequest, RunResult } from '@airlock/protocol';
@@ -8,18 +9,20 @@ import type { Logger } from 'pino';
 import type { CgroupReader } from '../docker/cgroup.ts';
 import type { Sandbox } from '../docker/sandbox.ts';
 import type { RuntimeManifest } from '../images/manifest.ts';
-import { decideAdmission } from './admission.ts';
 import type { RunSink } from './execute.ts';
 import { executeRun } from './execute.ts';
 import type { WarmPool } from './pool.ts';
+import type { RunCost, SchedulerBudget, SchedulerSnapshot, Ticket } from './scheduler.ts';
+import { FairScheduler } from './scheduler.ts';
 
 export interface RunServiceOptions {
   pool: WarmPool;
   cgroup: CgroupReader;
   logger: Logger;
   manifests: readonly RuntimeManifest[];
-  maxRunning: number;
-  maxQueued: number;
+  budget: SchedulerBudget;
+  /** Process limit of every container (each run's process cost). */
+  pidsLimit: number;
   defaultTimeoutMs: number;
   maxTimeoutMs: number;
   defaultMemoryMb: number;
@@ -37,6 +40,7 @@ export type RunOutcome = { ok: true; result: RunResult } | { ok: false; code: Er
 
 interface Job {
   runId: string;
+  orgId: string;
   manifest: RuntimeManifest;
   request: RunRequest;
   timeoutMs: number;
@@ -48,34 +52,38 @@ interface Job {
 
 export class RunService {
   readonly #o: RunServiceOptions;
-  readonly #queue: Job[] = [];
+  readonly #scheduler: FairScheduler<Job>;
   readonly #inUse = new Set<Sandbox>();
   readonly #cleanups = new Set<Promise<void>>();
-  #running = 0;
   #accepting = true;
   /** Aborted at the end of a shutdown drain: cancels everything still running or queued. */
   readonly #shutdown = new AbortController();
 
   constructor(options: RunServiceOptions) {
     this.#o = options;
+    this.#scheduler = new FairScheduler<Job>(options.budget);
   }
 
   get running(): number {
-    return this.#running;
+    return this.#scheduler.snapshot().running;
   }
 
   get queued(): number {
-    return this.#queue.length;
+    return this.#scheduler.snapshot().queued;
+  }
+
+  /** Admission state: runs admitted and waiting, and the budget they hold. */
+  admission(): SchedulerSnapshot & { budget: SchedulerBudget } {
+    return { ...this.#scheduler.snapshot(), budget: this.#o.budget };
   }
 
   get accepting(): boolean {
     return this.#accepting;
   }
 
+  /** Whether a default-sized run from a new organization would be admitted or queued. */
   hasCapacity(): boolean {
-    return (
-      decideAdmission({ running: this.#running, queued: this.#queue.length }, this.#limits()) !== 'reject'
-    );
+    return this.#scheduler.wouldAccept('', { memoryMb: this.#o.defaultMemoryMb, pids: this.#o.pidsLimit });
   }
 
   /** Container ids this process owns (in use or warm). */
@@ -83,11 +91,18 @@ export class RunService {
     return new Set([...[...this.#inUse].map((s) => s.id), ...this.#o.pool.idleContainerIds()]);
   }
 
-  #limits() {
-    return { maxRunning: this.#o.maxRunning, maxQueued: this.#o.maxQueued };
+  /** What a run holds while admitted: its container's memory limit (compile phase included) and pids. */
+  #cost(manifest: RuntimeManifest, memoryMb: number): RunCost {
+    return { memoryMb: Math.max(memoryMb, manifest.compileLimits?.memoryMb ?? 0), pids: this.#o.pidsLimit };
   }
 
-  submit(runId: string, request: RunRequest, sink: RunSink, signal: AbortSignal): SubmitResult {
+  submit(
+    runId: string,
+    orgId: string,
+    request: RunRequest,
+    sink: RunSink,
+    signal: AbortSignal,
+  ): SubmitResult {
     if (!this.#accepting) return { ok: false, code: 'shutting_down', message: 'host is shutting down' };
     const manifest = this.#o.manifests.find((m) => m.language === request.language);
     if (!manifest) {
@@ -105,28 +120,27 @@ export class RunService {
     if (memoryMb > this.#o.maxMemoryMb) {
       return { ok: false, code: 'bad_request', message: `limits.memoryMb: at most ${this.#o.maxMemoryMb}` };
     }
-    const decision = decideAdmission({ running: this.#running, queued: this.#queue.length }, this.#limits());
-    if (decision === 'reject') {
-      return { ok: false, code: 'capacity', message: 'host is at capacity; retry later' };
-    }
     const linked = AbortSignal.any([signal, this.#shutdown.signal]);
     let resolve: (o: RunOutcome) => void = () => undefined;
     const result = new Promise<RunOutcome>((r) => {
       resolve = r;
     });
-    const job: Job = { runId, manifest, request, timeoutMs, memoryMb, sink, signal: linked, resolve };
-    if (decision === 'run') void this.#start(job);
-    else {
-      this.#queue.push(job);
-      linked.addEventListener('abort', () => this.#dequeueCancelled(job), { once: true });
+    const job: Job = { runId, orgId, manifest, request, timeoutMs, memoryMb, sink, signal: linked, resolve };
+    const offer = this.#scheduler.offer(orgId, this.#cost(manifest, memoryMb), job);
+    if (offer.decision === 'reject') {
+      return { ok: false, code: 'capacity', message: 'host is at capacity; retry later' };
     }
-    return { ok: true, queued: decision === 'queue', result };
+    if (offer.decision === 'run') void this.#start(offer.ticket);
+    else {
+      const ticket = offer.ticket;
+      linked.addEventListener('abort', () => this.#dequeueCancelled(ticket), { once: true });
+    }
+    return { ok: true, queued: offer.decision === 'queue', result };
   }
 
-  #dequeueCancelled(job: Job): void {
-    const i = this.#queue.indexOf(job);
-    if (i === -1) return;
-    this.#queue.splice(i, 1);
+  #dequeueCancelled(ticket: Ticket<Job>): void {
+    if (!this.#scheduler.withdraw(ticket)) return;
+    const job = ticket.item;
     const at = new Date(this.#o.now()).toISOString();
     job.resolve({
       ok: true,
@@ -147,8 +161,9 @@ export class RunService {
     });
   }
 
-  async #start(job: Job): Promise<void> {
-    this.#running++;
+  /** Runs an admitted ticket; releasing it starts whatever the scheduler lets in next. */
+  async #start(ticket: Ticket<Job>): Promise<void> {
+    const job = ticket.item;
     const log = this.#o.logger.child({ runId: job.runId, language: job.manifest.language });
     let sandbox: Sandbox | undefined;
     try {
@@ -198,9 +213,7 @@ export class RunService {
       }
       job.resolve({ ok: false, code: 'internal', message: 'the run could not be executed' });
     } finally {
-      this.#running--;
-      const next = this.#queue.shift();
-      if (next) void this.#start(next);
+      for (const next of this.#scheduler.release(ticket)) void this.#start(next);
     }
   }
 
@@ -221,7 +234,9 @@ export class RunService {
 
   /** Resolves when nothing is running or queued and every container is gone. */
   async idle(): Promise<void> {
-    while (this.#running > 0 || this.#queue.length > 0 || this.#cleanups.size > 0) {
+    for (;;) {
+      const { running, queued } = this.#scheduler.snapshot();
+      if (running === 0 && queued === 0 && this.#cleanups.size === 0) return;
       await Promise.race([...this.#cleanups, new Promise((r) => setTimeout(r, 50))]);
     }
   }

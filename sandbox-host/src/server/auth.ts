@@ -1,11 +1,11 @@
 /**
  * Run-token verification, done on the HTTP upgrade request before any socket exists. A token is an
  * EdDSA JWT minted by the edge (see RUN_TOKEN in the protocol): audience = this host, lifetime at most
- * 60 s, single use (the jti is remembered until the token expires), naming one run and the digest of
- * its request. Reasons are for the log; the client only ever sees 401.
+ * 60 s, single use (the jti is remembered until the token expires), naming one run, the digest of its
+ * request and the organization it runs for. Reasons are for the log; the client only ever sees 401.
  */
 
-import { RUN_TOKEN } from '@airlock/protocol';
+import { RUN_TOKEN, type RunTokenClaims, RunTokenClaimsSchema } from '@airlock/protocol';
 import type { CryptoKey, JWTPayload } from 'jose';
 import { errors, importJWK, jwtVerify } from 'jose';
 
@@ -14,6 +14,8 @@ export interface VerifiedRunToken {
   requestDigest: string;
   jti: string;
   expiresAt: number;
+  /** Every verified claim, among them `org`, the organization the run is queued for. */
+  claims: RunTokenClaims;
 }
 
 export type TokenRejection =
@@ -76,29 +78,24 @@ export async function createTokenVerifier(options: TokenVerifierOptions): Promis
         typ: RUN_TOKEN.typ,
         issuer: RUN_TOKEN.issuer,
         audience: options.hostId,
-        requiredClaims: ['iat', 'exp', 'jti', 'run', 'req'],
         clockTolerance: RUN_TOKEN.clockToleranceSeconds,
         currentDate: new Date(nowMs),
       }));
     } catch (err) {
       return { ok: false, reason: classify(err) };
     }
-    const { iat, exp, jti, run, req } = payload as JWTPayload & { run?: unknown; req?: unknown };
-    if (
-      typeof iat !== 'number' ||
-      typeof exp !== 'number' ||
-      typeof jti !== 'string' ||
-      typeof run !== 'string' ||
-      typeof req !== 'string' ||
-      jti.length === 0 ||
-      jti.length > 256
-    ) {
-      return { ok: false, reason: 'missing_claim' };
-    }
+    // The protocol's schema is the one list of required claims (jwtVerify only checks those present).
+    const parsed = RunTokenClaimsSchema.safeParse(payload);
+    if (!parsed.success) return { ok: false, reason: 'missing_claim' };
+    const claims = parsed.data;
+    const { iat, exp, jti } = claims;
     if (exp - iat > RUN_TOKEN.maxLifetimeSeconds) return { ok: false, reason: 'lifetime_too_long' };
     if (iat * 1000 > nowMs + RUN_TOKEN.clockToleranceSeconds * 1000) return { ok: false, reason: 'invalid' };
     if (!replay.use(jti, exp * 1000, nowMs)) return { ok: false, reason: 'replayed' };
-    return { ok: true, value: { runId: run, requestDigest: req, jti, expiresAt: exp * 1000 } };
+    return {
+      ok: true,
+      value: { runId: claims.run, requestDigest: claims.req, jti, expiresAt: exp * 1000, claims },
+    };
   };
 }
 

@@ -111,6 +111,7 @@ class RunConnection {
   async #submit(token: VerifiedRunToken, request: RunRequest): Promise<void> {
     const submitted = this.#o.service.submit(
       token.runId,
+      token.claims.org,
       request,
       {
         started: (startedAt) => this.#send({ type: 'started', startedAt }),

@@ -1,10 +1,10 @@
 /** Prometheus metrics on a registry owned by the host instance (no global default registry). */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { RunService } from '../runner/service.ts';
 
 export interface MetricsSources {
   poolSizes(): Record<string, number>;
-  queued(): number;
-  running(): number;
+  admission(): ReturnType<RunService['admission']>;
 }
 
 export class HostMetrics {
@@ -55,7 +55,7 @@ export class HostMetrics {
       help: 'Runs waiting for a slot',
       registers,
       collect() {
-        this.set(sources.queued());
+        this.set(sources.admission().queued);
       },
     });
     new Gauge({
@@ -63,7 +63,27 @@ export class HostMetrics {
       help: 'Runs executing now',
       registers,
       collect() {
-        this.set(sources.running());
+        this.set(sources.admission().running);
+      },
+    });
+    new Gauge({
+      name: 'airlock_admission_used',
+      help: 'Share of the admission budget held by admitted runs (memory limits, process limits, runs)',
+      labelNames: ['resource'],
+      registers,
+      collect() {
+        const a = sources.admission();
+        this.set({ resource: 'memory' }, a.memoryMb / a.budget.memoryMb);
+        this.set({ resource: 'pids' }, a.pids / a.budget.pids);
+        this.set({ resource: 'runs' }, a.running / a.budget.maxRunning);
+      },
+    });
+    new Gauge({
+      name: 'airlock_admission_orgs',
+      help: 'Organizations with runs admitted or waiting',
+      registers,
+      collect() {
+        this.set(sources.admission().orgs);
       },
     });
   }

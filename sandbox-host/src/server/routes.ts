@@ -58,6 +58,7 @@ export function createRoutes(d: RouteDeps): RequestHandler {
           pool: d.pool.sizes(),
           running: d.service.running,
           queued: d.service.queued,
+          admission: d.service.admission(),
         });
       }
       case '/metrics': {

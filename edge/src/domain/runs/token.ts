@@ -1,10 +1,11 @@
-import { RUN_TOKEN, runRequestDigest } from '@airlock/protocol';
+import { RUN_TOKEN, type RunTokenClaims, runRequestDigest } from '@airlock/protocol';
 import { type CryptoKey, importJWK, type JWK, SignJWT } from 'jose';
 
 /**
- * The per-run token the edge presents to a sandbox host (sandbox-host/src/protocol.ts RUN_TOKEN):
- * EdDSA, audience = the host id, 30 s lifetime (the host refuses more than 60), single-use jti, the
- * run id and the SHA-256 of the exact request the run message will carry.
+ * The per-run token the edge presents to a sandbox host (RunTokenClaims in @airlock/protocol): EdDSA,
+ * audience = the host id, 30 s lifetime (the host refuses more than 60), single-use jti, the run id,
+ * the SHA-256 of the exact request the run message will carry, and the run's organization (the host
+ * queues runs fairly across organizations).
  */
 export const RUN_TOKEN_LIFETIME_SECONDS = 30;
 
@@ -21,6 +22,8 @@ export interface MintInput {
   key: CryptoKey;
   hostId: string;
   runId: string;
+  /** The organization the run belongs to (the run's scope). */
+  orgId: string;
   request: unknown;
   /** Epoch ms. */
   now: number;
@@ -29,12 +32,15 @@ export interface MintInput {
 
 export async function mintRunToken(input: MintInput): Promise<string> {
   const iat = Math.floor(input.now / 1000);
-  return new SignJWT({ run: input.runId, req: await runRequestDigest(input.request) })
-    .setProtectedHeader({ alg: RUN_TOKEN.alg, typ: RUN_TOKEN.typ })
-    .setIssuer(RUN_TOKEN.issuer)
-    .setAudience(input.hostId)
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + RUN_TOKEN_LIFETIME_SECONDS)
-    .setJti(input.jti)
-    .sign(input.key);
+  const claims: RunTokenClaims = {
+    iss: RUN_TOKEN.issuer,
+    aud: input.hostId,
+    iat,
+    exp: iat + RUN_TOKEN_LIFETIME_SECONDS,
+    jti: input.jti,
+    run: input.runId,
+    req: await runRequestDigest(input.request),
+    org: input.orgId,
+  };
+  return new SignJWT(claims).setProtectedHeader({ alg: RUN_TOKEN.alg, typ: RUN_TOKEN.typ }).sign(input.key);
 }

@@ -1,0 +1,42 @@
+/**
+ * Facts about the machine that the admission budgets default from: its memory and the kernel's process
+ * limits. Read once at start; tests pass their own facts.
+ */
+import { readFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
+
+export interface MachineFacts {
+  totalMemoryMb: number;
+  /** The kernel's ceiling on tasks (min of pid_max and threads-max). */
+  maxTasks: number;
+}
+
+/** Memory kept for the kernel, the engine, this process and the warm pool: 10 %, at least 1 GiB. */
+const MEMORY_HEADROOM_FRACTION = 0.1;
+const MIN_MEMORY_HEADROOM_MB = 1024;
+/** Sandboxes may hold half of the kernel's tasks; the rest is the machine's own. */
+const PIDS_FRACTION = 0.5;
+const FALLBACK_MAX_TASKS = 32_768;
+
+export function readMachineFacts(): MachineFacts {
+  const read = (path: string) => {
+    try {
+      const n = Number(readFileSync(path, 'utf8').trim());
+      return Number.isFinite(n) && n > 0 ? n : FALLBACK_MAX_TASKS;
+    } catch {
+      return FALLBACK_MAX_TASKS;
+    }
+  };
+  return {
+    totalMemoryMb: Math.floor(totalmem() / (1024 * 1024)),
+    maxTasks: Math.min(read('/proc/sys/kernel/pid_max'), read('/proc/sys/kernel/threads-max')),
+  };
+}
+
+export function defaultBudgets(m: MachineFacts): { memoryMb: number; pids: number } {
+  const headroom = Math.max(MIN_MEMORY_HEADROOM_MB, Math.ceil(m.totalMemoryMb * MEMORY_HEADROOM_FRACTION));
+  return {
+    memoryMb: Math.max(64, m.totalMemoryMb - headroom),
+    pids: Math.max(10, Math.floor(m.maxTasks * PIDS_FRACTION)),
+  };
+}
