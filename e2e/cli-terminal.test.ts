@@ -84,9 +84,9 @@ describe('airlock CLI in a terminal', () => {
     const prog = join(work, 'slow.py');
     writeFileSync(
       prog,
-      `import time, sys\nprint("first ${marker}", flush=True)\ntime.sleep(5)\nprint("second")\nsys.exit(5)\n`,
+      `import time, sys\nprint("first ${marker}", flush=True)\ntime.sleep(3)\nprint("second")\nsys.exit(5)\n`,
     );
-    await start('run', ['run', prog]);
+    await start('run', ['run', prog, '--timeout', '10000']);
     // Live: some screen shows the first line without the second, printed seconds later.
     let firstScreen = '';
     await until('run', 'the first line', async () => {

@@ -85,11 +85,13 @@ async function stream(client: AirlockClient, body: Awaited<ReturnType<typeof req
   const handle = await client.start(body);
   const spin = spinner(process.stderr.isTTY === true);
   let last: Frame | undefined;
+  const shown = { stdout: '', stderr: '' };
   try {
     for await (const frame of handle) {
       if (frame.type === 'stdout' || frame.type === 'stderr') {
         spin.stop();
         (frame.type === 'stdout' ? process.stdout : process.stderr).write(frame.data);
+        shown[frame.type] += frame.data;
       }
       last = frame;
     }
@@ -98,6 +100,12 @@ async function stream(client: AirlockClient, body: Awaited<ReturnType<typeof req
   }
   if (last?.type !== 'exit') throw new CliError('the run ended without a result', EXIT.unavailable);
   const { result } = last;
+  // The result holds the whole (limited) output: whatever the stream did not carry is shown now.
+  for (const name of ['stdout', 'stderr'] as const) {
+    if (result[name].length > shown[name].length && result[name].startsWith(shown[name])) {
+      (name === 'stdout' ? process.stdout : process.stderr).write(result[name].slice(shown[name].length));
+    }
+  }
   if (result.status !== 'succeeded' && result.status !== 'failed') {
     process.stderr.write(
       `airlock: run ${handle.id} ended ${result.status} after ${Math.round(result.wallMs)} ms\n`,
