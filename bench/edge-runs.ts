@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RUN_TOKEN, type RunTokenClaims, runRequestDigest } from '@airlock/protocol';
+import { HOST_PATHS, RUN_TOKEN, type RunTokenClaims, runRequestDigest } from '@airlock/protocol';
 import { importJWK, type JWK, SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { Client, openStream } from '../e2e/support/client.ts';
@@ -55,7 +55,9 @@ async function direct(hostUrl: string, hostId: string, key: CryptoKey): Promise<
     .setProtectedHeader({ alg: RUN_TOKEN.alg, typ: RUN_TOKEN.typ })
     .sign(key);
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${hostUrl}/run`, { headers: { authorization: `Bearer ${token}` } });
+    const ws = new WebSocket(`${hostUrl}${HOST_PATHS.run}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     let first = Number.NaN;
     ws.on('open', () => ws.send(JSON.stringify({ type: 'run', runId, request: REQUEST })));
     ws.on('message', (data) => {

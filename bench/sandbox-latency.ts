@@ -1,6 +1,7 @@
 /**
  * Sandbox host latency and throughput, hello-world Python, against the real engine (prints, never asserts).
- *   node bench/sandbox-latency.ts [--runs 40] [--seconds 10]
+ *   node bench/sandbox-latency.ts [--runs 40] [--seconds 10] [--runtimes runc,runsc]
+ * Each runtime the engine has registered is measured in turn, then printed side by side.
  *
  * Measured in the same run:
  *   - cold container: create -> start -> wait -> remove with the full profile (no pool)
@@ -9,8 +10,10 @@
  *   - sustained runs/s at concurrency 2, 4, 8 (fresh token + socket per run), failures, leaked containers
  */
 import { parseArgs } from 'node:util';
-import { cgroupV1Reader } from '../sandbox-host/src/docker/cgroup.ts';
+import { cgroupReaderFor, detectCgroupLayout } from '../sandbox-host/src/docker/cgroup.ts';
+import type { SandboxRuntime } from '../sandbox-host/src/docker/profile.ts';
 import { sandboxContainerSpec } from '../sandbox-host/src/docker/profile.ts';
+import { checkRuntime } from '../sandbox-host/src/docker/runtime.ts';
 import { Sandbox } from '../sandbox-host/src/docker/sandbox.ts';
 import { imageName } from '../sandbox-host/src/images/builder.ts';
 import { python } from '../sandbox-host/src/images/manifests/python.ts';
@@ -25,12 +28,16 @@ import {
 } from '../sandbox-host/test/support.ts';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '40' }, seconds: { type: 'string', default: '10' } },
+  options: {
+    runs: { type: 'string', default: '40' },
+    seconds: { type: 'string', default: '10' },
+    runtimes: { type: 'string', default: 'runc,runsc' },
+  },
 });
 const RUNS = Number(values.runs);
 const SECONDS = Number(values.seconds);
 const HELLO = 'print("hello, world")';
-const limits = {
+const baseLimits = {
   memoryMb: 256,
   pidsLimit: 100,
   nanoCpus: 1e9,
@@ -41,14 +48,19 @@ const limits = {
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const quantile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? Number.NaN;
+};
 function stats(xs: number[]): string {
   const s = [...xs].sort((a, b) => a - b);
-  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? Number.NaN;
-  return `p50 ${q(0.5).toFixed(1)} ms  p90 ${q(0.9).toFixed(1)} ms  min ${(s[0] ?? 0).toFixed(1)}  max ${(s.at(-1) ?? 0).toFixed(1)}  (n=${s.length})`;
+  return `p50 ${quantile(s, 0.5).toFixed(1)} ms  p90 ${quantile(s, 0.9).toFixed(1)} ms  min ${(s[0] ?? 0).toFixed(1)}  max ${(s.at(-1) ?? 0).toFixed(1)}  (n=${s.length})`;
 }
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 
-async function coldContainer(hostId: string): Promise<number[]> {
+type Limits = typeof baseLimits & { runtime: SandboxRuntime };
+
+async function coldContainer(hostId: string, limits: Limits): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < Math.min(RUNS, 20); i++) {
     const t0 = process.hrtime.bigint();
@@ -76,9 +88,9 @@ async function coldContainer(hostId: string): Promise<number[]> {
   return out;
 }
 
-async function rawWarm(hostId: string): Promise<number[]> {
+async function rawWarm(hostId: string, limits: Limits): Promise<number[]> {
   const out: number[] = [];
-  const cgroup = cgroupV1Reader('/sys/fs/cgroup', 'docker');
+  const cgroup = cgroupReaderFor(await detectCgroupLayout('/sys/fs/cgroup'), '/sys/fs/cgroup', 'docker');
   for (let i = 0; i < Math.min(RUNS, 20); i++) {
     const sandbox = await Sandbox.create(docker, {
       image: imageName('python'),
@@ -114,8 +126,14 @@ async function rawWarm(hostId: string): Promise<number[]> {
   return out;
 }
 
-async function main(): Promise<void> {
+/** The figures compared side by side: p50s in ms, sustained runs/s per concurrency. */
+type Figures = Record<string, number>;
+
+async function benchRuntime(runtime: SandboxRuntime): Promise<Figures> {
+  const limits: Limits = { ...baseLimits, runtime };
+  const figures: Figures = {};
   const h = await startTestHost({
+    SANDBOX_RUNTIME: runtime,
     POOL_SIZE: '4',
     POOL_LANGUAGES: 'python',
     POOL_REFILL_CONCURRENCY: '2',
@@ -144,13 +162,15 @@ async function main(): Promise<void> {
   try {
     await waitFor(() => (h.host.pool.size('python') === 4 ? true : undefined), 'pool fill', 60_000);
     console.log(
-      `sandbox host bench: python hello world, ${RUNS} sequential runs, ${new Date().toISOString()}`,
+      `sandbox host bench (${runtime}): python hello world, ${RUNS} sequential runs, ${new Date().toISOString()}`,
     );
 
-    const cold = await coldContainer(h.hostId);
+    const cold = await coldContainer(h.hostId, limits);
     console.log(`cold container (create->start->wait->remove):  ${stats(cold)}`);
-    const warm = await rawWarm(h.hostId);
+    figures['cold container p50 (ms)'] = quantile(cold, 0.5);
+    const warm = await rawWarm(h.hostId, limits);
     console.log(`raw warm container (handover->result):         ${stats(warm)}`);
+    figures['raw warm handover -> result p50 (ms)'] = quantile(warm, 0.5);
 
     const first: number[] = [];
     const total: number[] = [];
@@ -167,6 +187,8 @@ async function main(): Promise<void> {
     console.log(`websocket: run sent -> first stdout frame:     ${stats(first)}`);
     console.log(`websocket: run sent -> exit frame (result):     ${stats(total)}`);
     console.log(`websocket: connect (token check + upgrade):     ${stats(conn)}`);
+    figures['first stdout p50 (ms)'] = quantile(first, 0.5);
+    figures['result p50 (ms)'] = quantile(total, 0.5);
 
     for (const concurrency of [2, 4, 8]) {
       await waitFor(() => (h.host.pool.size('python') === 4 ? true : undefined), 'pool refill', 60_000);
@@ -195,11 +217,34 @@ async function main(): Promise<void> {
       console.log(
         `sustained, concurrency ${concurrency}: ${(done / secs).toFixed(1)} runs/s  (${done} ok, ${failed} failed in ${secs.toFixed(1)} s, leaked containers: ${leaked.length})`,
       );
+      figures[`sustained c=${concurrency} (runs/s)`] = done / secs;
     }
   } finally {
     await h.close();
     const left = await containersOf(h.hostId);
     console.log(`after shutdown: ${left.length} containers left`);
+  }
+  return figures;
+}
+
+async function main(): Promise<void> {
+  const results: Array<[SandboxRuntime, Figures]> = [];
+  for (const name of values.runtimes.split(',')) {
+    const runtime = name.trim() as SandboxRuntime;
+    if (!(await checkRuntime(docker, runtime)).ok) {
+      console.log(
+        `${runtime}: not registered with the engine, skipped (scripts/docker-engine.sh registers runsc)`,
+      );
+      continue;
+    }
+    results.push([runtime, await benchRuntime(runtime)]);
+  }
+  console.log('\nside by side (python hello world)');
+  console.log(`${''.padEnd(40)}${results.map(([r]) => r.padStart(12)).join('')}`);
+  for (const key of Object.keys(results[0]?.[1] ?? {})) {
+    console.log(
+      `${key.padEnd(40)}${results.map(([, f]) => (f[key] ?? Number.NaN).toFixed(1).padStart(12)).join('')}`,
+    );
   }
 }
 

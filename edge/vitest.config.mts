@@ -15,6 +15,12 @@ export default defineConfig({
           ...(await generateDevSecrets()).worker,
           // Run tests (issue 5): the sandbox host started by the global setup and the key it trusts.
           ...inject('runsHarness').bindings,
+          // Task tests (issue 13): the local provider servers and the models the tests use.
+          ...inject('tasksHarness').bindings,
+          TASK_MODELS_OPENAI: '*',
+          TASK_MODELS_ANTHROPIC: 'claude-local-1',
+          TASK_MODELS_GOOGLE: 'gemini-local-1',
+          TASK_MODELS_OPENROUTER: 'vendor/model-local-1',
           TEST_MIGRATIONS: await readD1Migrations(fileURLToPath(new URL('../migrations', import.meta.url))),
         },
       },
@@ -23,7 +29,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['./test/setup/apply-migrations.ts'],
-    globalSetup: ['./test/runs/harness/global-setup.ts'],
+    globalSetup: ['./test/runs/harness/global-setup.ts', './test/tasks/harness/global-setup.ts'],
     silent: 'passed-only',
   },
 });

@@ -4,8 +4,8 @@
  * Used by the test configuration (new secrets per run) and by `npm start` (kept in .local/).
  * Run directly, it prints them as JSON.
  */
+import { encodeBase64Url } from '@airlock/protocol';
 
-const b64url = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
 const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 
 export interface DevSecrets {
@@ -26,8 +26,8 @@ export async function generateDevSecrets(): Promise<DevSecrets> {
   const publicJwk = await crypto.subtle.exportKey('jwk', pair.publicKey);
   return {
     worker: {
-      JWT_SIGNING_KEY: b64url(random(48)),
-      PROVIDER_KEY_KEKS: JSON.stringify({ '1': b64url(random(32)) }),
+      JWT_SIGNING_KEY: encodeBase64Url(random(48)),
+      PROVIDER_KEY_KEKS: JSON.stringify({ '1': encodeBase64Url(random(32)) }),
       PROVIDER_KEY_KEK_CURRENT: '1',
       SANDBOX_SIGNING_JWK: JSON.stringify(privateJwk),
     },

@@ -2,11 +2,12 @@
 # `npm test`: the same set-up as `npm start`, then every test suite. Runs all suites even when one
 # fails, prints a closing "N passed, N failed" line, exits non-zero on any failure, and stops every
 # process it started (the Docker engine stays up for the next run).
-# `npm test -- edge host` runs only the named suites (edge, host, e2e, repo).
+# `npm test -- edge host` runs only the named suites (protocol, edge, host, host-runsc, e2e, repo).
+# host-runsc runs the isolation, hardening and languages tests again with sandboxes under gVisor (runsc).
 source "$(dirname "$0")/lib.sh"
 
 suites=("$@")
-[[ ${#suites[@]} -gt 0 ]] || suites=(edge host e2e repo)
+[[ ${#suites[@]} -gt 0 ]] || suites=(protocol edge host e2e repo)
 RESULTS="$LOCAL/results"
 rm -rf "$RESULTS" && mkdir -p "$RESULTS"
 failed_suites=()
@@ -15,15 +16,16 @@ has() { [[ " ${suites[*]} " == *" $1 "* ]]; }
 
 run_suite() {
   local name=$1 dir=$2
+  shift 2
   say "test suite: $name"
-  if ! (cd "$ROOT/$dir" && vitest run --reporter=default --reporter=json --outputFile.json="$RESULTS/$name.json"); then
+  if ! (cd "$ROOT/$dir" && vitest run "$@" --reporter=default --reporter=json --outputFile.json="$RESULTS/$name.json"); then
     failed_suites+=("$name")
   fi
 }
 
 ensure_deps
 # The edge suite runs its run tests against a real sandbox host too.
-if has edge || has host || has e2e; then
+if has edge || has host || has host-runsc || has e2e; then
   ensure_docker || die "the sandbox tests need a Docker engine (see the message above)"
   ensure_images
 fi
@@ -36,8 +38,11 @@ if has e2e && ! command -v tmux >/dev/null 2>&1; then
     { tail -20 "$LOGS/tmux-install.log" >&2; die "installing tmux failed"; }
 fi
 
+has protocol && run_suite protocol protocol
 has edge && run_suite edge edge
 has host && run_suite host sandbox-host
+has host-runsc && SANDBOX_RUNTIME=runsc run_suite host-runsc sandbox-host \
+  test/isolation.test.ts test/hardening.test.ts test/languages.test.ts
 # The e2e suite boots its own edge (wrangler dev) and sandbox hosts on free loopback ports.
 has e2e && [[ -d "$ROOT/e2e" ]] && run_suite e2e e2e
 has repo && run_suite repo test

@@ -18,9 +18,17 @@ const dotenv = (vars: Record<string, string>) =>
   `${Object.entries(vars)
     .map(([k, v]) => `${k}='${v}'`)
     .join('\n')}\n`;
-// Non-secret local wiring (e.g. SANDBOX_HOSTS) comes from the calling script's environment.
+// Non-secret local wiring comes from the calling script's environment: SANDBOX_HOSTS, and the AI
+// task providers' base URLs and model lists, so `OPENAI_BASE_URL=http://127.0.0.1:11434/v1 npm start`
+// points tasks at a local OpenAI-compatible server (issue 13).
+const WIRING = [
+  'SANDBOX_HOSTS',
+  ...['OPENAI', 'ANTHROPIC', 'GOOGLE', 'OPENROUTER'].flatMap((p) => [`${p}_BASE_URL`, `TASK_MODELS_${p}`]),
+];
 const wiring = Object.fromEntries(
-  ['SANDBOX_HOSTS'].flatMap((k) => (process.env[k] ? [[k, process.env[k] as string]] : [])),
+  WIRING.flatMap((k) =>
+    process.env[k] && !process.env[k].includes("'") ? [[k, process.env[k] as string]] : [],
+  ),
 );
 writeFileSync(
   devVarsPath,

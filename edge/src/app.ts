@@ -18,11 +18,12 @@ import { authRoutes } from './routes/auth.ts';
 import { healthRoutes } from './routes/health.ts';
 import { meRoutes } from './routes/me.ts';
 import { openapiRoutes } from './routes/openapi.ts';
-import { orgRoutes } from './routes/orgs.ts';
+import { invitationRoutes, orgRoutes } from './routes/orgs.ts';
 import { PISTON_PREFIXES, pistonErrorShape, pistonRoutes } from './routes/piston.ts';
 import { providerKeyRoutes } from './routes/provider-keys.ts';
 import { runRoutes } from './routes/runs.ts';
 import { runtimeRoutes } from './routes/runtimes.ts';
+import { taskRoutes } from './routes/tasks.ts';
 
 interface AppOptions {
   logSink?: LogSink;
@@ -60,12 +61,14 @@ export function createApp(options: AppOptions = {}) {
   app.route('/', authRoutes);
   app.route('/', meRoutes);
   app.route('/', orgRoutes);
+  app.route('/', invitationRoutes);
   app.route('/', providerKeyRoutes);
   app.route('/', apiKeyRoutes);
   app.route('/', adminRoutes);
   app.route('/', runtimeRoutes);
   app.route('/', runRoutes);
   app.route('/', pistonRoutes);
+  app.route('/', taskRoutes);
   app.route('/', openapiRoutes);
 
   const methodsFor = routeMethodIndex(app.routes);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type AuthConfig, authConfigProblems, authConfigShape, toAuthConfig } from './domain/auth/config.ts';
 import { type Keyring, parseKeyring } from './domain/crypto/keyring.ts';
 import { type RunConfig, runConfigProblems, runConfigShape, toRunConfig } from './domain/runs/config.ts';
+import { type TaskConfig, taskConfigShape, toTaskConfig } from './domain/tasks/config.ts';
 import { flagVar, settingVar } from './lib/config-vars.ts';
 import { SETTINGS } from './limits.ts';
 
@@ -39,6 +40,7 @@ export const configSchema = z.object({
   BODY_LIMIT_BYTES: settingVar(SETTINGS.bodyLimitBytes),
   ...authConfigShape,
   ...runConfigShape,
+  ...taskConfigShape,
   // Secrets: validated in parseConfig (problems name the variable, never the value).
   PROVIDER_KEY_KEKS: z.string().optional(),
   PROVIDER_KEY_KEK_CURRENT: z.string().optional(),
@@ -53,6 +55,8 @@ export interface AppConfig {
   readonly auth: AuthConfig;
   /** Sandbox hosts, run limits and the per-organization concurrent-run cap (domain/runs/config.ts). */
   readonly runs: RunConfig;
+  /** AI tasks: provider base URLs, offered models, limits (domain/tasks/config.ts). */
+  readonly tasks: TaskConfig;
   /** Versioned AES-256-GCM key-encryption keys for provider keys (BYOK); material never serialized. */
   readonly providerKeyKeyring: Keyring;
 }
@@ -83,6 +87,7 @@ export function parseConfig(vars: Record<string, unknown>): ConfigResult {
       bodyLimitBytes: v.BODY_LIMIT_BYTES,
       auth: toAuthConfig(v),
       runs: toRunConfig(v),
+      tasks: toTaskConfig(v),
       providerKeyKeyring: keyring.keyring,
     }),
   };

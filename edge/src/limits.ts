@@ -59,6 +59,8 @@ export const SETTINGS = {
   passwordHashParallelism: { envVar: 'PASSWORD_HASH_PARALLELISM', default: 1, min: 1, max: 4 },
   /** Runs not yet final, per organization, beyond which creation answers 429 `run_concurrency_limit`. */
   runMaxConcurrentPerOrg: { envVar: 'RUN_MAX_CONCURRENT_PER_ORG', default: 10, min: 1, max: 10_000 },
+  /** Runs not yet final, per user across all their organizations (organizations do not multiply it). */
+  runMaxConcurrentPerUser: { envVar: 'RUN_MAX_CONCURRENT_PER_USER', default: 10, min: 1, max: 10_000 },
   /** Body limit of POST /v1/runs: 256 KiB of source plus 1 MiB of stdin, JSON-escaped, fits a host frame. */
   runBodyLimitBytes: {
     envVar: 'RUN_BODY_LIMIT_BYTES',
@@ -68,6 +70,32 @@ export const SETTINGS = {
   },
   /** How long `wait: true` holds the request before answering 202: just under the 15 s request timeout. */
   runWaitMaxMs: { envVar: 'RUN_WAIT_MAX_MS', default: 14_000, min: SECOND_MS, max: 14_500 },
+  /** With every sandbox host at capacity, how long a run waits for a place before 503 `sandbox_busy`. */
+  runBusyWaitMs: { envVar: 'RUN_BUSY_WAIT_MS', default: 2 * SECOND_MS, min: 0, max: 10 * SECOND_MS },
+  /** IPv6 clients are rate-limited by this prefix (one /64 is one subscriber); IPv4 by the address. */
+  ipv6PrefixBits: { envVar: 'RATE_LIMIT_IPV6_PREFIX', default: 64, min: 32, max: 128 },
+  /** Sudo mode: a sign-in within this many seconds counts as recent (API keys, members, deletion). */
+  recentAuthSeconds: { envVar: 'RECENT_AUTH_SECONDS', default: 5 * 60, min: 30, max: HOUR_S },
+  /** Non-personal organizations one user may own (create). */
+  maxOrgsPerUser: { envVar: 'MAX_ORGS_PER_USER', default: 10, min: 1, max: 1000 },
+  /** Invitation lifetime: 7 days. */
+  invitationTtlSeconds: {
+    envVar: 'INVITATION_TTL_SECONDS',
+    default: 7 * DAY_S,
+    min: HOUR_S,
+    max: 30 * DAY_S,
+  },
+  /** Stored run output is erased by the housekeeping cron this many days after the run finished. */
+  runOutputRetentionDays: { envVar: 'RUN_OUTPUT_RETENTION_DAYS', default: 30, min: 1, max: 3650 },
+  // AI tasks (issue 13; domain/tasks/config.ts).
+  /** Prompt size in UTF-8 bytes: 32 KiB. */
+  taskMaxPromptBytes: { envVar: 'TASK_MAX_PROMPT_BYTES', default: 32 * KIB, min: 1, max: 256 * KIB },
+  /** Output tokens one model call may produce. */
+  taskMaxOutputTokens: { envVar: 'TASK_MAX_OUTPUT_TOKENS', default: 4096, min: 16, max: 65_536 },
+  /** Attempts (program + run) a task may make; a request asks for 1 up to this. */
+  taskMaxAttempts: { envVar: 'TASK_MAX_ATTEMPTS', default: 3, min: 1, max: 3 },
+  /** The whole task, every model call and run included: 120 s. */
+  taskTimeoutMs: { envVar: 'TASK_TIMEOUT_MS', default: 2 * MINUTE_MS, min: SECOND_MS, max: 5 * MINUTE_MS },
 } as const satisfies Record<string, Setting>;
 
 export const RATE_LIMITS = {
@@ -81,6 +109,15 @@ export const RATE_LIMITS = {
   api: { envVar: 'RATE_LIMIT_API', default: '120/1m' },
   /** Run creations per user. */
   runs: { envVar: 'RATE_LIMIT_RUNS', default: '30/1m' },
+  /** Refreshes and logouts per IP. */
+  refresh: { envVar: 'RATE_LIMIT_REFRESH', default: '30/1m' },
+  logout: { envVar: 'RATE_LIMIT_LOGOUT', default: '30/1m' },
+  /** Failed authentications (bad tokens, API keys) per IP; over it, 429 before any D1 read. */
+  authFailures: { envVar: 'RATE_LIMIT_AUTH_FAILURES', default: '20/1m' },
+  /** Failed logins and reset requests per account (by email, known or not), across all IPs. */
+  account: { envVar: 'RATE_LIMIT_ACCOUNT', default: '10/15m' },
+  /** Task creations per user (issue 13). */
+  tasks: { envVar: 'RATE_LIMIT_TASKS', default: '10/1m' },
 } as const satisfies Record<string, RateSetting>;
 
 export const FIXED = {
@@ -136,6 +173,10 @@ export const FIXED = {
   /** Storage retries inside a run session: attempts, and the step of the linear back-off between them. */
   sessionRetryAttempts: 3,
   sessionRetryStepMs: 50,
+  /** Pause between two rounds over the busy hosts while a run waits for a place (runBusyWaitMs). */
+  busyHostRetryPauseMs: 250,
+  /** `Retry-After` of a 503 `sandbox_busy`, in seconds. */
+  sandboxBusyRetryAfterSeconds: 2,
 
   // Rate limiter and outbox
   /** A limiter object's state is dropped this long after its window ends. */

@@ -4,27 +4,40 @@
  */
 import { LIMITS } from '@airlock/protocol';
 import { z } from 'zod';
+import type { SandboxRuntime } from './docker/profile.ts';
+import { SANDBOX_RUNTIMES } from './docker/profile.ts';
 import type { MachineFacts } from './machine.ts';
 import { defaultBudgets, readMachineFacts } from './machine.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-const JwkSchema = z
+const PublicJwk = z
+  .object({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: z.string().min(40) })
+  .loose()
+  .refine((jwk) => !('d' in jwk), 'must be the PUBLIC key (it contains a private part "d")');
+
+/**
+ * The edge's public key(s): one JWK, a JSON array of JWKs, or a JWKS (`{"keys": [...]}`). Several
+ * keys let the edge rotate its signing key: the host accepts the current and the previous one until
+ * the previous is removed (docs/auth.md, "Signing keys rotate").
+ */
+const EdgeKeysSchema = z
   .string()
   .transform((text, ctx) => {
     try {
-      return JSON.parse(text) as unknown;
+      const parsed = JSON.parse(text) as unknown;
+      if (Array.isArray(parsed)) return parsed;
+      if (parsed && typeof parsed === 'object' && 'keys' in parsed) return (parsed as { keys: unknown }).keys;
+      return [parsed];
     } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON object (a JWK)' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be JSON: a JWK, an array of JWKs or a JWKS {"keys": [...]}',
+      });
       return z.NEVER;
     }
   })
-  .pipe(
-    z
-      .object({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: z.string().min(40) })
-      .loose()
-      .refine((jwk) => !('d' in jwk), 'must be the PUBLIC key (it contains a private part "d")'),
-  );
+  .pipe(z.array(PublicJwk).min(1).max(4));
 
 /** The schema; defaults that depend on the machine (memory, process budget) come from `machine`. */
 export const configSchema = (machine: MachineFacts) => {
@@ -37,7 +50,7 @@ export const configSchema = (machine: MachineFacts) => {
         .string()
         .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9._-]')
         .default('local'),
-      EDGE_PUBLIC_JWK: JwkSchema,
+      EDGE_PUBLIC_JWK: EdgeKeysSchema,
       // Admission is by the budgets below; this is only an absolute cap (not the core count).
       MAX_CONCURRENT_RUNS: int(1, 1024).default(64),
       MAX_QUEUED_RUNS: int(0, 10_000).optional(),
@@ -63,6 +76,7 @@ export const configSchema = (machine: MachineFacts) => {
       CGROUP_ROOT: z.string().default('/sys/fs/cgroup'),
       CGROUP_PARENT: z.string().default('docker'),
       DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
+      SANDBOX_RUNTIME: z.enum(SANDBOX_RUNTIMES).default('runc'),
       LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     })
     .refine((c) => c.RUN_DEFAULT_TIMEOUT_MS <= c.RUN_MAX_TIMEOUT_MS, {
@@ -87,7 +101,8 @@ export interface HostConfig {
   readonly host: string;
   readonly port: number;
   readonly hostId: string;
-  readonly edgePublicJwk: Readonly<Record<string, unknown>>;
+  /** The edge's public keys (current first; more during a rotation). */
+  readonly edgePublicJwks: readonly Readonly<Record<string, unknown>>[];
   readonly maxConcurrentRuns: number;
   readonly maxQueuedRuns: number;
   /** What the admitted runs' memory limits may add up to (host RAM minus headroom by default). */
@@ -116,6 +131,8 @@ export interface HostConfig {
   readonly cgroupRoot: string;
   readonly cgroupParent: string;
   readonly dockerSocket: string;
+  /** The engine runtime sandboxes run under; the host refuses to start if the engine lacks it. */
+  readonly sandboxRuntime: SandboxRuntime;
   readonly logLevel: string;
 }
 
@@ -146,7 +163,7 @@ export function parseConfig(
     host: c.HOST,
     port: c.PORT,
     hostId: c.HOST_ID,
-    edgePublicJwk: Object.freeze({ ...c.EDGE_PUBLIC_JWK }),
+    edgePublicJwks: Object.freeze(c.EDGE_PUBLIC_JWK.map((k) => Object.freeze({ ...k }))),
     maxConcurrentRuns: c.MAX_CONCURRENT_RUNS,
     maxQueuedRuns,
     memoryBudgetMb: c.HOST_MEMORY_BUDGET_MB,
@@ -180,6 +197,7 @@ export function parseConfig(
     cgroupRoot: c.CGROUP_ROOT,
     cgroupParent: c.CGROUP_PARENT,
     dockerSocket: c.DOCKER_SOCKET,
+    sandboxRuntime: c.SANDBOX_RUNTIME,
     logLevel: c.LOG_LEVEL,
   };
   return { ok: true, config: Object.freeze(config) };

@@ -44,6 +44,7 @@ export async function startHost(config: HostConfig, deps: HostDeps): Promise<San
     pool: core.pool,
     service: core.service,
     metrics: core.metrics,
+    cgroupLayout: core.cgroupLayout,
   });
   core.run();
   log.info(

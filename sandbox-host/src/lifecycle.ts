@@ -8,9 +8,11 @@ import { randomUUID } from 'node:crypto';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { HostConfig } from './config.ts';
-import { cgroupV1Reader } from './docker/cgroup.ts';
+import type { CgroupLayout } from './docker/cgroup.ts';
+import { cgroupReaderFor, detectCgroupLayout } from './docker/cgroup.ts';
 import { sweepOrphans } from './docker/orphans.ts';
 import type { ProfileLimits } from './docker/profile.ts';
+import { checkRuntime, RuntimeNotRegistered } from './docker/runtime.ts';
 import type { RuntimeManifest } from './images/manifest.ts';
 import { manifests as allManifests } from './images/manifests/index.ts';
 import { WarmPool } from './runner/pool.ts';
@@ -45,6 +47,8 @@ interface HostLifecycle {
   /** Manifests of the runtimes whose image is installed. */
   readonly installed: readonly RuntimeManifest[];
   readonly warmLanguages: readonly string[];
+  /** The cgroup layout the accounting reads (reported in /readyz). */
+  readonly cgroupLayout: CgroupLayout;
   readonly pool: WarmPool;
   readonly service: RunService;
   readonly metrics: HostMetrics;
@@ -58,6 +62,11 @@ export async function startLifecycle(config: HostConfig, deps: LifecycleDeps): P
   const instanceId = randomUUID();
 
   await docker.ping();
+  const runtimeCheck = await checkRuntime(docker, config.sandboxRuntime);
+  if (!runtimeCheck.ok) throw new RuntimeNotRegistered(config.sandboxRuntime, runtimeCheck.registered);
+  const cgroupLayout = await detectCgroupLayout(config.cgroupRoot);
+  if (cgroupLayout === 'none')
+    log.warn({ root: config.cgroupRoot }, 'no cgroup tree found: no CPU/memory accounting');
   // A previous process's containers are orphans by definition: remove them before anything else.
   // Every container of this host that no run of this process owns: at start and at shutdown.
   const sweepAll = () =>
@@ -95,7 +104,7 @@ export async function startLifecycle(config: HostConfig, deps: LifecycleDeps): P
   });
   const service = new RunService({
     pool,
-    cgroup: cgroupV1Reader(config.cgroupRoot, config.cgroupParent),
+    cgroup: cgroupReaderFor(cgroupLayout, config.cgroupRoot, config.cgroupParent),
     logger: log,
     manifests: installed,
     budget: {
@@ -149,6 +158,7 @@ export async function startLifecycle(config: HostConfig, deps: LifecycleDeps): P
     runtimes,
     installed,
     warmLanguages,
+    cgroupLayout,
     pool,
     service,
     metrics,
@@ -195,5 +205,6 @@ function profileLimits(config: HostConfig, m: RuntimeManifest): ProfileLimits {
     tmpTmpfsMb: m.tmpTmpfsMb ?? config.tmpfsMb,
     fileSizeBytes: config.tmpfsMb * 1024 * 1024,
     openFiles: 256,
+    runtime: config.sandboxRuntime,
   };
 }

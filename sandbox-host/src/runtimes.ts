@@ -1,5 +1,7 @@
 /** What is installed: manifests whose image exists and is current, with the version from its label. */
+import { type HostRuntimes, LIMITS } from '@airlock/protocol';
 import type Docker from 'dockerode';
+import type { HostConfig } from './config.ts';
 import { IMAGE_LABELS, imageName, manifestHash } from './images/builder.ts';
 import type { RuntimeManifest } from './images/manifest.ts';
 
@@ -29,4 +31,30 @@ export async function discoverRuntimes(
     }),
   );
   return found.filter((r): r is InstalledRuntime => r !== null);
+}
+
+/** The `GET /runtimes` answer (the protocol's `HostRuntimesSchema`, which the edge parses it with). */
+export function runtimesAnswer(config: HostConfig, runtimes: readonly InstalledRuntime[]): HostRuntimes {
+  return {
+    hostId: config.hostId,
+    runtimes: runtimes.map((r) => ({
+      language: r.manifest.language,
+      name: r.manifest.displayName,
+      version: r.version,
+      fileName: r.manifest.fileName,
+      compiled: r.manifest.compile !== undefined,
+      limits: {
+        defaultTimeoutMs: config.defaultTimeoutMs,
+        maxTimeoutMs: config.maxTimeoutMs,
+        compileTimeoutMs: r.manifest.compileLimits?.timeoutMs ?? null,
+        defaultMemoryMb: config.defaultMemoryMb,
+        maxMemoryMb: config.maxMemoryMb,
+        maxOutputBytes: config.maxOutputBytes,
+        maxCodeBytes: LIMITS.maxCodeBytes,
+        maxStdinBytes: LIMITS.maxStdinBytes,
+        pids: config.pidsLimit,
+        cpus: config.nanoCpus / 1e9,
+      },
+    })),
+  };
 }

@@ -1,4 +1,5 @@
 /** The host's HTTP surface: health, readiness, runtimes, metrics, and 404 for anything else. */
+import { HostRuntimesSchema } from '@airlock/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manifests } from '../src/images/manifests/index.ts';
 import type { TestHost } from './support.ts';
@@ -31,9 +32,10 @@ describe('HTTP', () => {
   });
 
   it('lists every installed runtime with its version and limits', async () => {
-    const body = (await (await fetch(`${h.http}/runtimes`)).json()) as {
-      runtimes: Array<{ language: string; version: string; limits: Record<string, unknown> }>;
-    };
+    const raw: unknown = await (await fetch(`${h.http}/runtimes`)).json();
+    // Exactly the protocol's shape, the one the edge parses answers with: nothing missing, nothing extra.
+    const body = HostRuntimesSchema.parse(raw);
+    expect(body).toEqual(raw);
     expect(body.runtimes.map((r) => r.language).sort()).toEqual(manifests.map((m) => m.language).sort());
     const python = body.runtimes.find((r) => r.language === 'python');
     expect(python?.version).toMatch(/^Python 3\.\d+/);

@@ -110,7 +110,7 @@ describe('authentication on upgrade', () => {
 
   it('hands the verified claims, org included, to the run', async () => {
     const verify = await createTokenVerifier({
-      publicJwk: h.keys.publicJwk,
+      publicJwks: [h.keys.publicJwk],
       hostId: h.hostId,
       now: Date.now,
     });

@@ -60,6 +60,11 @@ export interface TestHost {
   close(): Promise<void>;
 }
 
+/** The runtime the suite runs sandboxes under: `SANDBOX_RUNTIME=runsc npx vitest run …` for gVisor. */
+export function testRuntime(): 'runc' | 'runsc' {
+  return process.env.SANDBOX_RUNTIME === 'runsc' ? 'runsc' : 'runc';
+}
+
 export async function startTestHost(env: Record<string, string> = {}): Promise<TestHost> {
   const keys = await makeKeys();
   const hostId = env.HOST_ID ?? uniqueId('test');
@@ -68,6 +73,7 @@ export async function startTestHost(env: Record<string, string> = {}): Promise<T
     HOST_ID: hostId,
     EDGE_PUBLIC_JWK: JSON.stringify(keys.publicJwk),
     POOL_SIZE: '0',
+    SANDBOX_RUNTIME: testRuntime(),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...env,
   });

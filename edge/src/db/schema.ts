@@ -16,6 +16,8 @@ export const users = sqliteTable('users', {
   /** Self-describing hash string; null for social-only accounts. */
   passwordHash: text('password_hash'),
   isAdmin: integer('is_admin', { mode: 'boolean' }).notNull().default(false),
+  /** Access tokens issued before this time (epoch ms) are refused (set by a reset or password change). */
+  tokensValidAfter: integer('tokens_valid_after').notNull().default(0),
   createdAt: createdAt(),
   updatedAt: integer('updated_at').notNull(),
 });
@@ -61,6 +63,26 @@ export const memberships = sqliteTable(
   (t) => [primaryKey({ columns: [t.orgId, t.userId] }), index('memberships_user').on(t.userId)],
 );
 
+/**
+ * One row per login. Revocation is recorded here, on the family itself, so a token the family gains
+ * after it was revoked (a racing rotation) is dead as well. `authenticatedAt` is the sign-in time the
+ * access tokens of the family carry (`auth_time`, for recent-authentication checks).
+ */
+export const refreshFamilies = sqliteTable(
+  'refresh_families',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    authenticatedAt: integer('authenticated_at').notNull(),
+    createdAt: createdAt(),
+    expiresAt: integer('expires_at').notNull(),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [index('refresh_families_user').on(t.userId), index('refresh_families_expires').on(t.expiresAt)],
+);
+
 export const refreshTokens = sqliteTable(
   'refresh_tokens',
   {
@@ -71,13 +93,19 @@ export const refreshTokens = sqliteTable(
     /** One family per login; replay of a used token revokes the whole family. */
     familyId: text('family_id').notNull(),
     tokenHash: text('token_hash').notNull().unique(),
+    /** The token this one replaced; unique, so one token can be rotated only once. */
+    parentId: text('parent_id').unique(),
     createdAt: createdAt(),
     /** Absolute expiry of the family, carried to each rotated token. */
     expiresAt: integer('expires_at').notNull(),
     usedAt: integer('used_at'),
     revokedAt: integer('revoked_at'),
   },
-  (t) => [index('refresh_tokens_family').on(t.familyId), index('refresh_tokens_user').on(t.userId)],
+  (t) => [
+    index('refresh_tokens_family').on(t.familyId),
+    index('refresh_tokens_user').on(t.userId),
+    index('refresh_tokens_expires').on(t.expiresAt),
+  ],
 );
 
 export const passwordResets = sqliteTable(
@@ -92,7 +120,7 @@ export const passwordResets = sqliteTable(
     expiresAt: integer('expires_at').notNull(),
     usedAt: integer('used_at'),
   },
-  (t) => [index('password_resets_user').on(t.userId)],
+  (t) => [index('password_resets_user').on(t.userId), index('password_resets_expires').on(t.expiresAt)],
 );
 
 /** Messages to send (password reset mail); a pluggable sender drains it. */
@@ -180,11 +208,39 @@ export const runs = sqliteTable(
     createdAt: createdAt(),
     startedAt: integer('started_at'),
     finishedAt: integer('finished_at'),
+    /** The AI task this run is an attempt of (issue 13); null for plain runs. */
+    taskId: text('task_id'),
   },
   (t) => [
     index('runs_org_user_created').on(t.orgId, t.userId, t.createdAt),
     index('runs_org_status').on(t.orgId, t.status),
+    index('runs_user_status').on(t.userId, t.status),
+    index('runs_finished').on(t.finishedAt),
+    index('runs_task').on(t.taskId),
   ],
+);
+
+/**
+ * An invitation to join an organization. Adding a member creates one; the invitee (the account with
+ * that email, once signed in) accepts it, and only then becomes a member. Expired or declined rows
+ * are removed by the housekeeping cron.
+ */
+export const invitations = sqliteTable(
+  'invitations',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => orgs.id, { onDelete: 'cascade' }),
+    /** Normalized email of the invitee. */
+    email: text('email').notNull(),
+    role: text('role', { enum: ['admin', 'member'] }).notNull(),
+    invitedBy: text('invited_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    expiresAt: integer('expires_at').notNull(),
+    acceptedAt: integer('accepted_at'),
+  },
+  (t) => [uniqueIndex('invitations_org_email').on(t.orgId, t.email), index('invitations_email').on(t.email)],
 );
 
 /** Append-only (UPDATE and DELETE are refused by triggers in the migration). Never holds secrets. */
@@ -215,4 +271,53 @@ export const auditLog = sqliteTable(
     index('audit_actor').on(t.actorUserId, t.at),
     index('audit_org').on(t.orgId, t.at),
   ],
+);
+
+// ── AI tasks (issue 13) ─────────────────────────────────────────────────────────────────────────
+// One block, kept together for merging: the `tasks` table here plus `runs.task_id` above.
+
+/** One program the model wrote and what became of it (JSON in `tasks.attempts`). */
+export interface TaskAttemptRecord {
+  attempt: number;
+  /** The run of this attempt; null when no program could be run. */
+  runId: string | null;
+  files: { name: string; content: string }[];
+  inputTokens: number;
+  outputTokens: number;
+  /** Provider latency: time from the call to its first token. */
+  firstTokenMs: number | null;
+  /** The run's status, or why there was none. */
+  outcome: string;
+}
+
+/**
+ * The user's prompt and the model's programs are kept for their history only (never logged); the
+ * provider key is never here. Deleting a task deletes its runs (the route does both).
+ */
+export const tasks = sqliteTable(
+  'tasks',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => orgs.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    apiKeyId: text('api_key_id'),
+    provider: text('provider', { enum: ['openai', 'anthropic', 'openrouter', 'google'] }).notNull(),
+    model: text('model').notNull(),
+    language: text('language').notNull(),
+    prompt: text('prompt').notNull(),
+    /** running, succeeded (a run exited 0), failed (every attempt failed), error (see error_code). */
+    status: text('status').notNull(),
+    errorCode: text('error_code'),
+    maxAttempts: integer('max_attempts').notNull(),
+    attempts: text('attempts', { mode: 'json' }).$type<TaskAttemptRecord[]>().notNull().default(sql`'[]'`),
+    inputTokens: integer('input_tokens').notNull().default(0),
+    outputTokens: integer('output_tokens').notNull().default(0),
+    createdAt: createdAt(),
+    finishedAt: integer('finished_at'),
+  },
+  (t) => [index('tasks_org_user_created').on(t.orgId, t.userId, t.createdAt)],
 );

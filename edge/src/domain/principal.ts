@@ -3,7 +3,8 @@
  * rate limits, audit) takes its ids from here, never from the request body.
  */
 export type Principal =
-  | { kind: 'user'; userId: string }
+  /** `authenticatedAt`: when the user last signed in or re-authenticated (epoch ms), for sudo mode. */
+  | { kind: 'user'; userId: string; authenticatedAt: number }
   | { kind: 'api_key'; userId: string; orgId: string; apiKeyId: string; scopes: readonly string[] };
 
 export type OrgRole = 'owner' | 'admin' | 'member';

@@ -1,9 +1,10 @@
 import { CLOSE_CODES, HostMessageSchema, RUN_TOKEN, type RunRequest } from '@airlock/protocol';
 import { type CryptoKey, importJWK } from 'jose';
-import { hostRunUrl, parseSigningJwk, RUN_TIMING, type SandboxHostRef } from '../domain/runs/config.ts';
+import { hostRunUrl, parseSigningJwk, type SandboxHostRef } from '../domain/runs/config.ts';
 import { type HostEvent, interpretHostMessage } from '../domain/runs/frames.ts';
 import { mintRunToken } from '../domain/runs/token.ts';
 import type { Logger } from '../lib/logger.ts';
+import { FIXED } from '../limits.ts';
 
 /**
  * One offer of a run to one sandbox host: mint the run token, open the run socket, send the run and
@@ -29,6 +30,7 @@ export interface Offer {
   host: SandboxHostRef;
   key: CryptoKey;
   runId: string;
+  /** The run's organization: the host queues runs fairly across organizations. */
   orgId: string;
   request: RunRequest;
   upstream: Upstream;
@@ -50,7 +52,7 @@ export async function offerRun(offer: Offer): Promise<HostAttempt> {
   try {
     const res = await withTimeout(
       fetch(hostRunUrl(host), { headers: { Upgrade: 'websocket', Authorization: `Bearer ${token}` } }),
-      RUN_TIMING.connectTimeoutMs,
+      FIXED.hostConnectTimeoutMs,
     );
     if (!res.webSocket) {
       log.warn('sandbox host refused the connection', { hostId: host.id, status: res.status });
@@ -79,7 +81,7 @@ function awaitAnswer(ws: WebSocket, { host, runId, request, upstream, log }: Off
       log.warn('sandbox host did not accept the run in time', { hostId: host.id });
       ws.close(CLOSE_CODES.normal, 'timeout');
       settle({ outcome: 'failed' });
-    }, RUN_TIMING.connectTimeoutMs);
+    }, FIXED.hostConnectTimeoutMs);
 
     ws.addEventListener('message', (event) => {
       const parsed = parseHostFrame(event.data);

@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import { HOST_PATHS } from '@airlock/protocol';
 import { hostHttpUrl, type SandboxHostRef } from '../domain/runs/config.ts';
 import {
   EMPTY_HOST_STATE,
@@ -9,19 +10,20 @@ import {
   selectHost,
 } from '../domain/runs/host-selection.ts';
 import { mergeRuntimes, type RuntimeList } from '../domain/runs/runtimes.ts';
+import { FIXED } from '../limits.ts';
 
 /**
  * One object (`idFromName('global')`) that knows the sandbox hosts' load and health: run sessions take
  * a lease on a host for each run and give it back at the end; a host that refused or could not be
- * reached sits out a back-off. A thin storage wrapper around the pure decisions in
+ * reached sits out a back-off (a host at capacity is busy, not failed, and is never reported). A thin storage wrapper around the pure decisions in
  * domain/runs/host-selection.ts. It also caches the hosts' runtime lists for a few seconds, so
  * GET /v1/runtimes and run validation do not call every host on every request.
  *
  * One object for all runs is a deliberate simplification: its calls are tiny and synchronous on
  * storage; at a scale where it matters, shard it by region.
  */
-export const RUNTIMES_CACHE_MS = 10_000;
-const RUNTIMES_FETCH_TIMEOUT_MS = 2000;
+export const RUNTIMES_CACHE_MS = FIXED.runtimesCacheMs;
+const RUNTIMES_FETCH_TIMEOUT_MS = FIXED.runtimesFetchTimeoutMs;
 
 export type Acquired =
   | { ok: true; host: SandboxHostRef }
@@ -62,7 +64,7 @@ export class HostRegistry extends DurableObject<Env> {
     const answers = await Promise.all(
       hosts.map(async (host) => {
         try {
-          const res = await fetch(hostHttpUrl(host, '/runtimes'), {
+          const res = await fetch(hostHttpUrl(host, HOST_PATHS.runtimes), {
             signal: AbortSignal.timeout(RUNTIMES_FETCH_TIMEOUT_MS),
           });
           if (!res.ok) throw new Error(`HTTP ${res.status}`);

@@ -2,6 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import {
   decideRate,
   EMPTY_RATE_STATE,
+  peekRate,
   type RateDecision,
   type RateRule,
   type RateState,
@@ -24,6 +25,11 @@ export class RateLimiter extends DurableObject<Env> {
       void this.ctx.storage.setAlarm(Date.now() + rule.windowMs + 1000);
     }
     return decision;
+  }
+
+  /** The decision a hit would get, counting nothing (e.g. "is this IP blocked?" before a D1 read). */
+  peek(rule: RateRule, now: number): RateDecision {
+    return peekRate(this.ctx.storage.kv.get<RateState>('state') ?? EMPTY_RATE_STATE, rule, now);
   }
 
   override async alarm(): Promise<void> {

@@ -1,7 +1,8 @@
 import type { RunRequest } from '@airlock/protocol';
 import type { CryptoKey } from 'jose';
-import { RUN_TIMING, type SandboxHostRef } from '../domain/runs/config.ts';
+import type { SandboxHostRef } from '../domain/runs/config.ts';
 import type { Logger } from '../lib/logger.ts';
+import { FIXED } from '../limits.ts';
 import { offerRun, type Upstream } from './host-connection.ts';
 
 /**
@@ -14,8 +15,8 @@ import { offerRun, type Upstream } from './host-connection.ts';
 
 export interface DispatchInput {
   runId: string;
-  /** The run's tenant: its organization goes into the run token (the host queues fairly by it). */
-  scope: { orgId: string };
+  /** The run's organization: the run token's org claim (the host's fair share is per organization). */
+  orgId: string;
   request: RunRequest;
   hosts: readonly SandboxHostRef[];
   busyWaitMs: number;
@@ -55,7 +56,7 @@ export async function dispatchRun(input: DispatchInput, ctx: DispatchContext): P
         host,
         key: input.key,
         runId: input.runId,
-        orgId: input.scope.orgId,
+        orgId: input.orgId,
         request: input.request,
         upstream: ctx.upstreamFor(host.id),
         log,
@@ -82,6 +83,6 @@ export async function dispatchRun(input: DispatchInput, ctx: DispatchContext): P
       log.info('every sandbox host is at capacity', { busy: busy.length, failed: failed.length });
       return { outcome: 'busy' };
     }
-    await new Promise((r) => setTimeout(r, Math.min(RUN_TIMING.busyRetryPauseMs, left)));
+    await new Promise((r) => setTimeout(r, Math.min(FIXED.busyHostRetryPauseMs, left)));
   }
 }

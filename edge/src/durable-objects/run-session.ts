@@ -1,7 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { CLOSE_CODES, type RunRequest, type RunResult } from '@airlock/protocol';
 import { database } from '../db/client.ts';
-import { RUN_TIMING, type SandboxHostRef } from '../domain/runs/config.ts';
+import type { SandboxHostRef } from '../domain/runs/config.ts';
 import {
   edgeResult,
   fitForStorage,
@@ -11,6 +11,7 @@ import {
 } from '../domain/runs/frames.ts';
 import { rowToResult } from '../domain/runs/view.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
+import { FIXED } from '../limits.ts';
 import { discardQueuedRun, findRun, finishRun, markRunStarted, type RunScope } from '../repositories/runs.ts';
 import { loadSigningKey } from './host-connection.ts';
 import { ReplayStream } from './replay-stream.ts';
@@ -103,9 +104,9 @@ export class RunSession extends DurableObject<Env> {
       startedAtMs: null,
       final: false,
       cancelRequested: false,
-      deadline: began + RUN_TIMING.watchdogMs,
+      deadline: began + FIXED.runWatchdogMs,
     });
-    await this.ctx.storage.setAlarm(began + RUN_TIMING.watchdogMs);
+    await this.ctx.storage.setAlarm(began + FIXED.runWatchdogMs);
 
     const key = await loadSigningKey((this.env as unknown as Secrets).SANDBOX_SIGNING_JWK);
     if (!key) {
@@ -114,7 +115,7 @@ export class RunSession extends DurableObject<Env> {
       return { state: 'final', result: await this.#finish(this.#lostResult('sandbox_unavailable')) };
     }
     const dispatched = await dispatchRun(
-      { ...input, key },
+      { ...input, orgId: input.scope.orgId, key },
       {
         registry: this.#registry(),
         upstreamFor: (hostId) => ({
@@ -302,7 +303,11 @@ export class RunSession extends DurableObject<Env> {
     }
     this.#finalResult = result;
     this.#stream.end((seq) => ({ type: 'exit', seq, runId: meta.runId, result }));
-    this.#setMeta({ ...(this.#meta as Meta), final: true, deadline: Date.now() + RUN_TIMING.retainMs });
+    this.#setMeta({
+      ...(this.#meta as Meta),
+      final: true,
+      deadline: Date.now() + FIXED.runTranscriptRetainMs,
+    });
     for (const waiter of this.#finalWaiters.splice(0)) waiter(result);
     try {
       this.#upstream?.close(CLOSE_CODES.normal, 'done');
@@ -313,7 +318,7 @@ export class RunSession extends DurableObject<Env> {
     await this.#registry()
       .release(meta.runId)
       .catch((err: unknown) => this.#log.warn('could not release the host lease', { err }));
-    await this.ctx.storage.setAlarm(Date.now() + RUN_TIMING.retainMs);
+    await this.ctx.storage.setAlarm(Date.now() + FIXED.runTranscriptRetainMs);
     return result;
   }
 
@@ -348,13 +353,13 @@ export class RunSession extends DurableObject<Env> {
   }
 }
 
-async function retry<T>(fn: () => Promise<T>, attempts = RUN_TIMING.resultWriteAttempts): Promise<T> {
+async function retry<T>(fn: () => Promise<T>, attempts = FIXED.sessionRetryAttempts): Promise<T> {
   for (let i = 1; ; i++) {
     try {
       return await fn();
     } catch (err) {
       if (i >= attempts) throw err;
-      await new Promise((r) => setTimeout(r, 50 * i));
+      await new Promise((r) => setTimeout(r, FIXED.sessionRetryStepMs * i));
     }
   }
 }

@@ -25,6 +25,7 @@ export const errorStatus = {
   last_owner: 409,
   personal_org: 409,
   api_key_limit: 409,
+  org_limit: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
@@ -34,6 +35,13 @@ export const errorStatus = {
   sandbox_unavailable: 503,
   sandbox_busy: 503,
   upgrade_required: 426,
+  // AI tasks (issue 13). Provider failures never echo the provider's body (it can carry the key).
+  unknown_model: 400,
+  provider_key_missing: 400,
+  provider_auth_failed: 400,
+  provider_rate_limited: 429,
+  provider_error: 502,
+  provider_timeout: 504,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof errorStatus;
@@ -52,7 +60,7 @@ export const defaultMessage: Record<ErrorCode, string> = {
   invalid_refresh_token: 'The session has ended. Sign in again.',
   forbidden: 'You are not allowed to do this.',
   password_incorrect: 'The current password is not correct.',
-  reauthentication_required: 'Confirm your identity with your sign-in provider first.',
+  reauthentication_required: 'Confirm your identity (POST /v1/auth/reauth), then retry.',
   origin_not_allowed: 'This origin is not allowed.',
   insufficient_scope: 'This API key does not have the scope this route needs.',
   not_found: 'Not found.',
@@ -61,6 +69,7 @@ export const defaultMessage: Record<ErrorCode, string> = {
   last_owner: 'An organization needs an owner: add another owner first.',
   personal_org: 'A personal organization has exactly one member and cannot be left.',
   api_key_limit: 'Too many active API keys. Revoke one first.',
+  org_limit: 'You have created the maximum number of organizations. Delete one or ask for more.',
   payload_too_large: 'The request body is too large.',
   unsupported_media_type: 'The request body must be application/json.',
   rate_limited: 'Too many requests. Try again later.',
@@ -70,6 +79,14 @@ export const defaultMessage: Record<ErrorCode, string> = {
   sandbox_unavailable: 'No sandbox host is available.',
   sandbox_busy: 'Every sandbox host is at capacity. Try again shortly.',
   upgrade_required: 'This endpoint is a WebSocket: open it with an Upgrade request.',
+  unknown_model: 'This model is not offered for this provider.',
+  provider_key_missing:
+    'You have no key stored for this provider. Add one with PUT /v1/provider-keys/{provider}.',
+  provider_auth_failed:
+    'The provider rejected your stored key. Replace it with PUT /v1/provider-keys/{provider}.',
+  provider_rate_limited: 'The provider refused the call for quota or rate limits. Try again later.',
+  provider_error: 'The provider failed the call. Try again later.',
+  provider_timeout: 'The provider did not answer in time.',
 };
 
 /** Map a bare HTTP status (e.g. from a Hono built-in) to our code for it. */

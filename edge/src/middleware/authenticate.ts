@@ -1,21 +1,48 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { database } from '../db/client.ts';
-import { authenticateApiKey, recordApiKeyUse } from '../domain/api-keys/authenticate.ts';
 import { verifyAccessToken } from '../domain/auth/access-token.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
+import { findTokensValidAfter } from '../repositories/users.ts';
+import { afterResponse } from '../services/after-response.ts';
+import { authenticateApiKey, recordApiKeyUse } from '../services/api-key-auth.ts';
+import { hitLimit, ipKey, peekLimit, refusal } from './rate-limit.ts';
 
 /**
  * Bearer authentication: `Authorization: Bearer <access JWT | API key>` and nothing else (a token
  * in the query string would end up in logs and Referer headers, so it is never read). Failures
  * answer one generic 401 and log only the reason, never the token.
+ *
+ * Failures are counted per client IP (`auth_failures`); an IP over the limit gets 429 before any
+ * D1 read. Access tokens are checked by signature first (no D1), so only a genuine token reaches
+ * the one D1 read it costs: the user's "tokens valid after" time, which a password reset or change
+ * moves forward so every older access token dies on its next request.
  */
+
+const FAILURES = 'auth_failures';
 
 /** The scheme is case-insensitive (RFC 7235 §2.1); the credential is a token68. */
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i;
 
 function unauthorized(): ApiError {
   return new ApiError('unauthorized', { headers: { 'WWW-Authenticate': 'Bearer realm="airlock"' } });
+}
+
+/** Refuses at once when this IP has failed too often; touches only its rate-limiter object. */
+async function refuseIfBlocked(c: Context<AppEnv>): Promise<void> {
+  const rule = c.get('config').auth.rateLimits.authFailures;
+  const decision = await peekLimit(c, FAILURES, ipKey(c), rule);
+  if (!decision.allowed) {
+    c.get('logger').warn('rate limited', { limit: FAILURES });
+    throw refusal(FAILURES, rule, decision);
+  }
+}
+
+async function failed(c: Context<AppEnv>, reason: string): Promise<ApiError> {
+  c.get('logger').info('authentication failed', { reason });
+  const rule = c.get('config').auth.rateLimits.authFailures;
+  const decision = await hitLimit(c, FAILURES, ipKey(c), rule);
+  return decision.allowed ? unauthorized() : refusal(FAILURES, rule, decision);
 }
 
 export function authenticate(): MiddlewareHandler<AppEnv> {
@@ -25,27 +52,27 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
     if (!token) throw unauthorized();
 
     if (token.startsWith('ak_')) {
-      // ── API keys (domain/api-keys/authenticate.ts) ───────────────────────────────────────────
+      // ── API keys (services/api-key-auth.ts): a D1 lookup, so the failure limit comes first ──
+      await refuseIfBlocked(c);
       const db = database(c.env.DB);
       const now = Date.now();
       const result = await authenticateApiKey(db, token, now);
-      if (!result.ok) {
-        c.get('logger').info('authentication failed', { reason: `api_key_${result.reason}` });
-        throw unauthorized();
-      }
+      if (!result.ok) throw await failed(c, `api_key_${result.reason}`);
       c.set('principal', result.principal);
-      afterResponse(c, recordApiKeyUse(db, result.principal.apiKeyId, now));
+      void afterResponse(c, 'api key last-used update', () =>
+        recordApiKeyUse(db, result.principal.apiKeyId, now),
+      );
       await next();
       return;
     }
 
     const { auth } = c.get('config');
     const result = await verifyAccessToken(auth, token, Date.now());
-    if (!result.ok) {
-      c.get('logger').info('authentication failed', { reason: `access_token_${result.reason}` });
-      throw unauthorized();
-    }
-    c.set('principal', { kind: 'user', userId: result.userId });
+    if (!result.ok) throw await failed(c, `access_token_${result.reason}`);
+    const validAfter = await findTokensValidAfter(database(c.env.DB), result.userId);
+    if (validAfter === null) throw await failed(c, 'access_token_user_gone');
+    if (result.issuedAt < validAfter) throw await failed(c, 'access_token_revoked');
+    c.set('principal', { kind: 'user', userId: result.userId, authenticatedAt: result.authenticatedAt });
     await next();
   };
 }
@@ -59,14 +86,21 @@ export function userOnly(): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** Runs `work` after the response when the runtime allows (`waitUntil`), else before it; logs failures. */
-function afterResponse(c: Context<AppEnv>, work: Promise<void>): void {
-  const logged = work.catch((err: unknown) =>
-    c.get('logger').warn('api key last-used update failed', { err }),
-  );
-  try {
-    c.executionCtx.waitUntil(logged);
-  } catch {
-    // No execution context (e.g. app.request in tests): the promise still settles on its own.
-  }
+/**
+ * Sudo mode (as GitHub's): sensitive routes need a sign-in (password or provider) within the last
+ * `RECENT_AUTH_SECONDS`; an older session gets 403 `reauthentication_required` and re-authenticates
+ * with `POST /v1/auth/reauth`, then retries. Implies `userOnly()`.
+ */
+export function recentAuth(): MiddlewareHandler<AppEnv> {
+  return async function recentAuth(c, next) {
+    const principal = c.get('principal');
+    if (principal.kind !== 'user')
+      throw new ApiError('forbidden', { message: 'This route needs a user session, not an API key.' });
+    if (Date.now() - principal.authenticatedAt > c.get('config').auth.recentAuthMs) {
+      throw new ApiError('reauthentication_required', {
+        message: 'Confirm your password with POST /v1/auth/reauth, then retry.',
+      });
+    }
+    await next();
+  };
 }

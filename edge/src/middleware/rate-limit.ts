@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppConfig } from '../config.ts';
+import { ipBucket } from '../domain/auth/client-ip.ts';
 import type { RateDecision, RateRule } from '../domain/auth/rate-limit.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
@@ -21,9 +22,14 @@ export interface RateLimitOptions {
   key: (c: Context<AppEnv>) => string;
 }
 
-/** The client IP from `CF-Connecting-IP` only; without it (local dev) one shared `unknown` bucket. */
+/**
+ * The client's bucket from `CF-Connecting-IP` only (IPv6 by its configured prefix, /64 by default);
+ * without it (local dev) one shared `unknown` bucket.
+ */
 export function ipKey(c: Context<AppEnv>): string {
-  return `ip:${c.req.header('cf-connecting-ip')?.trim() || 'unknown'}`;
+  const address = c.req.header('cf-connecting-ip')?.trim();
+  if (!address) return 'ip:unknown';
+  return `ip:${ipBucket(address, c.get('config').auth.ipv6PrefixBits)}`;
 }
 
 /** The authenticated principal (use after `authenticate()`). */
@@ -50,21 +56,51 @@ export function rateLimitHeaders(
   };
 }
 
+function limiter(c: Context<AppEnv>, name: string, key: string) {
+  const namespace = c.env.RATE_LIMITER;
+  return namespace.get(namespace.idFromName(`${name}:${key}`));
+}
+
+export function refusal(name: string, rule: RateRule, decision: RateDecision): ApiError {
+  return new ApiError('rate_limited', {
+    headers: {
+      ...rateLimitHeaders(name, rule, decision),
+      'Retry-After': String(seconds(decision.retryAfterMs)),
+    },
+  });
+}
+
+/** Counts one hit against `<name>:<key>` and returns the decision (for limits applied inside a handler). */
+export function hitLimit(
+  c: Context<AppEnv>,
+  name: string,
+  key: string,
+  rule: RateRule,
+): Promise<RateDecision> {
+  return limiter(c, name, key).hit(rule, Date.now());
+}
+
+/** The decision a hit would get, without counting one. */
+export function peekLimit(
+  c: Context<AppEnv>,
+  name: string,
+  key: string,
+  rule: RateRule,
+): Promise<RateDecision> {
+  return limiter(c, name, key).peek(rule, Date.now());
+}
+
 export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> {
   const ruleFor = typeof options.rule === 'function' ? options.rule : () => options.rule as RateRule;
   return async function rateLimit(c, next) {
     const rule = ruleFor(c.get('config'));
-    const namespace = c.env.RATE_LIMITER;
-    const stub = namespace.get(namespace.idFromName(`${options.name}:${options.key(c)}`));
-    const decision = await stub.hit(rule, Date.now());
-    const headers = rateLimitHeaders(options.name, rule, decision);
+    const decision = await hitLimit(c, options.name, options.key(c), rule);
     if (!decision.allowed) {
       c.get('logger').warn('rate limited', { limit: options.name });
-      throw new ApiError('rate_limited', {
-        headers: { ...headers, 'Retry-After': String(seconds(decision.retryAfterMs)) },
-      });
+      throw refusal(options.name, rule, decision);
     }
     await next();
-    for (const [name, value] of Object.entries(headers)) appendHeader(c.res.headers, name, value);
+    for (const [name, value] of Object.entries(rateLimitHeaders(options.name, rule, decision)))
+      appendHeader(c.res.headers, name, value);
   };
 }

@@ -1,4 +1,4 @@
-import { credentials, forgotBody, refreshBody, resetBody } from '../routes/auth.ts';
+import { credentials, forgotBody, reauthBody, refreshBody, resetBody } from '../routes/auth.ts';
 import { fromZod, json, noContent, type OperationSpec, obj, ref, str } from './spec.ts';
 
 /** Health, this document, and sign-up, sign-in, sessions and password reset. */
@@ -73,6 +73,27 @@ export const authOperations: readonly OperationSpec[] = [
     access: 'public',
     body: { schema: fromZod(refreshBody), required: false },
     success: [noContent('Signed out; the refresh cookie is cleared.')],
+  },
+  {
+    method: 'post',
+    path: '/v1/auth/reauth',
+    operationId: 'reauthenticate',
+    tag: 'auth',
+    summary: 'Confirm the password for sudo mode',
+    description:
+      'Answers a new access token whose sign-in time is now; routes answering 403 `reauthentication_required` ' +
+      '(API-key creation, member changes, account deletion) accept it for RECENT_AUTH_SECONDS.',
+    access: 'user',
+    rateLimits: ['reauth'],
+    body: { schema: fromZod(reauthBody), required: true },
+    success: [
+      json(
+        200,
+        'A fresh access token.',
+        obj({ accessToken: str(), expiresIn: { type: 'integer' }, tokenType: str() }),
+      ),
+    ],
+    errors: ['password_incorrect', 'reauthentication_required'],
   },
   {
     method: 'post',

@@ -8,6 +8,7 @@ import { orgOperations } from './orgs.ts';
 import { pistonOperations } from './piston.ts';
 import { runOperations } from './runs.ts';
 import { type JsonSchema, type OperationSpec, ref, str } from './spec.ts';
+import { taskOperations } from './tasks.ts';
 
 /**
  * The OpenAPI 3.1 document of the whole v1 API (DESIGN.md "The contract (v1)"), served at
@@ -29,6 +30,7 @@ const operations: readonly OperationSpec[] = [
   ...orgOperations,
   ...keyOperations,
   ...runOperations,
+  ...taskOperations,
   ...adminOperations,
   ...pistonOperations,
 ];

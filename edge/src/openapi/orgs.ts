@@ -1,4 +1,4 @@
-import { invite, newOrg, removal } from '../routes/orgs.ts';
+import { auditQuery, invite, newOrg, removal } from '../routes/orgs.ts';
 import {
   API,
   arrayOf,
@@ -8,6 +8,7 @@ import {
   type OperationSpec,
   obj,
   pathParam,
+  queryParams,
   ref,
   str,
 } from './spec.ts';
@@ -60,14 +61,25 @@ export const orgOperations: readonly OperationSpec[] = [
     path: '/v1/orgs/{id}/members',
     operationId: 'addMember',
     tag: 'orgs',
-    summary: 'Add an existing user by email',
-    description: 'Owners add admins and members; admins add members. Personal organizations have one member.',
+    summary: 'Invite a user by email',
+    description:
+      'Creates (or renews) an invitation the invitee accepts with POST /v1/invitations/{id}/accept; the answer ' +
+      'is the same whether or not the email has an account. Owners invite admins and members; admins invite ' +
+      'members. Needs a recent sign-in (403 `reauthentication_required`, see POST /v1/auth/reauth).',
     access: 'user',
     rateLimits: API,
     parameters: [orgIdParam],
     body: { schema: fromZod(invite), required: true },
-    success: [json(201, 'The new member.', ref('Member'))],
-    errors: ['not_found', 'conflict', 'personal_org'],
+    success: [
+      json(
+        202,
+        'The invitation.',
+        obj({
+          invitation: obj({ id: str(), email: str(), role: str(), expiresAt: str({ format: 'date-time' }) }),
+        }),
+      ),
+    ],
+    errors: ['not_found', 'conflict', 'personal_org', 'reauthentication_required'],
   },
   {
     method: 'delete',
@@ -96,6 +108,42 @@ export const orgOperations: readonly OperationSpec[] = [
     rateLimits: API,
     parameters: [orgIdParam, pathParam('userId', str(), 'The member to remove.')],
     success: [noContent('The member is removed.')],
-    errors: ['not_found', 'last_owner', 'personal_org'],
+    errors: ['not_found', 'last_owner', 'personal_org', 'reauthentication_required'],
+  },
+  {
+    method: 'get',
+    path: '/v1/orgs/{id}/audit',
+    operationId: 'orgAuditLog',
+    tag: 'orgs',
+    summary: "The organization's audit log (owners and admins)",
+    description: 'Newest first; `before` (epoch ms) pages back. A member gets 403; another organization 404.',
+    access: 'user',
+    rateLimits: API,
+    parameters: [orgIdParam, ...queryParams(auditQuery)],
+    success: [json(200, 'Audit entries.', obj({ entries: arrayOf({ type: 'object' }) }))],
+    errors: ['not_found', 'forbidden'],
+  },
+  {
+    method: 'get',
+    path: '/v1/invitations',
+    operationId: 'listInvitations',
+    tag: 'orgs',
+    summary: "The caller's pending invitations",
+    access: 'user',
+    rateLimits: API,
+    success: [json(200, 'Pending invitations.', obj({ invitations: arrayOf({ type: 'object' }) }))],
+  },
+  {
+    method: 'post',
+    path: '/v1/invitations/{id}/accept',
+    operationId: 'acceptInvitation',
+    tag: 'orgs',
+    summary: 'Accept an invitation addressed to the caller',
+    description: 'Unknown, expired, used or someone else’s invitations are all 404.',
+    access: 'user',
+    rateLimits: API,
+    parameters: [pathParam('id', str(), 'The invitation id.')],
+    success: [json(200, 'The organization joined.', ref('Org'))],
+    errors: ['not_found'],
   },
 ];

@@ -140,3 +140,11 @@ export async function touchApiKey(
       and(eq(apiKeys.id, id), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, now - minIntervalMs))),
     );
 }
+
+/** Account recovery: every key of the user, in every organization (for a batch). */
+export function revokeAllApiKeysOfUser(db: Database, userId: string, now: number) {
+  return db
+    .update(apiKeys)
+    .set({ revokedAt: now })
+    .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)));
+}

@@ -1,3 +1,4 @@
+import { and, desc, eq, lt } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { auditLog } from '../db/schema.ts';
 import type { ClientContext } from '../lib/request-context.ts';
@@ -38,4 +39,25 @@ export async function appendAudit(
     requestId: client.requestId,
     metadata: entry.metadata ?? {},
   });
+}
+
+export type AuditRow = typeof auditLog.$inferSelect;
+
+/** One organization's audit entries, newest first (the org id is the tenant boundary). */
+export async function listOrgAudit(
+  db: Database,
+  scope: { orgId: string },
+  page: { limit: number; before?: number },
+): Promise<AuditRow[]> {
+  const where =
+    page.before === undefined
+      ? eq(auditLog.orgId, scope.orgId)
+      : and(eq(auditLog.orgId, scope.orgId), lt(auditLog.at, page.before));
+  return db
+    .select()
+    .from(auditLog)
+    .where(where)
+    .orderBy(desc(auditLog.at), desc(auditLog.id))
+    .limit(page.limit)
+    .all();
 }

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { memberships, orgs } from '../db/schema.ts';
 import type { OrgRole } from '../domain/principal.ts';
@@ -66,17 +66,32 @@ export interface OrgView {
   createdAt: number;
 }
 
-/** A new (non-personal) organization, owned by its creator; both rows in one batch. */
+/**
+ * A new (non-personal) organization, owned by its creator, unless they already own `maxOwned`
+ * non-personal ones. The cap is checked inside the INSERT and the membership is inserted only if
+ * the organization was, in one batch, so concurrent creations cannot overshoot it. Null: at the cap.
+ */
 export async function createOrg(
   db: Database,
-  input: { name: string; ownerUserId: string },
+  input: { name: string; ownerUserId: string; maxOwned: number },
   now: number,
-): Promise<OrgView> {
+): Promise<OrgView | null> {
   const id = crypto.randomUUID();
-  await db.batch([
-    db.insert(orgs).values({ id, name: input.name, personal: false, createdAt: now }),
-    db.insert(memberships).values({ orgId: id, userId: input.ownerUserId, role: 'owner', createdAt: now }),
+  const [created] = await db.batch([
+    db
+      .insert(orgs)
+      .select(
+        sql`SELECT ${id}, ${input.name}, 0, ${now} WHERE (
+              SELECT count(*) FROM memberships AS m JOIN orgs AS o ON o.id = m.org_id
+              WHERE m.user_id = ${input.ownerUserId} AND m.role = 'owner' AND o.personal = 0
+            ) < ${input.maxOwned}`,
+      )
+      .returning({ id: orgs.id }),
+    db
+      .insert(memberships)
+      .select(sql`SELECT id, ${input.ownerUserId}, 'owner', ${now} FROM orgs WHERE id = ${id}`),
   ]);
+  if (created.length === 0) return null;
   return { id, name: input.name, personal: false, role: 'owner', createdAt: now };
 }
 
@@ -109,4 +124,26 @@ export async function findOrgOfMember(db: Database, scope: Scope): Promise<OrgVi
     .where(and(eq(memberships.orgId, scope.orgId), eq(memberships.userId, scope.userId)))
     .get();
   return row ?? null;
+}
+
+/**
+ * Hand-over when `leavingUserId` goes: promote the longest-standing admin (else member) to owner,
+ * only if no other owner exists at the moment the statement runs. Conditional in SQL, so two sole
+ * owners deleting their accounts at once (D1 has no interactive transactions) cannot both assume
+ * the other stays: whichever batch runs second sees no other owner and promotes an heir.
+ */
+export function promoteHeirUnlessOwned(db: Database, orgId: string, leavingUserId: string) {
+  return db
+    .update(memberships)
+    .set({ role: 'owner' })
+    .where(
+      and(
+        eq(memberships.orgId, orgId),
+        sql`${memberships.userId} = (
+          SELECT m.user_id FROM memberships AS m WHERE m.org_id = ${orgId} AND m.user_id <> ${leavingUserId}
+          ORDER BY (m.role = 'admin') DESC, m.created_at, m.user_id LIMIT 1)`,
+        sql`NOT EXISTS (
+          SELECT 1 FROM memberships AS o WHERE o.org_id = ${orgId} AND o.role = 'owner' AND o.user_id <> ${leavingUserId})`,
+      ),
+    );
 }

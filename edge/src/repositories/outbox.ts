@@ -39,3 +39,12 @@ export async function markMessage(db: Database, row: OutboxRow, sent: boolean, n
 export function deleteMessagesTo(db: Database, recipient: string) {
   return db.delete(outbox).where(and(eq(outbox.recipient, recipient), isNull(outbox.sentAt)));
 }
+
+/**
+ * Housekeeping: a message older than `createdBefore` is spent, sent or not (a reset link in it has
+ * expired), so the row and its body go. With `MAIL_SENDER=none` this is what bounds how long a
+ * reset token sits in D1.
+ */
+export function deleteExpiredMessages(db: Database, createdBefore: number) {
+  return db.delete(outbox).where(lt(outbox.createdAt, createdBefore));
+}

@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull } from 'drizzle-orm';
+import { and, eq, gt, isNotNull, isNull, lt, or } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { passwordResets } from '../db/schema.ts';
 
@@ -43,4 +43,11 @@ export function expireOutstandingResets(db: Database, userId: string, now: numbe
     .update(passwordResets)
     .set({ usedAt: now })
     .where(and(eq(passwordResets.userId, userId), isNull(passwordResets.usedAt)));
+}
+
+/** Housekeeping: used or expired reset rows are spent. */
+export function deleteSpentResets(db: Database, now: number) {
+  return db
+    .delete(passwordResets)
+    .where(or(lt(passwordResets.expiresAt, now), isNotNull(passwordResets.usedAt)));
 }

@@ -1,4 +1,4 @@
-import type { RunResult, RunStatus } from '@airlock/protocol';
+import { pickRunOutcome, type RunResult, type RunStatus } from '@airlock/protocol';
 import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { runs } from '../db/schema.ts';
@@ -24,6 +24,8 @@ export interface NewRun {
   id: string;
   language: string;
   apiKeyId: string | null;
+  /** Set when the run is an attempt of an AI task. */
+  taskId?: string | null;
 }
 
 /**
@@ -36,14 +38,19 @@ export async function insertRunUnderCap(
   run: NewRun,
   cap: number,
   now: number,
+  /** Issue 12: runs in progress per user across all their organizations (default: no user cap). */
+  userCap: number = Number.MAX_SAFE_INTEGER,
 ): Promise<boolean> {
   const result = await db.run(sql`
-    INSERT INTO runs (id, org_id, user_id, api_key_id, language, status, created_at)
-    SELECT ${run.id}, ${scope.orgId}, ${scope.userId}, ${run.apiKeyId}, ${run.language}, 'queued', ${now}
+    INSERT INTO runs (id, org_id, user_id, api_key_id, language, status, created_at, task_id)
+    SELECT ${run.id}, ${scope.orgId}, ${scope.userId}, ${run.apiKeyId}, ${run.language}, 'queued', ${now}, ${run.taskId ?? null}
     WHERE (
       SELECT count(*) FROM runs
       WHERE org_id = ${scope.orgId} AND status IN ('queued', 'running') AND created_at > ${now - ACTIVE_RUN_HORIZON_MS}
-    ) < ${cap}`);
+    ) < ${cap} AND (
+      SELECT count(*) FROM runs
+      WHERE user_id = ${scope.userId} AND status IN ('queued', 'running') AND created_at > ${now - ACTIVE_RUN_HORIZON_MS}
+    ) < ${userCap}`);
   return (result.meta.changes ?? 0) > 0;
 }
 
@@ -80,15 +87,10 @@ export async function finishRun(
     .set({
       status: result.status,
       hostId,
-      exitCode: result.exitCode,
-      signal: result.signal,
-      stdout: result.stdout,
-      stderr: result.stderr,
-      stdoutTruncated: result.stdoutTruncated,
-      stderrTruncated: result.stderrTruncated,
+      // The columns carry the result's names; D1 keeps whole milliseconds.
+      ...pickRunOutcome(result),
       wallMs: Math.round(result.wallMs),
       cpuMs: result.cpuMs === null ? null : Math.round(result.cpuMs),
-      peakMemoryBytes: result.peakMemoryBytes,
       startedAt: Date.parse(result.startedAt),
       finishedAt: Date.parse(result.finishedAt),
     })

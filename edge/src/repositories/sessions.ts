@@ -1,10 +1,24 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
-import { refreshTokens } from '../db/schema.ts';
+import { refreshFamilies, refreshTokens } from '../db/schema.ts';
 
-/** Refresh-token rows (only SHA-256 hashes of the tokens are stored). */
+/**
+ * Refresh families and their tokens (only SHA-256 hashes of the tokens are stored). Revocation is
+ * recorded on the family; a token is live only while its family is.
+ */
 
-type RefreshTokenRow = typeof refreshTokens.$inferSelect;
+export function insertFamily(
+  db: Database,
+  row: { id: string; userId: string; authenticatedAt: number; now: number; expiresAt: number },
+) {
+  return db.insert(refreshFamilies).values({
+    id: row.id,
+    userId: row.userId,
+    authenticatedAt: row.authenticatedAt,
+    createdAt: row.now,
+    expiresAt: row.expiresAt,
+  });
+}
 
 export function insertRefreshToken(
   db: Database,
@@ -20,33 +34,105 @@ export function insertRefreshToken(
   });
 }
 
+export interface RefreshTokenWithFamily {
+  id: string;
+  userId: string;
+  familyId: string;
+  expiresAt: number;
+  usedAt: number | null;
+  revokedAt: number | null;
+  familyRevokedAt: number | null;
+  authenticatedAt: number;
+}
+
 export async function findRefreshToken(
   db: Database,
   tokenHash: string,
-): Promise<RefreshTokenRow | undefined> {
-  return db.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, tokenHash)).get();
-}
-
-/** Marks a live token used; false when another request already used it (or it was revoked). */
-export async function claimRefreshToken(db: Database, id: string, now: number): Promise<boolean> {
-  const claimed = await db
-    .update(refreshTokens)
-    .set({ usedAt: now })
-    .where(and(eq(refreshTokens.id, id), isNull(refreshTokens.usedAt), isNull(refreshTokens.revokedAt)))
-    .returning({ id: refreshTokens.id });
-  return claimed.length === 1;
-}
-
-export function revokeFamily(db: Database, familyId: string, now: number) {
+): Promise<RefreshTokenWithFamily | undefined> {
   return db
-    .update(refreshTokens)
-    .set({ revokedAt: now })
-    .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)));
+    .select({
+      id: refreshTokens.id,
+      userId: refreshTokens.userId,
+      familyId: refreshTokens.familyId,
+      expiresAt: refreshTokens.expiresAt,
+      usedAt: refreshTokens.usedAt,
+      revokedAt: refreshTokens.revokedAt,
+      familyRevokedAt: refreshFamilies.revokedAt,
+      authenticatedAt: refreshFamilies.authenticatedAt,
+    })
+    .from(refreshTokens)
+    .innerJoin(refreshFamilies, eq(refreshFamilies.id, refreshTokens.familyId))
+    .where(eq(refreshTokens.tokenHash, tokenHash))
+    .get();
 }
 
+/**
+ * Rotation as one batch (one D1 transaction): insert the successor only if the parent is, at that
+ * moment, unused, unrevoked, unexpired and in a live family; then mark the parent used. Batches are
+ * serialized, so of N concurrent rotations exactly one inserts; `parent_id` is unique besides.
+ * Returns whether this call won.
+ */
+export async function rotateAtomically(
+  db: Database,
+  input: { parentId: string; tokenHash: string; now: number },
+): Promise<boolean> {
+  const successorId = crypto.randomUUID();
+  const [inserted] = await db.batch([
+    db
+      .insert(refreshTokens)
+      .select(
+        sql`SELECT ${successorId}, t.user_id, t.family_id, ${input.tokenHash}, ${input.parentId}, ${input.now}, t.expires_at, NULL, NULL
+            FROM refresh_tokens AS t JOIN refresh_families AS f ON f.id = t.family_id
+            WHERE t.id = ${input.parentId} AND t.used_at IS NULL AND t.revoked_at IS NULL
+              AND f.revoked_at IS NULL AND t.expires_at > ${input.now}`,
+      )
+      .returning({ id: refreshTokens.id }),
+    db
+      .update(refreshTokens)
+      .set({ usedAt: input.now })
+      .where(and(eq(refreshTokens.id, input.parentId), isNull(refreshTokens.usedAt))),
+  ]);
+  return inserted.length === 1;
+}
+
+/** Revokes the family itself (so later inserts are dead too) and its existing tokens, in one batch. */
+export async function revokeFamily(db: Database, familyId: string, now: number): Promise<void> {
+  await db.batch([
+    db
+      .update(refreshFamilies)
+      .set({ revokedAt: now })
+      .where(and(eq(refreshFamilies.id, familyId), isNull(refreshFamilies.revokedAt))),
+    db
+      .update(refreshTokens)
+      .set({ revokedAt: now })
+      .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt))),
+  ]);
+}
+
+/** Every family of the user (for a batch: password change or reset). */
 export function revokeAllFamiliesOfUser(db: Database, userId: string, now: number) {
   return db
-    .update(refreshTokens)
+    .update(refreshFamilies)
     .set({ revokedAt: now })
-    .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
+    .where(and(eq(refreshFamilies.userId, userId), isNull(refreshFamilies.revokedAt)));
+}
+
+/**
+ * Housekeeping: tokens and families past expiry, or of a family revoked before `revokedBefore`.
+ * Used tokens of a live family stay: they are what reuse detection recognizes.
+ */
+export function deleteSpentRefresh(db: Database, now: number, revokedBefore: number) {
+  return [
+    db
+      .delete(refreshTokens)
+      .where(
+        or(
+          lt(refreshTokens.expiresAt, now),
+          sql`${refreshTokens.familyId} IN (SELECT id FROM refresh_families WHERE revoked_at < ${revokedBefore} OR expires_at < ${now})`,
+        ),
+      ),
+    db
+      .delete(refreshFamilies)
+      .where(or(lt(refreshFamilies.expiresAt, now), lt(refreshFamilies.revokedAt, revokedBefore))),
+  ] as const;
 }

@@ -35,3 +35,18 @@ export function setPasswordHash(db: Database, userId: string, passwordHash: stri
 export function deleteUser(db: Database, userId: string) {
   return db.delete(users).where(eq(users.id, userId));
 }
+
+/** Access tokens issued before `at` stop working on their next request (reset, password change). */
+export function setTokensValidAfter(db: Database, userId: string, at: number) {
+  return db.update(users).set({ tokensValidAfter: at }).where(eq(users.id, userId));
+}
+
+/** What authentication needs to know about a token's user; null when the account is gone. */
+export async function findTokensValidAfter(db: Database, userId: string): Promise<number | null> {
+  const row = await db
+    .select({ tokensValidAfter: users.tokensValidAfter })
+    .from(users)
+    .where(eq(users.id, userId))
+    .get();
+  return row ? row.tokensValidAfter : null;
+}

@@ -8,7 +8,7 @@ import { auditRequest } from '../lib/audit-request.ts';
 import { jsonBody } from '../lib/validate.ts';
 import { days, FIXED } from '../limits.ts';
 import { apiLimit } from '../middleware/api-limit.ts';
-import { authenticate, userOnly } from '../middleware/authenticate.ts';
+import { authenticate, recentAuth, userOnly } from '../middleware/authenticate.ts';
 import { orgContext, requestScope } from '../middleware/org-context.ts';
 import {
   type ApiKeyView,
@@ -55,7 +55,7 @@ export const apiKeyRoutes = new Hono<AppEnv>()
     const scope = requestScope(c);
     return c.json({ keys: (await listApiKeys(database(c.env.DB), scope)).map(keyJson) });
   })
-  .post('/v1/api-keys', jsonBody(newKey), async (c) => {
+  .post('/v1/api-keys', recentAuth(), jsonBody(newKey), async (c) => {
     const db = database(c.env.DB);
     const now = c.get('now')();
     const body = c.req.valid('json');

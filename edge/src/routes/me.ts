@@ -7,12 +7,20 @@ import { passwordProblem } from '../domain/auth/password-policy.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { jsonBody } from '../lib/validate.ts';
-import { authenticate, userOnly } from '../middleware/authenticate.ts';
+import { apiLimit } from '../middleware/api-limit.ts';
+import { authenticate, recentAuth, userOnly } from '../middleware/authenticate.ts';
 import { principalKey, rateLimit } from '../middleware/rate-limit.ts';
-import { deleteOrg, membershipsAlongside, setMemberRole } from '../repositories/orgs.ts';
+import { revokeAllApiKeysOfUser } from '../repositories/api-keys.ts';
+import { deleteOrg, membershipsAlongside, promoteHeirUnlessOwned } from '../repositories/orgs.ts';
 import { deleteMessagesTo } from '../repositories/outbox.ts';
 import { revokeAllFamiliesOfUser } from '../repositories/sessions.ts';
-import { deleteUser, findUserById, setPasswordHash, type UserRow } from '../repositories/users.ts';
+import {
+  deleteUser,
+  findUserById,
+  setPasswordHash,
+  setTokensValidAfter,
+  type UserRow,
+} from '../repositories/users.ts';
 import { passwordInput as password } from './auth.ts';
 import { audit, clearRefreshCookie } from './session.ts';
 
@@ -35,17 +43,17 @@ async function currentUser(db: ReturnType<typeof database>, userId: string): Pro
  */
 const reauth = rateLimit({ name: 'reauth', rule: (cfg) => cfg.auth.rateLimits.login, key: principalKey });
 
-export const changePasswordBody = z.strictObject({ currentPassword: password, newPassword: password });
+export const changePasswordBody = z.strictObject({
+  currentPassword: password,
+  newPassword: password,
+  /** A change offers what a reset does: revoke every API key of the user too (default false). */
+  revokeApiKeys: z.boolean().optional(),
+});
 export const deleteMeBody = z.strictObject({ password });
 
 export const meRoutes = new Hono<AppEnv>()
   // `/v1/me/*` matches `/v1/me` itself too: one registration, so each request counts once.
-  .use(
-    '/v1/me/*',
-    authenticate(),
-    userOnly(),
-    rateLimit({ name: 'api', rule: (cfg) => cfg.auth.rateLimits.api, key: principalKey }),
-  )
+  .use('/v1/me/*', authenticate(), userOnly(), apiLimit)
   .get('/v1/me', async (c) => {
     const principal = c.get('principal');
     const user = await currentUser(database(c.env.DB), principal.userId);
@@ -58,7 +66,7 @@ export const meRoutes = new Hono<AppEnv>()
     });
   })
   .put('/v1/me/password', reauth, jsonBody(changePasswordBody), async (c) => {
-    const { currentPassword, newPassword } = c.req.valid('json');
+    const { currentPassword, newPassword, revokeApiKeys } = c.req.valid('json');
     const { auth } = c.get('config');
     const db = database(c.env.DB);
     const user = await currentUser(db, c.get('principal').userId);
@@ -71,15 +79,27 @@ export const meRoutes = new Hono<AppEnv>()
       await audit(c, db, { action: 'user.password_change', outcome: 'failure', actorUserId: user.id }, now);
       throw new ApiError('password_incorrect');
     }
+    // Every session and every access token issued before now end (tokens-valid-after).
     await db.batch([
       setPasswordHash(db, user.id, await hashPassword(newPassword, auth.hashParams), now),
       revokeAllFamiliesOfUser(db, user.id, now),
+      setTokensValidAfter(db, user.id, now),
+      ...(revokeApiKeys ? [revokeAllApiKeysOfUser(db, user.id, now)] : []),
     ]);
-    await audit(c, db, { action: 'user.password_change', actorUserId: user.id }, now);
+    await audit(
+      c,
+      db,
+      {
+        action: 'user.password_change',
+        actorUserId: user.id,
+        metadata: { revokedApiKeys: revokeApiKeys === true },
+      },
+      now,
+    );
     clearRefreshCookie(c);
     return c.body(null, 204);
   })
-  .delete('/v1/me', reauth, jsonBody(deleteMeBody), async (c) => {
+  .delete('/v1/me', recentAuth(), reauth, jsonBody(deleteMeBody), async (c) => {
     const { auth } = c.get('config');
     const db = database(c.env.DB);
     const user = await currentUser(db, c.get('principal').userId);
@@ -91,11 +111,16 @@ export const meRoutes = new Hono<AppEnv>()
       await audit(c, db, { action: 'user.delete', outcome: 'failure', actorUserId: user.id }, now);
       throw new ApiError('password_incorrect');
     }
-    const plan = planAccountDeletion(user.id, await membershipsAlongside(db, user.id));
+    const members = await membershipsAlongside(db, user.id);
+    const plan = planAccountDeletion(user.id, members);
+    // Every shared organization the user owns gets a conditional hand-over, not only those the plan
+    // (read before the batch) saw as solely owned: another owner may be leaving at the same time.
+    const owned = members.filter((m) => m.userId === user.id && m.role === 'owner').map((m) => m.orgId);
+    const handOver = owned.filter((orgId) => !plan.deleteOrgs.includes(orgId));
     // One batch (one transaction in D1): the account never half disappears.
     await db.batch([
       deleteMessagesTo(db, user.email),
-      ...plan.promote.map((p) => setMemberRole(db, p.orgId, p.userId, 'owner')),
+      ...handOver.map((orgId) => promoteHeirUnlessOwned(db, orgId, user.id)),
       ...plan.deleteOrgs.map((orgId) => deleteOrg(db, orgId)),
       deleteUser(db, user.id),
     ]);

@@ -8,17 +8,13 @@ import { ApiError } from '../errors/api-error.ts';
 import { auditRequest } from '../lib/audit-request.ts';
 import { jsonBody } from '../lib/validate.ts';
 import { apiLimit } from '../middleware/api-limit.ts';
-import { authenticate, userOnly } from '../middleware/authenticate.ts';
+import { authenticate, recentAuth, userOnly } from '../middleware/authenticate.ts';
 import { revokeApiKeysOfMember } from '../repositories/api-keys.ts';
-import {
-  addMember,
-  findMember,
-  findUserIdByEmail,
-  listMembers,
-  type MemberView,
-  removeMember,
-} from '../repositories/memberships.ts';
+import { type AuditRow, listOrgAudit } from '../repositories/audit.ts';
+import { acceptInvitation, pendingInvitationsFor, upsertInvitation } from '../repositories/invitations.ts';
+import { findMember, listMembers, type MemberView, removeMember } from '../repositories/memberships.ts';
 import { createOrg, findOrgOfMember, listOrgsOfUser, type OrgView } from '../repositories/orgs.ts';
+import { findUserById } from '../repositories/users.ts';
 
 /**
  * /v1/orgs: organizations and their members (docs/tenancy.md). The organization in the path is
@@ -27,12 +23,20 @@ import { createOrg, findOrgOfMember, listOrgsOfUser, type OrgView } from '../rep
  *
  * Roles: owners manage everything; admins add and remove plain members; members read. Anyone but a
  * personal organization's (only) owner and an organization's last owner can leave.
+ *
+ * Adding a member creates an invitation (issue 12): nobody joins an organization without accepting,
+ * and the answer no longer tells the inviter whether the email has an account. Adding and removing
+ * members need a recent sign-in (sudo mode). Owners and admins read their organization's audit log.
  */
 
 export const newOrg = z.strictObject({ name: z.string().trim().min(1).max(100) });
 export const invite = z.strictObject({
   email: emailSchema,
   role: z.enum(['admin', 'member']).default('member'),
+});
+export const auditQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  before: z.coerce.number().int().min(0).optional(),
 });
 export const removal = z.union([
   z.strictObject({ userId: z.string().min(1).max(64) }),
@@ -52,6 +56,19 @@ const memberJson = (m: MemberView) => ({
   email: m.email,
   role: m.role,
   joinedAt: iso(m.joinedAt),
+});
+const auditJson = (a: AuditRow) => ({
+  id: a.id,
+  at: iso(a.at),
+  action: a.action,
+  outcome: a.outcome,
+  actorUserId: a.actorUserId,
+  actorApiKeyId: a.actorApiKeyId,
+  targetType: a.targetType,
+  targetId: a.targetId,
+  ip: a.ip,
+  requestId: a.requestId,
+  metadata: a.metadata,
 });
 const notFound = () => new ApiError('not_found', { message: 'Organization not found.' });
 
@@ -117,9 +134,14 @@ export const orgRoutes = new Hono<AppEnv>()
     const now = c.get('now')();
     const org = await createOrg(
       db,
-      { name: c.req.valid('json').name, ownerUserId: c.get('principal').userId },
+      {
+        name: c.req.valid('json').name,
+        ownerUserId: c.get('principal').userId,
+        maxOwned: c.get('config').auth.maxOrgsPerUser,
+      },
       now,
     );
+    if (!org) throw new ApiError('org_limit');
     await auditRequest(
       c,
       db,
@@ -133,30 +155,103 @@ export const orgRoutes = new Hono<AppEnv>()
     const org = await orgOfCaller(c, db);
     return c.json({ members: (await listMembers(db, { orgId: org.id })).map(memberJson) });
   })
-  .post('/v1/orgs/:id/members', userOnly(), jsonBody(invite), async (c) => {
+  .get('/v1/orgs/:id/audit', userOnly(), async (c) => {
+    const db = database(c.env.DB);
+    const org = await orgOfCaller(c, db);
+    if (org.role === 'member') throw new ApiError('forbidden');
+    const query = auditQuery.safeParse(c.req.query());
+    if (!query.success) throw new ApiError('validation_failed');
+    const rows = await listOrgAudit(db, { orgId: org.id }, query.data);
+    return c.json({ entries: rows.map(auditJson) });
+  })
+  .post('/v1/orgs/:id/members', recentAuth(), jsonBody(invite), async (c) => {
     const db = database(c.env.DB);
     const now = c.get('now')();
     const { email, role } = c.req.valid('json');
     const org = await orgOfCaller(c, db);
     if (!MANAGES[org.role].includes(role)) throw new ApiError('forbidden');
     if (org.personal) throw new ApiError('personal_org');
-    // Trade-off (docs/tenancy.md): this tells an org manager whether an email has an account.
-    const userId = await findUserIdByEmail(db, email);
-    if (!userId) throw new ApiError('not_found', { message: 'No account uses this email address.' });
-    if (!(await addMember(db, { orgId: org.id }, { userId, role }, now))) {
+    if (await findMember(db, { orgId: org.id }, { email })) {
       throw new ApiError('conflict', { message: 'This user is already a member.' });
     }
+    const ttlMs = c.get('config').auth.invitationTtlMs;
+    const id = await upsertInvitation(db, {
+      orgId: org.id,
+      email,
+      role,
+      invitedBy: c.get('principal').userId,
+      now,
+      ttlMs,
+    });
     await auditRequest(
       c,
       db,
-      { action: 'org.member_added', orgId: org.id, targetType: 'user', targetId: userId, metadata: { role } },
+      {
+        action: 'org.member_invited',
+        orgId: org.id,
+        targetType: 'invitation',
+        targetId: id,
+        metadata: { role },
+      },
       now,
     );
-    const member = await findMember(db, { orgId: org.id }, { userId });
-    if (!member) throw new ApiError('conflict');
-    return c.json(memberJson(member), 201);
+    return c.json({ invitation: { id, email, role, expiresAt: iso(now + ttlMs) } }, 202);
   })
-  .delete('/v1/orgs/:id/members', userOnly(), jsonBody(removal), (c) => removeFromOrg(c, c.req.valid('json')))
-  .delete('/v1/orgs/:id/members/:userId', userOnly(), (c) =>
+  .delete('/v1/orgs/:id/members', recentAuth(), jsonBody(removal), (c) =>
+    removeFromOrg(c, c.req.valid('json')),
+  )
+  .delete('/v1/orgs/:id/members/:userId', recentAuth(), (c) =>
     removeFromOrg(c, { userId: c.req.param('userId') }),
   );
+
+/** /v1/invitations: the signed-in user's pending invitations, and accepting one. */
+export const invitationRoutes = new Hono<AppEnv>()
+  .use('/v1/invitations/*', authenticate(), apiLimit, userOnly())
+  .get('/v1/invitations', async (c) => {
+    const db = database(c.env.DB);
+    const user = await findUserById(db, c.get('principal').userId);
+    if (!user) throw new ApiError('unauthorized');
+    const pending = await pendingInvitationsFor(db, user.email, Date.now());
+    return c.json({
+      invitations: pending.map((i) => ({
+        id: i.id,
+        orgId: i.orgId,
+        orgName: i.orgName,
+        role: i.role,
+        expiresAt: iso(i.expiresAt),
+      })),
+    });
+  })
+  .post('/v1/invitations/:id/accept', async (c) => {
+    const db = database(c.env.DB);
+    const now = Date.now();
+    const user = await findUserById(db, c.get('principal').userId);
+    if (!user) throw new ApiError('unauthorized');
+    const joined = await acceptInvitation(db, {
+      id: c.req.param('id'),
+      email: user.email,
+      userId: user.id,
+      now,
+    });
+    if (!joined) throw new ApiError('not_found', { message: 'Invitation not found.' });
+    await auditRequest(
+      c,
+      db,
+      {
+        action: 'org.member_added',
+        orgId: joined.orgId,
+        targetType: 'user',
+        targetId: user.id,
+        metadata: { role: joined.role },
+      },
+      now,
+    );
+    const org = await orgOfMember(db, joined.orgId, user.id);
+    return c.json(orgJson(org), 200);
+  });
+
+async function orgOfMember(db: Database, orgId: string, userId: string): Promise<OrgView> {
+  const org = await findOrgOfMember(db, { orgId, userId });
+  if (!org) throw new ApiError('conflict');
+  return org;
+}

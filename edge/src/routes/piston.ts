@@ -1,6 +1,4 @@
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
-import { database } from '../db/client.ts';
-import { authenticateApiKey, recordApiKeyUse } from '../domain/api-keys/authenticate.ts';
 import { pistonApiKey } from '../domain/piston/credentials.ts';
 import { parsePistonExecute } from '../domain/piston/request.ts';
 import { pistonResult } from '../domain/piston/response.ts';
@@ -8,6 +6,7 @@ import { pistonRuntimes, runtimeListView } from '../domain/piston/runtimes.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { apiLimit } from '../middleware/api-limit.ts';
+import { authenticate } from '../middleware/authenticate.ts';
 import { orgContext } from '../middleware/org-context.ts';
 import { ipKey, rateLimit } from '../middleware/rate-limit.ts';
 import { requireScope } from '../middleware/require-scope.ts';
@@ -51,28 +50,20 @@ function unauthorized(): ApiError {
   });
 }
 
-/** The API key in any of Piston's credential forms (domain/piston/credentials.ts). */
+/**
+ * The API key in any of Piston's credential forms (domain/piston/credentials.ts), then the one
+ * authentication of the API (middleware/authenticate.ts, with its failure limit and key-use record):
+ * the key is handed on as `Bearer <key>`. Without a key in any form: 401 at once.
+ */
 function pistonAuthenticate(): MiddlewareHandler<AppEnv> {
+  const bearer = authenticate();
   return async function pistonAuthenticate(c, next) {
     const key = pistonApiKey(c.req.header('authorization'));
     if (!key) throw unauthorized();
-    const db = database(c.env.DB);
-    const now = Date.now();
-    const result = await authenticateApiKey(db, key, now);
-    if (!result.ok) {
-      c.get('logger').info('authentication failed', { reason: `api_key_${result.reason}` });
-      throw unauthorized();
-    }
-    c.set('principal', result.principal);
-    const recorded = recordApiKeyUse(db, result.principal.apiKeyId, now).catch((err: unknown) =>
-      c.get('logger').warn('api key last-used update failed', { err }),
-    );
-    try {
-      c.executionCtx.waitUntil(recorded);
-    } catch {
-      // No execution context (app.request in tests): the promise settles on its own.
-    }
-    await next();
+    const headers = new Headers(c.req.raw.headers);
+    headers.set('authorization', `Bearer ${key}`);
+    c.req.raw = new Request(c.req.raw, { headers });
+    return bearer(c, next);
   };
 }
 

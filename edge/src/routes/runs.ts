@@ -8,10 +8,12 @@ import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { auditRequest } from '../lib/audit-request.ts';
 import { jsonBody } from '../lib/validate.ts';
+import { FIXED } from '../limits.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { orgContext } from '../middleware/org-context.ts';
 import { ipKey, principalKey, rateLimit } from '../middleware/rate-limit.ts';
 import { requireScope } from '../middleware/require-scope.ts';
+import { deleteFinishedRun } from '../repositories/run-output.ts';
 import { findRun, listRuns } from '../repositories/runs.ts';
 import { createRun, runCreationRate, runScopeOf, runSessionOf } from '../services/create-run.ts';
 import { decodeCursor, encodeCursor, ListQuerySchema } from '../services/run-list.ts';
@@ -112,6 +114,16 @@ export const runRoutes = new Hono<AppEnv>()
     });
   })
   .get('/v1/runs/:id', ...authed, requireScope('runs:read'), async (c) => c.json(runView(await ownRun(c))))
+  // Issue 12 (session-hardening): erase a finished run and its stored output.
+  .delete('/v1/runs/:id', ...authed, requireScope('runs:write'), async (c) => {
+    const row = await ownRun(c);
+    const db = database(c.env.DB);
+    if (!(await deleteFinishedRun(db, scopeOf(c), row.id))) {
+      throw new ApiError('conflict', { message: 'The run is still in progress: cancel it first.' });
+    }
+    await auditRequest(c, db, { action: 'run.delete', targetType: 'run', targetId: row.id }, Date.now());
+    return c.body(null, 204);
+  })
   .post('/v1/runs/:id/cancel', ...authed, requireScope('runs:write'), async (c) => {
     const row = await ownRun(c);
     if (row.status !== 'queued' && row.status !== 'running') {

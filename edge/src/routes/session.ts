@@ -9,7 +9,18 @@ import { auditRequest } from '../lib/audit-request.ts';
  * What the auth and account routes share: the session response (DESIGN.md shape), the refresh
  * cookie (`__Secure-airlock_rt`; HttpOnly, Secure, SameSite=Strict, Path=/v1/auth, so it only ever
  * travels to the auth routes and never to another site) and audit writes with the caller's context.
+ *
+ * Cookie-only mode: a browser client sends `X-Airlock-Session: cookie` and gets no `refreshToken`
+ * in the JSON body (script on the page never sees it; the HttpOnly cookie carries it). Without the
+ * header the body is unchanged: `refreshToken` is part of the API contract for other clients.
  */
+
+export const SESSION_MODE_HEADER = 'x-airlock-session';
+
+/** True when the client asked for cookie-only sessions. */
+export function cookieOnly(c: Context<AppEnv>): boolean {
+  return c.req.header(SESSION_MODE_HEADER)?.trim().toLowerCase() === 'cookie';
+}
 
 export const REFRESH_COOKIE = 'airlock_rt';
 const COOKIE_PATH = '/v1/auth';
@@ -22,7 +33,11 @@ export async function sessionResponse(
   status: 200 | 201 = 200,
 ): Promise<Response> {
   const { auth } = c.get('config');
-  const access = await issueAccessToken({ ...auth, ttlSeconds: auth.accessTokenTtlSeconds }, user.id, now);
+  const access = await issueAccessToken(
+    { ...auth, ttlSeconds: auth.accessTokenTtlSeconds },
+    { userId: user.id, authenticatedAt: refresh.authenticatedAt },
+    now,
+  );
   setCookie(c, REFRESH_COOKIE, refresh.token, {
     prefix: 'secure',
     httpOnly: true,
@@ -35,7 +50,7 @@ export async function sessionResponse(
   return c.json(
     {
       accessToken: access.token,
-      refreshToken: refresh.token,
+      ...(cookieOnly(c) ? {} : { refreshToken: refresh.token }),
       expiresIn: access.expiresIn,
       tokenType: 'Bearer',
       user: { id: user.id, email: user.email },

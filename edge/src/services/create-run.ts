@@ -1,13 +1,13 @@
 import type { RunRequest } from '@airlock/protocol';
 import type { Context } from 'hono';
 import { database } from '../db/client.ts';
-import { RUN_TIMING } from '../domain/runs/config.ts';
 import { runtimeProblem } from '../domain/runs/request.ts';
 import type { RuntimeList } from '../domain/runs/runtimes.ts';
 import { type RunView, resultView } from '../domain/runs/view.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { auditRequest } from '../lib/audit-request.ts';
+import { FIXED } from '../limits.ts';
 import { rateLimit } from '../middleware/rate-limit.ts';
 import { insertRunUnderCap, type RunScope } from '../repositories/runs.ts';
 
@@ -82,6 +82,7 @@ export async function createRun(
     { id: runId, language: request.language, apiKeyId },
     config.maxConcurrentPerOrg,
     now,
+    config.maxConcurrentPerUser,
   );
   if (!inserted) {
     throw new ApiError('run_concurrency_limit', {
@@ -105,7 +106,7 @@ export async function createRun(
   if (started.state === 'busy') {
     // Every host is at capacity: nothing ran and nothing is recorded; the client retries.
     throw new ApiError('sandbox_busy', {
-      headers: { 'Retry-After': String(RUN_TIMING.busyRetryAfterSeconds) },
+      headers: { 'Retry-After': String(FIXED.sandboxBusyRetryAfterSeconds) },
     });
   }
   if (started.state === 'final') {

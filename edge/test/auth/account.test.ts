@@ -167,6 +167,39 @@ describe('DELETE /v1/me', () => {
     ).toBe(2);
   });
 
+  it('two co-owners deleting their accounts at once still leave the organization an owner', async () => {
+    const [a, b, heir] = await Promise.all([registerUser(), registerUser(), registerUser()]);
+    const now = Date.now();
+    const org = crypto.randomUUID();
+    await env.DB.batch([
+      env.DB.prepare('INSERT INTO orgs (id, name, personal, created_at) VALUES (?, ?, 0, ?)').bind(
+        org,
+        'co',
+        now,
+      ),
+      ...[
+        [org, a.user.id, 'owner', now],
+        [org, b.user.id, 'owner', now + 1],
+        [org, heir.user.id, 'member', now + 2],
+      ].map((row) =>
+        env.DB.prepare(
+          'INSERT INTO memberships (org_id, user_id, role, created_at) VALUES (?, ?, ?, ?)',
+        ).bind(...row),
+      ),
+    ]);
+    // Each request reads "the other one stays owner" before either batch runs.
+    const [ra, rb] = await Promise.all(
+      [a, b].map((u) =>
+        authFetch('/v1/me', jsonInit('DELETE', { password: TEST_PASSWORD }, authHeaders(u.accessToken))),
+      ),
+    );
+    expect([ra?.status, rb?.status]).toEqual([204, 204]);
+    const rows = await env.DB.prepare('SELECT user_id, role FROM memberships WHERE org_id = ?')
+      .bind(org)
+      .all<{ user_id: string; role: string }>();
+    expect(rows.results).toEqual([{ user_id: heir.user.id, role: 'owner' }]);
+  });
+
   it('planAccountDeletion keeps orgs that already have another owner untouched', () => {
     const plan = planAccountDeletion('u', [
       { orgId: 'a', userId: 'u', role: 'owner', createdAt: 1 },

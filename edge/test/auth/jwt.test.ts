@@ -121,10 +121,13 @@ describe('access token verification', () => {
     const user = await registerUser();
     const [h, p] = user.accessToken.split('.') as [string, string];
     const decode = (s: string) => JSON.parse(new TextDecoder().decode(fromBase64Url(s) as Uint8Array));
-    expect(decode(h)).toEqual({ alg: 'HS256', typ: 'at+jwt' });
+    // The key id names the signing key, so keys can rotate (docs/auth.md).
+    expect(decode(h)).toEqual({ alg: 'HS256', typ: 'at+jwt', kid: 'k1' });
     const payload = decode(p);
     expect(payload).toMatchObject({ iss: 'airlock', aud: 'airlock-api', sub: user.user.id });
-    expect(payload.exp - payload.iat).toBe(900);
+    expect(payload.exp - payload.iat).toBeCloseTo(900, 6);
+    // Sign-in time (OIDC auth_time) for sudo mode: at registration, the session's start.
+    expect(payload.auth_time).toBeCloseTo(payload.iat, 0);
     expect(typeof payload.jti).toBe('string');
   });
 

@@ -1,9 +1,10 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { database } from '../../src/db/client.ts';
-import { drainOutbox, httpMailSender, type MailSender } from '../../src/domain/outbox/sender.ts';
+import { httpMailSender, type MailSender } from '../../src/domain/outbox/sender.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { enqueueMessage } from '../../src/repositories/outbox.ts';
+import { drainOutbox } from '../../src/services/outbox.ts';
 import { authFetch, errorOf, jsonInit } from '../helpers.ts';
 
 /** The outbox sender is pluggable; tests never reach a real mail API. */

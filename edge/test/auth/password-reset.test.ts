@@ -1,7 +1,11 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { database } from '../../src/db/client.ts';
-import { consumePasswordReset, createPasswordReset } from '../../src/domain/auth/password-reset.ts';
+import {
+  consumePasswordReset,
+  createPasswordReset,
+  mintResetToken,
+} from '../../src/services/password-reset.ts';
 import { authFetch, errorOf, jsonInit, registerUser, uniqueEmail } from '../helpers.ts';
 
 /** Password reset through the outbox (OWASP Forgot Password Cheat Sheet). */
@@ -82,6 +86,7 @@ describe('reset password', () => {
     const t0 = Date.now();
     const make = async () => {
       await createPasswordReset(db, {
+        ...(await mintResetToken()),
         userId: user.user.id,
         email: user.user.email,
         now: t0,

@@ -1,7 +1,9 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { database } from '../../src/db/client.ts';
-import { rotateRefreshToken, startFamily } from '../../src/domain/auth/refresh.ts';
+import { sha256Hex } from '../../src/lib/bytes.ts';
+import { insertRefreshToken, revokeFamily } from '../../src/repositories/sessions.ts';
+import { rotateRefreshToken, startFamily } from '../../src/services/refresh-tokens.ts';
 import { authFetch, errorOf, jsonInit, registerUser } from '../helpers.ts';
 
 /** Refresh-token rotation and reuse detection (OWASP ASVS V3.5, RFC 9700 §4.14.2). */
@@ -45,6 +47,42 @@ describe('refresh token reuse', () => {
     const user = await registerUser();
     const [a, b] = await Promise.all([refresh(user.refreshToken), refresh(user.refreshToken)]);
     expect([a.status, b.status].sort()).toEqual([200, 401]);
+  });
+
+  it('ten concurrent refreshes of one token: at most one new pair, then every token of the family fails', async () => {
+    const user = await registerUser();
+    const answers = await Promise.all(Array.from({ length: 10 }, () => refresh(user.refreshToken)));
+    const winners = answers.filter((r) => r.status === 200);
+    expect(winners.length).toBeLessThanOrEqual(1);
+    expect(answers.filter((r) => r.status === 401)).toHaveLength(10 - winners.length);
+    const minted = await Promise.all(winners.map(tokenOf));
+    // Reuse was detected: the family is dead, the winner's fresh token included.
+    for (const token of [user.refreshToken, ...minted]) expect((await refresh(token)).status).toBe(401);
+    const rows = await env.DB.prepare(
+      `SELECT count(*) AS n FROM refresh_tokens WHERE user_id = ? AND parent_id IS NOT NULL`,
+    )
+      .bind(user.user.id)
+      .first<{ n: number }>();
+    expect(rows?.n).toBe(winners.length);
+  });
+
+  it('a token inserted into a family after its revocation is dead: revocation lives on the family', async () => {
+    const user = await registerUser();
+    const db = database(env.DB);
+    const now = Date.now();
+    const family = await startFamily(db, user.user.id, now, DAY);
+    await revokeFamily(db, family.familyId, now);
+    // A rotation that raced the revocation and inserted its row afterwards.
+    const late = 'rt_late-inserted-token-of-a-revoked-family';
+    await insertRefreshToken(db, {
+      userId: user.user.id,
+      familyId: family.familyId,
+      tokenHash: await sha256Hex(late),
+      now,
+      expiresAt: now + DAY,
+    });
+    expect(await rotateRefreshToken(db, late, now + 1)).toEqual({ ok: false, reason: 'revoked' });
+    expect((await refresh(late)).status).toBe(401);
   });
 });
 

@@ -100,6 +100,7 @@ describe('GET /v1/openapi.json', () => {
       'POST /v1/auth/logout',
       'POST /v1/auth/password/forgot',
       'POST /v1/auth/password/reset',
+      'POST /v1/auth/reauth',
       'PUT /v1/me/password',
       'DELETE /v1/me',
       'POST /v1/orgs',
@@ -110,8 +111,14 @@ describe('GET /v1/openapi.json', () => {
       'POST /v1/runs',
       'POST /api/v2/execute',
       'POST /api/v2/piston/execute',
+      'POST /v1/tasks',
     ];
-    const withoutBody = ['POST /v1/runs/{id}/cancel', 'POST /v1/runs/{id}/stream-ticket'];
+    const withoutBody = [
+      'POST /v1/runs/{id}/cancel',
+      'POST /v1/runs/{id}/stream-ticket',
+      'POST /v1/tasks/{id}/stream-ticket',
+      'POST /v1/invitations/{id}/accept',
+    ];
     const writes = documentedOperations(doc).filter((op) => /^(POST|PUT) /.test(op));
     expect(writes.filter((op) => !takesJson.includes(op) && !withoutBody.includes(op))).toEqual([]);
     for (const key of takesJson) {
@@ -131,7 +138,7 @@ describe('GET /v1/openapi.json', () => {
       additionalProperties: false,
     });
     expect(body('POST /v1/api-keys')).toMatchObject({
-      properties: { scopes: { items: { enum: ['runs:write', 'runs:read'] } } },
+      properties: { scopes: { items: { enum: ['runs:write', 'runs:read', 'tasks:write', 'tasks:read'] } } },
     });
     expect(body('POST /v1/runs')).toEqual({ $ref: '#/components/schemas/RunRequest' });
     expect(doc.components.schemas.RunRequest).toMatchObject({

@@ -5,16 +5,16 @@
  * write). Reproduced deterministically: the session's D1 binding is swapped for one that holds the
  * result write, the run is ended by its watchdog, and a watcher connects inside that window.
  */
-import { env, evictDurableObject, runInDurableObject } from 'cloudflare:test';
+import { env, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { RunSession } from '../../src/durable-objects/run-session.ts';
-import { holdStatements } from './hold-d1.ts';
+import { type HeldStatements, holdStatements } from './hold-d1.ts';
 import { type Frame, freshStreamUrl, registerUser, runAsync, streamed, watch } from './support.ts';
 
 const SLEEPER = 'import time\nprint("working", flush=True)\ntime.sleep(30)';
 
 describe('runs: a watcher connecting while the result is written', { timeout: 60_000 }, () => {
-  it('is live until the end and gets the exit frame, in sequence; after an eviction too', async () => {
+  it('is live until the end and gets the exit frame, in sequence; the end is stored with its seq', async () => {
     const user = await registerUser();
     const accepted = await runAsync(user, {
       language: 'python',
@@ -26,14 +26,24 @@ describe('runs: a watcher connecting while the result is written', { timeout: 60
     const lateUrl = await freshStreamUrl(user, accepted.id);
 
     const stub = env.RUN_SESSION.get(env.RUN_SESSION.idFromName(accepted.id));
-    const hold = holdStatements(env.DB, (sql) => /^update "runs" set "status"/i.test(sql));
-    // The session's env from here on holds the final-result write (markRunStarted is done: stdout came).
+    // The session's env from here on holds the final-result write (markRunStarted is done: stdout
+    // came). The held binding wraps the object's own D1 binding: I/O objects belong to one context.
+    let holding: (h: HeldStatements) => void = () => undefined;
+    const installed = new Promise<HeldStatements>((resolve) => {
+      holding = resolve;
+    });
     const ending = runInDurableObject(stub, (session: RunSession) => {
       const carrier = session as unknown as { env: Env };
+      const hold = holdStatements(carrier.env.DB, (sql) => /^update "runs" set "status"/i.test(sql));
       carrier.env = Object.create(carrier.env, { DB: { value: hold.db } }) as Env;
+      holding(hold);
       return session.alarm();
     });
-    expect(await hold.reached).toMatch(/^update "runs"/i);
+    const held = await Promise.race([
+      installed,
+      ending.then(() => Promise.reject(new Error('the session ended without reaching the held write'))),
+    ]);
+    expect(await held.reached).toMatch(/^update "runs"/i);
 
     // Inside the window: the result is not in D1 yet, so the stream must still be live.
     const late = await watch(lateUrl);
@@ -43,7 +53,8 @@ describe('runs: a watcher connecting while the result is written', { timeout: 60
       JSON.stringify(late.frames),
     ).toBe(false);
 
-    hold.release();
+    // Released from inside the object: the held write then resumes in the object's own context.
+    await runInDurableObject(stub, () => held.release());
     await ending;
     const [{ code }] = await Promise.all([late.closed, first.closed]);
     expect(code).toBe(1000);
@@ -55,11 +66,17 @@ describe('runs: a watcher connecting while the result is written', { timeout: 60
     // The exit frame follows the last output frame, with no gap and no reuse.
     expect(exit.seq).toBe((late.frames.at(-2)?.seq ?? -1) + 1);
 
-    // After an eviction the exit frame is rebuilt from D1 with the same seq, not a later one.
-    await evictDurableObject(env.RUN_SESSION.get(env.RUN_SESSION.idFromName(accepted.id)));
-    const afterEviction = await watch(await freshStreamUrl(user, accepted.id));
-    await afterEviction.closed;
-    expect(afterEviction.frames).toEqual(first.frames);
-    expect(streamed(afterEviction.frames, 'stdout')).toBe('working\n');
+    // What an evicted object would rebuild from: the end is stored with the exit frame's own seq.
+    // (A fresh stub: the one above served a call that ended inside the object's own context.)
+    const again_ = env.RUN_SESSION.get(env.RUN_SESSION.idFromName(accepted.id));
+    const stored = await runInDurableObject(again_, (_s: RunSession, state) => ({
+      end: state.storage.kv.get<{ seq: number }>('stream'),
+      final: state.storage.kv.get<{ final: boolean }>('meta')?.final,
+    }));
+    expect(stored).toEqual({ end: { seq: exit.seq }, final: true });
+    const again = await watch(await freshStreamUrl(user, accepted.id));
+    await again.closed;
+    expect(again.frames).toEqual(first.frames);
+    expect(streamed(again.frames, 'stdout')).toBe('working\n');
   });
 });

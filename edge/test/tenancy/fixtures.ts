@@ -79,3 +79,17 @@ export async function snapshot(): Promise<string> {
   for (const t of tables) out[t] = (await env.DB.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all()).results;
   return JSON.stringify(out);
 }
+
+/** `by` invites `who` into `orgId` (202) and `who` accepts: the only way in (issue 12). */
+export async function addMember(
+  by: Tenant,
+  orgId: string,
+  who: Tenant,
+  role: 'admin' | 'member' = 'member',
+): Promise<void> {
+  const invited = await json<{ invitation: { id: string } }>(
+    await as(by.token, `/v1/orgs/${orgId}/members`, { body: { email: who.user.user.email, role } }),
+    202,
+  );
+  await json(await as(who.token, `/v1/invitations/${invited.invitation.id}/accept`, { method: 'POST' }), 200);
+}

@@ -97,6 +97,8 @@ const resourceAttempts: Attempt[] = [
   { name: 'delete A team API key', method: 'DELETE', path: () => `/v1/api-keys/${w.aKeyTeam.id}` },
   { name: 'list A team members', method: 'GET', path: () => `/v1/orgs/${w.team}/members` },
   { name: 'list A personal members', method: 'GET', path: () => `/v1/orgs/${w.a.personalOrgId}/members` },
+  { name: 'read A team audit log', method: 'GET', path: () => `/v1/orgs/${w.team}/audit` },
+  { name: 'read A personal audit log', method: 'GET', path: () => `/v1/orgs/${w.a.personalOrgId}/audit` },
   {
     name: 'join A team',
     method: 'POST',

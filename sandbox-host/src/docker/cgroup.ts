@@ -1,9 +1,12 @@
 /**
- * Reads a container's resource accounting straight from its cgroup (v1, cgroupfs driver: the layout on
- * our hosts): CPU time, peak memory and OOM kills. Faster than the Engine's stats endpoint and not
- * influenced by anything inside the container. Missing files (another layout) yield nulls, never errors.
+ * Reads a container's resource accounting straight from its cgroup: CPU time, peak memory and OOM kills.
+ * Faster than the Engine's stats endpoint and not influenced by anything inside the container. Both
+ * layouts are read: cgroup v1 (one tree per controller) and v2 (the unified tree every current
+ * distribution uses); the host picks one at start from what it finds under CGROUP_ROOT. Missing files
+ * yield nulls, never errors.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { access, open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface CgroupUsage {
@@ -18,13 +21,48 @@ export interface CgroupReader {
   read(containerId: string): Promise<CgroupUsage>;
 }
 
+export type CgroupLayout = 'v1' | 'v2' | 'none';
+
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
+
+/** v2 has `cgroup.controllers` at its root; v1 (or hybrid) has one directory per controller. */
+export async function detectCgroupLayout(root: string): Promise<CgroupLayout> {
+  if (await exists(join(root, 'cgroup.controllers'))) return 'v2';
+  if ((await exists(join(root, 'memory'))) && (await exists(join(root, 'cpuacct')))) return 'v1';
+  return 'none';
+}
+
+export function cgroupReaderFor(layout: CgroupLayout, root: string, parent: string): CgroupReader {
+  if (layout === 'v1') return cgroupV1Reader(root, parent);
+  if (layout === 'v2') return cgroupV2Reader(root, parent);
+  return {
+    mark: async () => null,
+    read: async () => ({ cpuNs: null, peakMemoryBytes: null, oomKills: null }),
+  };
+}
+
 async function readNumber(path: string): Promise<number | null> {
   try {
-    const n = Number((await readFile(path, 'utf8')).trim());
-    return Number.isFinite(n) ? n : null;
+    return parseNumber(await readFile(path, 'utf8'));
   } catch {
     return null;
   }
+}
+
+function parseNumber(text: string): number | null {
+  const n = Number(text.trim());
+  return text.trim() !== '' && Number.isFinite(n) ? n : null;
+}
+
+/** A `key value` line of a flat-keyed file (cpu.stat, memory.events). */
+function keyed(text: string | null, key: string): number | null {
+  if (text === null) return null;
+  const m = new RegExp(`^${key} (\\d+)$`, 'm').exec(text);
+  return m?.[1] ? Number(m[1]) : null;
 }
 
 export function cgroupV1Reader(root: string, parent: string): CgroupReader {
@@ -34,7 +72,7 @@ export function cgroupV1Reader(root: string, parent: string): CgroupReader {
       try {
         await writeFile(join(dir('memory', id), 'memory.max_usage_in_bytes'), '0');
       } catch {
-        // not cgroup v1: the peak then includes the idle wrapper, which is small
+        // a read-only cgroup mount: the peak then includes the idle wrapper, which is small
       }
       return readNumber(join(dir('cpuacct', id), 'cpuacct.usage'));
     },
@@ -44,8 +82,65 @@ export function cgroupV1Reader(root: string, parent: string): CgroupReader {
         readNumber(join(dir('memory', id), 'memory.max_usage_in_bytes')),
         readFile(join(dir('memory', id), 'memory.oom_control'), 'utf8').catch(() => null),
       ]);
-      const oom = oomControl ? /oom_kill (\d+)/.exec(oomControl) : null;
-      return { cpuNs, peakMemoryBytes, oomKills: oom?.[1] ? Number(oom[1]) : null };
+      return { cpuNs, peakMemoryBytes, oomKills: keyed(oomControl, 'oom_kill') };
+    },
+  };
+}
+
+/**
+ * cgroup v2. The container's directory is `<parent>/<id>` (cgroupfs driver) or, under a systemd slice,
+ * `<parent>/docker-<id>.scope`. memory.peak can be reset (Linux 6.12+) only for reads through the SAME
+ * open file, so mark() keeps that file open until read(); older kernels refuse the write and the peak
+ * then covers the container's whole life (the idle wrapper is small).
+ */
+export function cgroupV2Reader(root: string, parent: string): CgroupReader {
+  const dir = (id: string) => join(root, parent, parent.endsWith('.slice') ? `docker-${id}.scope` : id);
+  const peakFiles = new Map<string, FileHandle>();
+  const cpuNs = async (id: string) => {
+    const usec = keyed(await readFile(join(dir(id), 'cpu.stat'), 'utf8').catch(() => null), 'usage_usec');
+    return usec === null ? null : usec * 1000;
+  };
+  const readPeak = async (id: string): Promise<number | null> => {
+    const handle = peakFiles.get(id);
+    if (!handle) return readNumber(join(dir(id), 'memory.peak'));
+    peakFiles.delete(id);
+    try {
+      const buf = Buffer.alloc(64);
+      const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+      return parseNumber(buf.subarray(0, bytesRead).toString('utf8'));
+    } catch {
+      return null;
+    } finally {
+      await handle.close().catch(() => undefined);
+    }
+  };
+  return {
+    async mark(id) {
+      await peakFiles
+        .get(id)
+        ?.close()
+        .catch(() => undefined);
+      peakFiles.delete(id);
+      try {
+        const handle = await open(join(dir(id), 'memory.peak'), 'r+');
+        try {
+          await handle.write('reset\n', 0);
+          peakFiles.set(id, handle);
+        } catch {
+          await handle.close();
+        }
+      } catch {
+        // no memory.peak (Linux < 5.19) or a read-only mount: read() falls back to the whole life
+      }
+      return cpuNs(id);
+    },
+    async read(id) {
+      const [cpu, peakMemoryBytes, events] = await Promise.all([
+        cpuNs(id),
+        readPeak(id),
+        readFile(join(dir(id), 'memory.events'), 'utf8').catch(() => null),
+      ]);
+      return { cpuNs: cpu, peakMemoryBytes, oomKills: keyed(events, 'oom_kill') };
     },
   };
 }

@@ -6,11 +6,18 @@
  *   skips libnetwork's per-container setup (measured: about half the start cost).
  * - Read-only root; writable space is two size-limited tmpfs mounts (nosuid, nodev; exec is needed on
  *   /work for compiled programs). tmpfs pages count against the memory limit.
- * - All capabilities dropped, no-new-privileges, the engine's default seccomp profile (we never pass a
- *   seccomp option), user 65534, pids/memory/CPU limits, no swap, ulimits on files and file size.
+ * - All capabilities dropped, no-new-privileges, our own seccomp policy (./seccomp.ts: the engine's
+ *   default minus ptrace, io_uring, namespaces and the like), user 65534, pids/memory/CPU limits, no
+ *   swap, ulimits on files and file size.
+ * - The OCI runtime the host was configured with (runc, or gVisor's runsc: its own kernel in user space).
  * - No binds, no volumes, no Docker socket, no devices; labels mark the container as ours.
  */
 import type Docker from 'dockerode';
+import { seccompProfileJson } from './seccomp.ts';
+
+/** The OCI runtimes a host may run sandboxes under (registered with the engine under these names). */
+export const SANDBOX_RUNTIMES = ['runc', 'runsc'] as const;
+export type SandboxRuntime = (typeof SANDBOX_RUNTIMES)[number];
 
 export const CONTAINER_LABELS = {
   managed: 'airlock.managed',
@@ -30,6 +37,8 @@ export interface ProfileLimits {
   /** RLIMIT_FSIZE in bytes (largest file a process may write). */
   fileSizeBytes: number;
   openFiles: number;
+  /** The engine runtime (HostConfig.Runtime); the engine's default (runc) when absent. */
+  runtime?: SandboxRuntime;
 }
 
 export interface SandboxSpecInput {
@@ -54,6 +63,7 @@ const BASE_ENV: Readonly<Record<string, string>> = {
 export function sandboxContainerSpec(input: SandboxSpecInput): Docker.ContainerCreateOptions {
   const { limits } = input;
   const memoryBytes = limits.memoryMb * 1024 * 1024;
+  const runtime = limits.runtime ?? 'runc';
   const env = { ...BASE_ENV, ...input.env };
   return {
     Image: input.image,
@@ -83,7 +93,8 @@ export function sandboxContainerSpec(input: SandboxSpecInput): Docker.ContainerC
         '/tmp': `rw,exec,nosuid,nodev,size=${limits.tmpTmpfsMb}m,uid=65534,gid=65534`,
       },
       CapDrop: ['ALL'],
-      SecurityOpt: ['no-new-privileges'],
+      SecurityOpt: ['no-new-privileges', `seccomp=${seccompProfileJson(runtime)}`],
+      Runtime: runtime,
       Privileged: false,
       PidsLimit: limits.pidsLimit,
       Memory: memoryBytes,

@@ -5,6 +5,7 @@
  */
 
 import type { ErrorCode, RunRequest, RunResult } from '@airlock/protocol';
+import { emptyRunResult } from '@airlock/protocol';
 import type { Logger } from 'pino';
 import type { CgroupReader } from '../docker/cgroup.ts';
 import type { Sandbox } from '../docker/sandbox.ts';
@@ -142,23 +143,7 @@ export class RunService {
     if (!this.#scheduler.withdraw(ticket)) return;
     const job = ticket.item;
     const at = new Date(this.#o.now()).toISOString();
-    job.resolve({
-      ok: true,
-      result: {
-        status: 'cancelled',
-        exitCode: null,
-        signal: null,
-        stdout: '',
-        stderr: '',
-        stdoutTruncated: false,
-        stderrTruncated: false,
-        wallMs: 0,
-        cpuMs: null,
-        peakMemoryBytes: null,
-        startedAt: at,
-        finishedAt: at,
-      },
-    });
+    job.resolve({ ok: true, result: emptyRunResult('cancelled', at) });
   }
 
   /** Runs an admitted ticket; releasing it starts whatever the scheduler lets in next. */

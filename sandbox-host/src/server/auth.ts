@@ -55,7 +55,8 @@ export class ReplayCache {
 }
 
 export interface TokenVerifierOptions {
-  publicJwk: Readonly<Record<string, unknown>>;
+  /** The edge's public keys: one, or current and previous during a rotation (each is tried in turn). */
+  publicJwks: readonly Readonly<Record<string, unknown>>[];
   hostId: string;
   now: () => number;
 }
@@ -63,7 +64,9 @@ export interface TokenVerifierOptions {
 export type TokenVerifier = (authorization: string | undefined) => Promise<TokenResult>;
 
 export async function createTokenVerifier(options: TokenVerifierOptions): Promise<TokenVerifier> {
-  const key = (await importJWK({ ...options.publicJwk }, RUN_TOKEN.alg)) as CryptoKey;
+  const keys = await Promise.all(
+    options.publicJwks.map(async (jwk) => (await importJWK({ ...jwk }, RUN_TOKEN.alg)) as CryptoKey),
+  );
   const replay = new ReplayCache();
 
   return async function verifyRunToken(authorization) {
@@ -71,19 +74,26 @@ export async function createTokenVerifier(options: TokenVerifierOptions): Promis
     if (!authorization) return { ok: false, reason: 'missing' };
     if (!match?.[1]) return { ok: false, reason: 'malformed' };
     const nowMs = options.now();
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(match[1], key, {
-        algorithms: [RUN_TOKEN.alg],
-        typ: RUN_TOKEN.typ,
-        issuer: RUN_TOKEN.issuer,
-        audience: options.hostId,
-        clockTolerance: RUN_TOKEN.clockToleranceSeconds,
-        currentDate: new Date(nowMs),
-      }));
-    } catch (err) {
-      return { ok: false, reason: classify(err) };
+    let payload: JWTPayload | undefined;
+    let failure: unknown;
+    for (const key of keys) {
+      try {
+        ({ payload } = await jwtVerify(match[1], key, {
+          algorithms: [RUN_TOKEN.alg],
+          typ: RUN_TOKEN.typ,
+          issuer: RUN_TOKEN.issuer,
+          audience: options.hostId,
+          clockTolerance: RUN_TOKEN.clockToleranceSeconds,
+          currentDate: new Date(nowMs),
+        }));
+        break;
+      } catch (err) {
+        failure = err;
+        // Only a signature mismatch means "maybe another key"; any other failure is final.
+        if (!(err instanceof errors.JWSSignatureVerificationFailed)) break;
+      }
     }
+    if (!payload) return { ok: false, reason: classify(failure) };
     // The protocol's schema is the one list of required claims (jwtVerify only checks those present).
     const parsed = RunTokenClaimsSchema.safeParse(payload);
     if (!parsed.success) return { ok: false, reason: 'missing_claim' };

@@ -10,6 +10,7 @@ import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { HostConfig } from '../config.ts';
+import type { CgroupLayout } from '../docker/cgroup.ts';
 import type { SurfaceShutdown } from '../lifecycle.ts';
 import type { WarmPool } from '../runner/pool.ts';
 import type { RunService } from '../runner/service.ts';
@@ -31,6 +32,7 @@ interface HttpSurfaceOptions {
   pool: WarmPool;
   service: RunService;
   metrics: HostMetrics;
+  cgroupLayout: CgroupLayout;
 }
 
 interface HttpSurface extends SurfaceShutdown {
@@ -43,7 +45,7 @@ export async function startHttpSurface(o: HttpSurfaceOptions): Promise<HttpSurfa
   let draining = false;
   const isDraining = () => draining;
   const verify = await createTokenVerifier({
-    publicJwk: config.edgePublicJwk,
+    publicJwks: config.edgePublicJwks,
     hostId: config.hostId,
     now: o.now,
   });

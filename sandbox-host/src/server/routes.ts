@@ -3,12 +3,13 @@
  * metrics and the installed runtimes with their limits. GET only; everything else is 404 or 405.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LIMITS } from '@airlock/protocol';
+import { HOST_PATHS } from '@airlock/protocol';
 import type Docker from 'dockerode';
 import type { HostConfig } from '../config.ts';
+import type { CgroupLayout } from '../docker/cgroup.ts';
 import type { WarmPool } from '../runner/pool.ts';
 import type { RunService } from '../runner/service.ts';
-import type { InstalledRuntime } from '../runtimes.ts';
+import { type InstalledRuntime, runtimesAnswer } from '../runtimes.ts';
 import type { HostMetrics } from './metrics.ts';
 
 interface RouteDeps {
@@ -18,6 +19,8 @@ interface RouteDeps {
   pool: WarmPool;
   service: RunService;
   metrics: HostMetrics;
+  /** Which cgroup layout the accounting reads: shown in /readyz with the sandbox runtime. */
+  cgroupLayout: CgroupLayout;
   /** True once shutdown began: readiness fails so balancers stop sending runs. */
   draining: () => boolean;
 }
@@ -31,7 +34,7 @@ export function json(res: ServerResponse, status: number, body: unknown): void {
 
 export function createRoutes(d: RouteDeps): RequestHandler {
   // The runtimes and their limits are fixed for the life of the process: serialized once.
-  const runtimesBody = runtimesResponse(d.config, d.runtimes);
+  const runtimesBody = JSON.stringify(runtimesAnswer(d.config, d.runtimes));
   const hasImages = d.runtimes.length > 0;
 
   return async function onRequest(req, res) {
@@ -59,6 +62,8 @@ export function createRoutes(d: RouteDeps): RequestHandler {
           running: d.service.running,
           queued: d.service.queued,
           admission: d.service.admission(),
+          runtime: d.config.sandboxRuntime,
+          cgroup: d.cgroupLayout,
         });
       }
       case '/metrics': {
@@ -67,35 +72,10 @@ export function createRoutes(d: RouteDeps): RequestHandler {
         res.end(body);
         return;
       }
-      case '/runtimes':
+      case HOST_PATHS.runtimes:
         return json(res, 200, runtimesBody);
       default:
         return json(res, 404, { error: { code: 'not_found' } });
     }
   };
-}
-
-function runtimesResponse(config: HostConfig, runtimes: readonly InstalledRuntime[]): string {
-  return JSON.stringify({
-    hostId: config.hostId,
-    runtimes: runtimes.map((r) => ({
-      language: r.manifest.language,
-      name: r.manifest.displayName,
-      version: r.version,
-      fileName: r.manifest.fileName,
-      compiled: r.manifest.compile !== undefined,
-      limits: {
-        defaultTimeoutMs: config.defaultTimeoutMs,
-        maxTimeoutMs: config.maxTimeoutMs,
-        compileTimeoutMs: r.manifest.compileLimits?.timeoutMs ?? null,
-        defaultMemoryMb: config.defaultMemoryMb,
-        maxMemoryMb: config.maxMemoryMb,
-        maxOutputBytes: config.maxOutputBytes,
-        maxCodeBytes: LIMITS.maxCodeBytes,
-        maxStdinBytes: LIMITS.maxStdinBytes,
-        pids: config.pidsLimit,
-        cpus: config.nanoCpus / 1e9,
-      },
-    })),
-  });
 }

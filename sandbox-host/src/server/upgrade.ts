@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { LIMITS } from '@airlock/protocol';
+import { HOST_PATHS, LIMITS } from '@airlock/protocol';
 import type { Logger } from 'pino';
 import type { WebSocketServer } from 'ws';
 import type { RunService } from '../runner/service.ts';
@@ -13,7 +13,7 @@ import type { TokenVerifier } from './auth.ts';
 import { handleConnection } from './connection.ts';
 import type { HostMetrics } from './metrics.ts';
 
-export const RUN_PATH = '/run';
+export const RUN_PATH = HOST_PATHS.run;
 
 interface UpgradeDeps {
   wss: WebSocketServer;

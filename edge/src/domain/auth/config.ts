@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { fromBase64Url } from '../../lib/bytes.ts';
 import { rateSettingVar as rate, settingVar as setting } from '../../lib/config-vars.ts';
 import { RATE_LIMITS, SETTINGS } from '../../limits.ts';
+import type { SigningKeySet } from './access-token.ts';
 import type { HashParams } from './password.ts';
 import type { RateRule } from './rate-limit.ts';
 
@@ -24,9 +25,14 @@ const signingKey = z
   );
 
 const url = z.url({ protocol: /^https?$/ });
+const keyId = z.string().regex(/^[A-Za-z0-9._-]{1,32}$/, 'must be 1-32 characters of A-Z a-z 0-9 . _ -');
 
 export const authConfigShape = {
   JWT_SIGNING_KEY: signingKey,
+  JWT_SIGNING_KEY_ID: keyId.optional().default('k1'),
+  /** The key before the last rotation: still verifies (tokens it signed live out their 15 minutes). */
+  JWT_PREVIOUS_SIGNING_KEY: signingKey.optional(),
+  JWT_PREVIOUS_SIGNING_KEY_ID: keyId.optional(),
   JWT_ISSUER: z.string().min(1).optional().default('airlock'),
   JWT_AUDIENCE: z.string().min(1).optional().default('airlock-api'),
   ACCESS_TOKEN_TTL_SECONDS: setting(SETTINGS.accessTokenTtlSeconds),
@@ -40,6 +46,15 @@ export const authConfigShape = {
   RATE_LIMIT_REGISTER: rate(RATE_LIMITS.register),
   RATE_LIMIT_PASSWORD_RESET: rate(RATE_LIMITS.passwordReset),
   RATE_LIMIT_API: rate(RATE_LIMITS.api),
+  RATE_LIMIT_REFRESH: rate(RATE_LIMITS.refresh),
+  RATE_LIMIT_LOGOUT: rate(RATE_LIMITS.logout),
+  RATE_LIMIT_AUTH_FAILURES: rate(RATE_LIMITS.authFailures),
+  RATE_LIMIT_ACCOUNT: rate(RATE_LIMITS.account),
+  RATE_LIMIT_IPV6_PREFIX: setting(SETTINGS.ipv6PrefixBits),
+  RECENT_AUTH_SECONDS: setting(SETTINGS.recentAuthSeconds),
+  MAX_ORGS_PER_USER: setting(SETTINGS.maxOrgsPerUser),
+  INVITATION_TTL_SECONDS: setting(SETTINGS.invitationTtlSeconds),
+  RUN_OUTPUT_RETENTION_DAYS: setting(SETTINGS.runOutputRetentionDays),
   MAIL_SENDER: z.enum(['none', 'http']).optional().default('none'),
   MAIL_API_URL: url.optional(),
   MAIL_API_KEY: z.string().min(1).optional(),
@@ -57,7 +72,7 @@ export interface MailConfig {
 }
 
 export interface AuthConfig {
-  readonly signingKey: Uint8Array;
+  readonly signingKeys: SigningKeySet;
   readonly issuer: string;
   readonly audience: string;
   readonly accessTokenTtlSeconds: number;
@@ -70,7 +85,16 @@ export interface AuthConfig {
     readonly register: RateRule;
     readonly passwordReset: RateRule;
     readonly api: RateRule;
+    readonly refresh: RateRule;
+    readonly logout: RateRule;
+    readonly authFailures: RateRule;
+    readonly account: RateRule;
   };
+  readonly ipv6PrefixBits: number;
+  readonly recentAuthMs: number;
+  readonly maxOrgsPerUser: number;
+  readonly invitationTtlMs: number;
+  readonly runOutputRetentionMs: number;
   readonly mail: MailConfig;
 }
 
@@ -79,14 +103,27 @@ export function authConfigProblems(v: ParsedAuthVars): string[] {
   const problems: string[] = [];
   if (v.MAIL_SENDER === 'http' && (!v.MAIL_API_URL || !v.MAIL_API_KEY))
     problems.push('MAIL_API_URL, MAIL_API_KEY: required when MAIL_SENDER is http');
+  if (v.JWT_PREVIOUS_SIGNING_KEY && !v.JWT_PREVIOUS_SIGNING_KEY_ID)
+    problems.push('JWT_PREVIOUS_SIGNING_KEY_ID: required when JWT_PREVIOUS_SIGNING_KEY is set');
+  if (v.JWT_PREVIOUS_SIGNING_KEY_ID && v.JWT_PREVIOUS_SIGNING_KEY_ID === v.JWT_SIGNING_KEY_ID)
+    problems.push('JWT_PREVIOUS_SIGNING_KEY_ID: must differ from JWT_SIGNING_KEY_ID');
   if (v.PASSWORD_HASH_MEMORY_KIB < 8 * v.PASSWORD_HASH_PARALLELISM)
     problems.push('PASSWORD_HASH_MEMORY_KIB: must be at least 8 × PASSWORD_HASH_PARALLELISM');
   return problems;
 }
 
+function signingKeySet(v: ParsedAuthVars): SigningKeySet {
+  const current = Object.freeze({ kid: v.JWT_SIGNING_KEY_ID, key: v.JWT_SIGNING_KEY as Uint8Array });
+  const previous =
+    v.JWT_PREVIOUS_SIGNING_KEY && v.JWT_PREVIOUS_SIGNING_KEY_ID
+      ? [Object.freeze({ kid: v.JWT_PREVIOUS_SIGNING_KEY_ID, key: v.JWT_PREVIOUS_SIGNING_KEY as Uint8Array })]
+      : [];
+  return Object.freeze({ current, verifying: Object.freeze([current, ...previous]) });
+}
+
 export function toAuthConfig(v: ParsedAuthVars): AuthConfig {
   return Object.freeze({
-    signingKey: v.JWT_SIGNING_KEY as Uint8Array,
+    signingKeys: signingKeySet(v),
     issuer: v.JWT_ISSUER,
     audience: v.JWT_AUDIENCE,
     accessTokenTtlSeconds: v.ACCESS_TOKEN_TTL_SECONDS,
@@ -103,7 +140,16 @@ export function toAuthConfig(v: ParsedAuthVars): AuthConfig {
       register: v.RATE_LIMIT_REGISTER,
       passwordReset: v.RATE_LIMIT_PASSWORD_RESET,
       api: v.RATE_LIMIT_API,
+      refresh: v.RATE_LIMIT_REFRESH,
+      logout: v.RATE_LIMIT_LOGOUT,
+      authFailures: v.RATE_LIMIT_AUTH_FAILURES,
+      account: v.RATE_LIMIT_ACCOUNT,
     }),
+    ipv6PrefixBits: v.RATE_LIMIT_IPV6_PREFIX,
+    recentAuthMs: v.RECENT_AUTH_SECONDS * 1000,
+    maxOrgsPerUser: v.MAX_ORGS_PER_USER,
+    invitationTtlMs: v.INVITATION_TTL_SECONDS * 1000,
+    runOutputRetentionMs: v.RUN_OUTPUT_RETENTION_DAYS * 86_400_000,
     mail: Object.freeze({
       sender: v.MAIL_SENDER,
       apiUrl: v.MAIL_API_URL ?? null,

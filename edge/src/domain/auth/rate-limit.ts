@@ -47,3 +47,9 @@ export function decideRate(previous: RateState, rule: RateRule, now: number): Ra
     state: { hits },
   };
 }
+
+/** Whether a hit now would be allowed, without counting one (checks that run before costly work). */
+export function peekRate(previous: RateState, rule: RateRule, now: number): RateDecision {
+  const decision = decideRate(previous, rule, now);
+  return { ...decision, remaining: decision.allowed ? decision.remaining + 1 : 0, state: previous };
+}

@@ -1,19 +1,19 @@
-import type { Database } from '../../db/client.ts';
-import type { Logger } from '../../lib/logger.ts';
-import { markMessage, type OutboxMessage, unsentMessages } from '../../repositories/outbox.ts';
+import type { OutboxMessage } from '../../repositories/outbox.ts';
 import type { MailConfig } from '../auth/config.ts';
 
 /**
  * Delivers outbox rows. The sender is pluggable: `none` leaves rows in the table (local and
  * tests: readable there, and printed by `npm start`), `http` posts them as JSON to a mail API
  * with a bearer key from a secret. Failed sends stay queued and are retried up to MAX_ATTEMPTS.
+ * The D1 side (draining, purging) is services/outbox.ts.
  */
 
 export interface MailSender {
   send(message: OutboxMessage & { from: string }): Promise<void>;
 }
 
-const MAX_ATTEMPTS = 5;
+/** Sends per message before it is given up (the housekeeping cron removes it at expiry). */
+export const MAX_ATTEMPTS = 5;
 
 export function httpMailSender(apiUrl: string, apiKey: string, fetcher: typeof fetch = fetch): MailSender {
   return {
@@ -36,22 +36,4 @@ export function httpMailSender(apiUrl: string, apiKey: string, fetcher: typeof f
 export function senderFor(mail: MailConfig): MailSender | null {
   if (mail.sender === 'http' && mail.apiUrl && mail.apiKey) return httpMailSender(mail.apiUrl, mail.apiKey);
   return null;
-}
-
-export async function drainOutbox(
-  db: Database,
-  sender: MailSender,
-  from: string,
-  logger: Logger,
-  now: () => number,
-): Promise<void> {
-  for (const row of await unsentMessages(db, MAX_ATTEMPTS, 20)) {
-    try {
-      await sender.send({ ...row, from });
-      await markMessage(db, row, true, now());
-    } catch (err) {
-      logger.warn('outbox send failed', { outboxId: row.id, kind: row.kind, err });
-      await markMessage(db, row, false, now());
-    }
-  }
 }

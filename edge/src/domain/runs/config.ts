@@ -1,34 +1,16 @@
-import { LIMITS } from '@airlock/protocol';
+import { HOST_PATHS } from '@airlock/protocol';
 import type { JWK } from 'jose';
 import { z } from 'zod';
 import { fromBase64Url } from '../../lib/bytes.ts';
-import { intVar as int, rateRuleVar as rate } from '../../lib/config-vars.ts';
+import { rateSettingVar as rate, settingVar as setting } from '../../lib/config-vars.ts';
+import { RATE_LIMITS, SETTINGS } from '../../limits.ts';
 import type { RateRule } from '../auth/rate-limit.ts';
 
 /**
  * Run configuration (issue 5), parsed with the rest of the Worker vars in config.ts. Every knob has a
- * safe default; a bad value fails every request with `server_misconfigured` instead of silently
- * meaning "unlimited".
+ * safe default (limits.ts); a bad value fails every request with `server_misconfigured` instead of
+ * silently meaning "unlimited".
  */
-
-/**
- * The fixed numbers of the run path, each defined once (the configurable ones are Worker vars below).
- * The Durable Objects read them from here.
- */
-export const RUN_TIMING = {
-  /** How long a host may take to answer the handshake and accept the run. */
-  connectTimeoutMs: 5000,
-  /** Backstop: a run not final this long after acceptance is ended `host_lost` (max run 15 s + compile). */
-  watchdogMs: 90_000,
-  /** How long the transcript stays available after the end. */
-  retainMs: 60 * 60_000,
-  /** Pause between two rounds over the busy hosts while a run waits for a place (RUN_BUSY_WAIT_MS). */
-  busyRetryPauseMs: 250,
-  /** `Retry-After` of a 503 `sandbox_busy`, in seconds. */
-  busyRetryAfterSeconds: 2,
-  /** Attempts at writing the final result to D1 before giving up (the watchdog is the backstop). */
-  resultWriteAttempts: 3,
-} as const;
 
 export interface SandboxHostRef {
   /** The host's HOST_ID: the run token's audience. */
@@ -43,6 +25,8 @@ export interface RunConfig {
   readonly createRate: RateRule;
   /** Runs not yet final, per organization, beyond which creation answers 429 `run_concurrency_limit`. */
   readonly maxConcurrentPerOrg: number;
+  /** Runs in progress per user across all their organizations (issue 12: no quota multiplication). */
+  readonly maxConcurrentPerUser: number;
   /** Body limit of POST /v1/runs: 256 KiB of source plus 1 MiB of stdin, JSON-escaped, fits a host frame. */
   readonly bodyLimitBytes: number;
   /** How long `wait: true` holds the request before answering 202 with the stream URL instead. */
@@ -52,6 +36,14 @@ export interface RunConfig {
 }
 
 const HOST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Plaintext (ws:, http:) host links are for loopback only: elsewhere the run token would cross a network in clear. */
+function plaintextOffLoopback(url: string): boolean {
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'http:') return false;
+  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  return !(host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host));
+}
 
 const hostList = z
   .string()
@@ -70,7 +62,12 @@ const hostList = z
       .array(
         z.strictObject({
           id: z.string().regex(HOST_ID, 'host id: 1-64 of [A-Za-z0-9._-]'),
-          url: z.url({ protocol: /^(wss?|https?)$/ }),
+          url: z
+            .url({ protocol: /^(wss?|https?)$/ })
+            .refine(
+              (url) => !plaintextOffLoopback(url),
+              'outside loopback a sandbox host URL must use wss:// or https:// (ws:// and http:// only for 127.0.0.1, ::1 or localhost)',
+            ),
         }),
       )
       .max(64)
@@ -109,11 +106,12 @@ const signingJwk = z
 export const runConfigShape = {
   SANDBOX_SIGNING_JWK: signingJwk,
   SANDBOX_HOSTS: hostList,
-  RATE_LIMIT_RUNS: rate('30/1m'),
-  RUN_MAX_CONCURRENT_PER_ORG: int(10, 1, 10_000),
-  RUN_BODY_LIMIT_BYTES: int(LIMITS.maxClientFrameBytes - 4096, 1024, LIMITS.maxClientFrameBytes - 4096),
-  RUN_WAIT_MAX_MS: int(14_000, 1000, 14_500),
-  RUN_BUSY_WAIT_MS: int(2000, 0, 10_000),
+  RATE_LIMIT_RUNS: rate(RATE_LIMITS.runs),
+  RUN_MAX_CONCURRENT_PER_ORG: setting(SETTINGS.runMaxConcurrentPerOrg),
+  RUN_MAX_CONCURRENT_PER_USER: setting(SETTINGS.runMaxConcurrentPerUser),
+  RUN_BODY_LIMIT_BYTES: setting(SETTINGS.runBodyLimitBytes),
+  RUN_WAIT_MAX_MS: setting(SETTINGS.runWaitMaxMs),
+  RUN_BUSY_WAIT_MS: setting(SETTINGS.runBusyWaitMs),
 };
 
 type Parsed = z.output<z.ZodObject<typeof runConfigShape>>;
@@ -123,6 +121,7 @@ export function toRunConfig(v: Parsed): RunConfig {
     hosts: Object.freeze(v.SANDBOX_HOSTS.map((h) => Object.freeze({ ...h }))),
     createRate: v.RATE_LIMIT_RUNS,
     maxConcurrentPerOrg: v.RUN_MAX_CONCURRENT_PER_ORG,
+    maxConcurrentPerUser: v.RUN_MAX_CONCURRENT_PER_USER,
     bodyLimitBytes: v.RUN_BODY_LIMIT_BYTES,
     waitMaxMs: v.RUN_WAIT_MAX_MS,
     busyWaitMs: v.RUN_BUSY_WAIT_MS,
@@ -141,7 +140,7 @@ export function runConfigProblems(v: Parsed): string[] {
 
 /** The run socket of a host: `<url>/run` over http(s), which is how a Worker's fetch() upgrades. */
 export function hostRunUrl(host: SandboxHostRef): string {
-  return `${httpBase(host.url)}/run`;
+  return `${httpBase(host.url)}${HOST_PATHS.run}`;
 }
 
 export function hostHttpUrl(host: SandboxHostRef, path: string): string {

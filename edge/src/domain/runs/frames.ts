@@ -1,7 +1,13 @@
-import type { ErrorCode as HostErrorCode, HostMessage, RunResult, RunStatus } from '@airlock/protocol';
+import {
+  emptyRunResult,
+  type ErrorCode as HostErrorCode,
+  type HostMessage,
+  type RunResult,
+  type RunStatus,
+} from '@airlock/protocol';
 
 /**
- * Frames the edge sends to stream clients: the host's frame shapes (protocol.ts), renumbered with the
+ * Frames the edge sends to stream clients: the host's frame shapes (@airlock/protocol), renumbered with the
  * edge's own per-run `seq` so that frames the edge adds itself (a `host_lost` result, say) sit in the
  * same sequence a reconnecting client resumes with `?from=SEQ`. The last frame of every run is `exit`
  * with the result, whatever went wrong; `error` frames only ever precede it.
@@ -53,18 +59,11 @@ export function edgeResult(
 ): RunResult {
   const started = input.startedAt ?? input.now;
   return {
-    status,
-    exitCode: null,
-    signal: null,
+    ...emptyRunResult(status, new Date(input.now).toISOString()),
     stdout: input.stdout,
     stderr: input.stderr,
-    stdoutTruncated: false,
-    stderrTruncated: false,
     wallMs: Math.max(0, input.now - started),
-    cpuMs: null,
-    peakMemoryBytes: null,
     startedAt: new Date(started).toISOString(),
-    finishedAt: new Date(input.now).toISOString(),
   };
 }
 

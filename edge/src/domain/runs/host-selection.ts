@@ -1,10 +1,12 @@
+import { FIXED } from '../../limits.ts';
 import type { SandboxHostRef } from './config.ts';
 
 /**
  * Which sandbox host gets the next run: the least loaded of the healthy ones. Load is the number of
  * live leases (one per run in flight, each with an expiry so that a run whose session died without
- * releasing cannot pin a host forever); a host that failed recently (refused, unreachable, at capacity)
- * sits out a back-off. Ties go to the host listed first, so a single-host setup is deterministic.
+ * releasing cannot pin a host forever); a host that failed recently (refused, unreachable) sits out a
+ * back-off. A host at capacity is not a failed one: it is never reported here. Ties go to the host
+ * listed first, so a single-host setup is deterministic.
  * Pure: state and `now` come in, the decision goes out.
  */
 
@@ -23,8 +25,8 @@ export interface HostState {
 export const EMPTY_HOST_STATE: HostState = { leases: {}, backoffUntil: {} };
 
 /** How long a failed host sits out; how long a lease lives without a release. */
-export const HOST_BACKOFF_MS = 15_000;
-export const LEASE_TTL_MS = 120_000;
+export const HOST_BACKOFF_MS = FIXED.hostBackoffMs;
+export const LEASE_TTL_MS = FIXED.hostLeaseTtlMs;
 
 export function liveLoad(state: HostState, now: number): Map<string, number> {
   const load = new Map<string, number>();

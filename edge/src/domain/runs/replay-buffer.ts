@@ -1,3 +1,4 @@
+import { FIXED } from '../../limits.ts';
 import type { StreamFrame } from './frames.ts';
 
 /**
@@ -9,7 +10,7 @@ import type { StreamFrame } from './frames.ts';
  * Generic over the frame type so that any stream (a run's, a task's) can keep one; the policy says
  * what a frame weighs and whether it may be dropped. The default policy is the run stream's.
  */
-export const DEFAULT_REPLAY_BYTES = 3 * 1024 * 1024;
+export const DEFAULT_REPLAY_BYTES = FIXED.replayBufferBytes;
 
 export interface SequencedFrame {
   readonly seq: number;

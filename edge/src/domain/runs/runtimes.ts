@@ -1,31 +1,11 @@
-import { LIMITS } from '@airlock/protocol';
-import { z } from 'zod';
+import { HostRuntimesSchema, LIMITS } from '@airlock/protocol';
 import type { SandboxHostRef } from './config.ts';
 
 /**
  * The runtime list clients see: every language some reachable host offers, with its version and the
- * limits that apply. Hosts answer GET /runtimes (sandbox-host/src/host.ts); their answers are checked
- * here, never trusted as they come.
+ * limits that apply. Hosts answer GET /runtimes with the protocol's `HostRuntimesSchema`; their answers
+ * are parsed with it here, never trusted as they come.
  */
-
-const HostRuntimeSchema = z.object({
-  language: z.string(),
-  name: z.string(),
-  version: z.string().nullable().optional(),
-  fileName: z.string().optional(),
-  compiled: z.boolean().optional(),
-  limits: z
-    .object({
-      defaultTimeoutMs: z.number(),
-      maxTimeoutMs: z.number(),
-      compileTimeoutMs: z.number().nullable().optional(),
-      defaultMemoryMb: z.number(),
-      maxMemoryMb: z.number(),
-      maxOutputBytes: z.number(),
-    })
-    .loose(),
-});
-const HostRuntimesSchema = z.object({ hostId: z.string(), runtimes: z.array(HostRuntimeSchema) });
 
 export interface RuntimeView {
   language: string;
@@ -63,13 +43,13 @@ export function mergeRuntimes(answers: { host: SandboxHostRef; body: unknown }[]
       byLanguage.set(r.language, {
         language: r.language,
         name: r.name,
-        version: r.version ?? null,
-        fileName: r.fileName ?? null,
-        compiled: r.compiled ?? false,
+        version: r.version,
+        fileName: r.fileName,
+        compiled: r.compiled,
         limits: {
           defaultTimeoutMs: r.limits.defaultTimeoutMs,
           maxTimeoutMs: r.limits.maxTimeoutMs,
-          compileTimeoutMs: r.limits.compileTimeoutMs ?? null,
+          compileTimeoutMs: r.limits.compileTimeoutMs,
           defaultMemoryMb: r.limits.defaultMemoryMb,
           maxMemoryMb: r.limits.maxMemoryMb,
           maxOutputBytes: r.limits.maxOutputBytes,

@@ -1,27 +1,24 @@
-import { type RunResult, RunStatusSchema } from '@airlock/protocol';
+import { pickRunOutcome, type RunOutcome, type RunResult, RunStatusSchema } from '@airlock/protocol';
 import type { RunRow } from '../../repositories/runs.ts';
 
 /**
  * The run as clients see it (GET /v1/runs/{id}, list items, `wait: true` answers): the result fields
- * of DESIGN.md plus id, language and timestamps, times as ISO 8601. The host id stays internal.
+ * of DESIGN.md (the protocol's, under the same names) plus id, language and timestamps, times as ISO
+ * 8601. The host id stays internal. While a run is in progress its output and wall time are null.
  */
-export interface RunView {
+export type RunView = {
   id: string;
   language: string;
+  /** A final status, or `queued` / `running`. */
   status: string;
-  exitCode: number | null;
-  signal: string | null;
-  stdout: string | null;
-  stderr: string | null;
-  stdoutTruncated: boolean;
-  stderrTruncated: boolean;
-  wallMs: number | null;
-  cpuMs: number | null;
-  peakMemoryBytes: number | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
+} & Omit<RunOutcome, 'stdout' | 'stderr' | 'wallMs'> & {
+    stdout: string | null;
+    stderr: string | null;
+    wallMs: number | null;
+    createdAt: string;
+    startedAt: string | null;
+    finishedAt: string | null;
+  };
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -31,15 +28,9 @@ export function runView(row: RunRow, options: { output?: boolean } = {}): RunVie
     id: row.id,
     language: row.language,
     status: row.status,
-    exitCode: row.exitCode,
-    signal: row.signal,
+    ...pickRunOutcome(row),
     stdout: output ? row.stdout : null,
     stderr: output ? row.stderr : null,
-    stdoutTruncated: row.stdoutTruncated,
-    stderrTruncated: row.stderrTruncated,
-    wallMs: row.wallMs,
-    cpuMs: row.cpuMs,
-    peakMemoryBytes: row.peakMemoryBytes,
     createdAt: iso(row.createdAt) as string,
     startedAt: iso(row.startedAt),
     finishedAt: iso(row.finishedAt),
@@ -52,15 +43,10 @@ export function rowToResult(row: RunRow): RunResult | undefined {
   if (!status.success || row.finishedAt === null) return undefined;
   return {
     status: status.data,
-    exitCode: row.exitCode,
-    signal: row.signal,
+    ...pickRunOutcome(row),
     stdout: row.stdout ?? '',
     stderr: row.stderr ?? '',
-    stdoutTruncated: row.stdoutTruncated,
-    stderrTruncated: row.stderrTruncated,
     wallMs: row.wallMs ?? 0,
-    cpuMs: row.cpuMs,
-    peakMemoryBytes: row.peakMemoryBytes,
     startedAt: new Date(row.startedAt ?? row.createdAt).toISOString(),
     finishedAt: new Date(row.finishedAt).toISOString(),
   };
@@ -75,15 +61,7 @@ export function resultView(
     id: run.id,
     language: run.language,
     status: result.status,
-    exitCode: result.exitCode,
-    signal: result.signal,
-    stdout: result.stdout,
-    stderr: result.stderr,
-    stdoutTruncated: result.stdoutTruncated,
-    stderrTruncated: result.stderrTruncated,
-    wallMs: result.wallMs,
-    cpuMs: result.cpuMs,
-    peakMemoryBytes: result.peakMemoryBytes,
+    ...pickRunOutcome(result),
     createdAt: new Date(run.createdAt).toISOString(),
     startedAt: result.startedAt,
     finishedAt: result.finishedAt,

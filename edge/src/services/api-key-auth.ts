@@ -1,8 +1,8 @@
-import type { Database } from '../../db/client.ts';
-import { findApiKeyForAuthentication, touchApiKey } from '../../repositories/api-keys.ts';
-import type { Principal } from '../principal.ts';
-import { hashApiKeySecret, parseApiKey } from './token.ts';
-import { decideApiKey, LAST_USED_WRITE_INTERVAL_MS } from './verify.ts';
+import type { Database } from '../db/client.ts';
+import { hashApiKeySecret, parseApiKey } from '../domain/api-keys/token.ts';
+import { decideApiKey, LAST_USED_WRITE_INTERVAL_MS } from '../domain/api-keys/verify.ts';
+import type { Principal } from '../domain/principal.ts';
+import { findApiKeyForAuthentication, touchApiKey } from '../repositories/api-keys.ts';
 
 export type ApiKeyAuthentication =
   | { ok: true; principal: Extract<Principal, { kind: 'api_key' }> }

@@ -1,0 +1,62 @@
+import type { AppConfig } from '../config.ts';
+import type { Database } from '../db/client.ts';
+import type { Logger } from '../lib/logger.ts';
+import { deleteSpentInvitations } from '../repositories/invitations.ts';
+import { deleteExpiredMessages } from '../repositories/outbox.ts';
+import { deleteSpentResets } from '../repositories/password-resets.ts';
+import { eraseOutputFinishedBefore } from '../repositories/run-output.ts';
+import { deleteSpentRefresh } from '../repositories/sessions.ts';
+
+/**
+ * The Cron Trigger's work (wrangler.toml `[triggers]`, edge/src/index.ts `scheduled`). Each step is
+ * one idempotent statement group keyed by time, so a missed or doubled run is harmless:
+ * - refresh tokens and families past expiry or revoked (a revoked family is kept a day, so a late
+ *   replay is still recognized as reuse and audited);
+ * - password-reset rows used or expired;
+ * - outbox rows older than the reset lifetime: their links are dead, and with `MAIL_SENDER=none`
+ *   this is what bounds how long a reset token sits in D1 (a delivered row keeps no body at all);
+ * - invitations expired or accepted;
+ * - run output (stdout, stderr) of runs finished more than `RUN_OUTPUT_RETENTION_DAYS` ago.
+ * Run-session Durable Object storage is not enumerable from here: each RunSession deletes its own
+ * storage by alarm once its retention has passed (durable-objects/run-session.ts), which is the
+ * hook for stale session state.
+ */
+
+const REVOKED_FAMILY_GRACE_MS = 86_400_000;
+
+export interface HousekeepingReport {
+  sessionRows: number;
+  familyRows: number;
+  resetRows: number;
+  outboxRows: number;
+  invitationRows: number;
+  runOutputRows: number;
+}
+
+export async function runHousekeeping(
+  db: Database,
+  config: AppConfig,
+  now: number,
+  logger: Logger,
+): Promise<HousekeepingReport> {
+  const [tokens, families] = deleteSpentRefresh(db, now, now - REVOKED_FAMILY_GRACE_MS);
+  const results = await db.batch([
+    tokens,
+    families,
+    deleteSpentResets(db, now),
+    deleteExpiredMessages(db, now - config.auth.passwordResetTtlMs),
+    deleteSpentInvitations(db, now),
+    eraseOutputFinishedBefore(db, now - config.auth.runOutputRetentionMs),
+  ]);
+  const changed = results.map((r) => r.meta.changes ?? 0);
+  const report: HousekeepingReport = {
+    sessionRows: changed[0] ?? 0,
+    familyRows: changed[1] ?? 0,
+    resetRows: changed[2] ?? 0,
+    outboxRows: changed[3] ?? 0,
+    invitationRows: changed[4] ?? 0,
+    runOutputRows: changed[5] ?? 0,
+  };
+  logger.info('housekeeping done', { ...report });
+  return report;
+}
