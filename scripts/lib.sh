@@ -59,6 +59,26 @@ ensure_images() {
   node "$ROOT/sandbox-host/src/images/cli.ts" build
 }
 
+# The web console (console/, Vite): built into console/dist, which the edge serves as static assets
+# (wrangler.toml [assets]). A build takes a few seconds, so it simply runs every time.
+ensure_console() {
+  say "building the web console (console/dist)"
+  (cd "$ROOT" && npm run build -w console) >"$LOGS/console-build.log" 2>&1 ||
+    { tail -30 "$LOGS/console-build.log" >&2; die "console build failed (log: $LOGS/console-build.log)"; }
+}
+
+# The console's browser tests drive Debian's chromium package (no browser download by npm).
+ensure_chromium() {
+  [[ -x /usr/bin/chromium ]] && return 0
+  local sudo=()
+  [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+  say "installing Debian's chromium package for the console's browser tests (apt-get; log: .local/logs/chromium-install.log)…"
+  { "${sudo[@]}" apt-get update && "${sudo[@]}" apt-get install -y --no-install-recommends chromium; } \
+    >"$LOGS/chromium-install.log" 2>&1 ||
+    { tail -20 "$LOGS/chromium-install.log" >&2; die "could not install chromium (log: $LOGS/chromium-install.log)"; }
+  [[ -x /usr/bin/chromium ]] || die "chromium installed but /usr/bin/chromium is missing"
+}
+
 # Development secrets, generated once per checkout and never committed: .dev.vars for wrangler dev,
 # .local/sandbox-host.env for the host.
 ensure_dev_secrets() {

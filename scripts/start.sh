@@ -13,6 +13,7 @@ if ! ensure_docker; then
   sandbox=no
 fi
 [[ $sandbox == yes ]] && ensure_images
+ensure_console
 ensure_dev_secrets
 apply_migrations
 [[ $sandbox == yes ]] && start_sandbox_host
@@ -21,6 +22,7 @@ start_edge
 cat <<MSG
 
   Airlock is up.
+    console        http://$EDGE_ADDR:$EDGE_PORT/        sign up in a browser, run code, watch it stream
     edge (API)     http://$EDGE_ADDR:$EDGE_PORT        e.g. curl http://$EDGE_ADDR:$EDGE_PORT/healthz
     sandbox host   $([[ $sandbox == yes ]] && echo "http://$HOST_ADDR:$HOST_PORT        (reached by the edge over ws://)" || echo "not running (no Docker engine)")
     logs           .local/logs/{edge,sandbox-host,dockerd}.log

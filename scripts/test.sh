@@ -24,6 +24,10 @@ run_suite() {
 }
 
 ensure_deps
+# The Worker serves the console's build (wrangler.toml [assets]): the edge, e2e and repo (deploy
+# dry-run) suites need it, and the e2e suite's browser tests (e2e/console/) need Debian's chromium.
+if has edge || has e2e || has repo; then ensure_console; fi
+has e2e && ensure_chromium
 # The edge suite runs its run tests against a real sandbox host too.
 if has edge || has host || has host-runsc || has e2e; then
   ensure_docker || die "the sandbox tests need a Docker engine (see the message above)"

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { AppEnv } from './env.ts';
 import { ApiError } from './errors/api-error.ts';
 import { onError } from './errors/handler.ts';
+import { consoleTarget, serveConsole } from './lib/console-assets.ts';
 import type { LogSink } from './lib/logger.ts';
 import { routeMethodIndex } from './lib/route-methods.ts';
 import { bodyLimit } from './middleware/body-limit.ts';
@@ -75,6 +76,9 @@ export function createApp(options: AppOptions = {}) {
   app.notFound((c) => {
     const allow = methodsFor(c.req.path);
     if (allow.length > 0) throw new ApiError('method_not_allowed', { headers: { Allow: allow.join(', ') } });
+    // The web console's pages and bundle come from the static assets (wrangler.toml [assets]).
+    const target = c.req.method === 'GET' || c.req.method === 'HEAD' ? consoleTarget(c.req.path) : null;
+    if (target) return serveConsole(c, target);
     throw new ApiError('not_found');
   });
   app.onError(onError);

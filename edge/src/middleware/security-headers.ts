@@ -10,10 +10,21 @@ import type { AppEnv } from '../env.ts';
 
 /** For JSON API responses: nothing may load, nothing may frame us. */
 const API_CSP = "default-src 'none'; frame-ancestors 'self'";
-/** For HTML pages we may serve later: own resources only, no inline script, forms post only to us. */
-const HTML_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-  "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'";
+/**
+ * For the console's HTML (issue 16): own scripts and styles only, no inline anything, no eval, and
+ * Trusted Types required with no policy allowed, so no string can reach an HTML or script sink
+ * (innerHTML, eval-like) even by mistake. connect-src names the run stream's ws(s) origin, which
+ * `'self'` covers only in CSP 3 browsers.
+ */
+function htmlCsp(requestUrl: string): string {
+  const url = new URL(requestUrl);
+  const streamOrigin = `${url.protocol === 'https:' ? 'wss:' : 'ws:'}//${url.host}`;
+  return (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+    `connect-src 'self' ${streamOrigin}; frame-ancestors 'self'; form-action 'self'; base-uri 'none'; ` +
+    "object-src 'none'; manifest-src 'self'; require-trusted-types-for 'script'; trusted-types 'none'"
+  );
+}
 
 const PERMISSIONS_POLICY = [
   'accelerometer',
@@ -60,7 +71,7 @@ export function securityHeaders(): MiddlewareHandler<AppEnv> {
     const headers = c.res.headers;
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) headers.set(name, value);
     const isHtml = headers.get('Content-Type')?.startsWith('text/html') ?? false;
-    headers.set('Content-Security-Policy', isHtml ? HTML_CSP : API_CSP);
+    headers.set('Content-Security-Policy', isHtml ? htmlCsp(c.req.url) : API_CSP);
     for (const name of REMOVED) headers.delete(name);
   };
 }

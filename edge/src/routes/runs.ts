@@ -157,9 +157,11 @@ export const runRoutes = new Hono<AppEnv>()
     if (!isTicketShaped(c.req.query('ticket'))) {
       throw new ApiError('unauthorized', { message: 'The stream ticket is invalid, used or expired.' });
     }
-    // Browsers always send Origin on a WebSocket handshake; other clients may omit it.
+    // Browsers always send Origin on a WebSocket handshake; other clients may omit it. The Worker's
+    // own origin (the web console it serves) is always allowed, whatever ALLOWED_ORIGINS lists.
     const origin = c.req.header('origin');
-    if (origin !== undefined && !c.get('config').allowedOrigins.has(origin))
+    const ownOrigin = new URL(c.req.url).origin;
+    if (origin !== undefined && origin !== ownOrigin && !c.get('config').allowedOrigins.has(origin))
       throw new ApiError('origin_not_allowed');
     const from = c.req.query('from');
     if (from !== undefined && !/^\d{1,9}$/.test(from)) {

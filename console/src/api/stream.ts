@@ -1,0 +1,104 @@
+/**
+ * A run's live output over the WebSocket (docs/runs.md). Frames carry `seq` from 0; after a dropped
+ * connection the stream asks for a fresh single-use ticket (POST /v1/runs/{id}/stream-ticket) and
+ * resumes with `&from=<last seq seen>`, so no frame is lost or shown twice. The `exit` frame ends it.
+ */
+import { api } from './client.ts';
+
+export interface RunResult {
+  status: string;
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  stdoutTruncated: boolean;
+  stderrTruncated: boolean;
+  wallMs: number | null;
+  cpuMs: number | null;
+  peakMemoryBytes: number | null;
+}
+
+export type Frame =
+  | { type: 'accepted'; seq: number; queued: boolean }
+  | { type: 'started'; seq: number; startedAt: string }
+  | { type: 'stdout' | 'stderr'; seq: number; data: string }
+  | { type: 'exit'; seq: number; result: RunResult }
+  | { type: 'error'; seq: number; code: string; message: string };
+
+export interface StreamHandlers {
+  onFrame(frame: Frame): void;
+  onState(state: 'connecting' | 'open' | 'reconnecting' | 'ended' | 'failed', detail?: string): void;
+}
+
+/** Reconnection attempts after a drop before the page gives up and says so. */
+const MAX_RECONNECTS = 5;
+const RECONNECT_DELAY_MS = 500;
+
+export function followRun(runId: string, firstUrl: string, handlers: StreamHandlers): { stop(): void } {
+  let lastSeq = -1;
+  let ended = false;
+  let stopped = false;
+  let attempts = 0;
+  let socket: WebSocket | null = null;
+
+  const open = (url: string) => {
+    handlers.onState(attempts === 0 ? 'connecting' : 'reconnecting');
+    const ws = new WebSocket(url);
+    socket = ws;
+    ws.onopen = () => {
+      attempts = 0;
+      handlers.onState('open');
+    };
+    ws.onmessage = (event) => {
+      if (typeof event.data !== 'string') return;
+      let frame: Frame;
+      try {
+        frame = JSON.parse(event.data) as Frame;
+      } catch {
+        return;
+      }
+      if (typeof frame.seq !== 'number' || frame.seq <= lastSeq) return;
+      lastSeq = frame.seq;
+      handlers.onFrame(frame);
+      if (frame.type === 'exit') {
+        ended = true;
+        handlers.onState('ended');
+        ws.close(1000);
+      }
+    };
+    ws.onclose = () => {
+      if (socket !== ws || ended || stopped) return;
+      void resume();
+    };
+  };
+
+  const resume = async () => {
+    attempts += 1;
+    if (attempts > MAX_RECONNECTS) {
+      handlers.onState('failed', 'The connection dropped and could not be re-established.');
+      return;
+    }
+    handlers.onState('reconnecting');
+    await new Promise((r) => setTimeout(r, RECONNECT_DELAY_MS * attempts));
+    if (stopped) return;
+    try {
+      const ticket = await api<{ streamUrl: string }>(
+        'POST',
+        `/v1/runs/${encodeURIComponent(runId)}/stream-ticket`,
+      );
+      const url = new URL(ticket.streamUrl);
+      if (lastSeq >= 0) url.searchParams.set('from', String(lastSeq));
+      open(url.toString());
+    } catch (err) {
+      handlers.onState('failed', err instanceof Error ? err.message : String(err));
+    }
+  };
+
+  open(firstUrl);
+  return {
+    stop() {
+      stopped = true;
+      socket?.close(1000);
+    },
+  };
+}

@@ -1,0 +1,109 @@
+/** The account: change password, sign out everywhere, delete (with the password as confirmation). */
+import { useState } from 'preact/hooks';
+import { api, forgetSession, signOut } from '../api/client.ts';
+import type { Me } from '../app.tsx';
+import { ErrorBox, formatDate, Page, useAction } from '../components/ui.tsx';
+
+export function AccountPage(props: { me: Me }) {
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [deletePassword, setDeletePassword] = useState('');
+  const [confirmText, setConfirmText] = useState('');
+  const change = useAction();
+  const everywhere = useAction();
+  const remove = useAction();
+
+  return (
+    <Page title="Account">
+      <dl class="facts">
+        <dt>Email</dt>
+        <dd>{props.me.email}</dd>
+        <dt>Member since</dt>
+        <dd>{formatDate(props.me.createdAt)}</dd>
+        <dt>Role</dt>
+        <dd>{props.me.isAdmin ? 'Platform administrator' : 'User'}</dd>
+      </dl>
+
+      <h2>Change password</h2>
+      <p class="hint">Every session ends, this one too: you sign in again with the new password.</p>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void change.run(async () => {
+            await api('PUT', '/v1/me/password', { currentPassword: current, newPassword: next });
+            forgetSession();
+          });
+        }}
+      >
+        <label for="current-password">Current password</label>
+        <input
+          id="current-password"
+          type="password"
+          autocomplete="current-password"
+          required
+          value={current}
+          onInput={(e) => setCurrent(e.currentTarget.value)}
+        />
+        <label for="new-password">New password</label>
+        <input
+          id="new-password"
+          type="password"
+          autocomplete="new-password"
+          minLength={12}
+          required
+          value={next}
+          onInput={(e) => setNext(e.currentTarget.value)}
+        />
+        <ErrorBox error={change.error} />
+        <button type="submit" disabled={change.busy}>
+          {change.busy ? 'Changing…' : 'Change password'}
+        </button>
+      </form>
+
+      <h2>Sign out everywhere</h2>
+      <p class="hint">
+        Ends this browser's session. Changing your password ends the sessions on every other device.
+      </p>
+      <ErrorBox error={everywhere.error} />
+      <button type="button" disabled={everywhere.busy} onClick={() => void everywhere.run(signOut)}>
+        Sign out
+      </button>
+
+      <h2>Delete account</h2>
+      <p class="hint">
+        Deletes your account, your personal organization, your keys and your runs. This cannot be undone. Type{' '}
+        <code>delete my account</code> and your password to confirm.
+      </p>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void remove.run(async () => {
+            await api('DELETE', '/v1/me', { password: deletePassword });
+            forgetSession();
+          });
+        }}
+      >
+        <label for="delete-confirm">Confirmation</label>
+        <input
+          id="delete-confirm"
+          autocomplete="off"
+          value={confirmText}
+          onInput={(e) => setConfirmText(e.currentTarget.value)}
+        />
+        <label for="delete-password">Password</label>
+        <input
+          id="delete-password"
+          type="password"
+          autocomplete="current-password"
+          required
+          value={deletePassword}
+          onInput={(e) => setDeletePassword(e.currentTarget.value)}
+        />
+        <ErrorBox error={remove.error} />
+        <button type="submit" class="danger" disabled={remove.busy || confirmText !== 'delete my account'}>
+          Delete my account
+        </button>
+      </form>
+    </Page>
+  );
+}

@@ -1,0 +1,79 @@
+/**
+ * The console as served by `wrangler dev`: the HTML and its bundle pass through the Worker, so they
+ * carry the security headers, the HTML its own strict CSP; the bundle tags carry SRI digests that
+ * match the bytes served; API paths stay JSON.
+ */
+import { createHash } from 'node:crypto';
+import { describe, expect, inject, it } from 'vitest';
+
+const { edgeUrl } = inject('system');
+const wsOrigin = edgeUrl.replace(/^http/, 'ws');
+
+function directives(csp: string): Map<string, string> {
+  return new Map(
+    csp.split(';').map((d) => {
+      const [name = '', ...values] = d.trim().split(/\s+/);
+      return [name, values.join(' ')];
+    }),
+  );
+}
+
+describe('the console page', () => {
+  it('the HTML itself carries the strict CSP, frame and sniffing protection', async () => {
+    for (const path of ['/', '/runs', '/runs/history', '/account', '/admin']) {
+      const res = await fetch(`${edgeUrl}${path}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
+      const d = directives(csp);
+      expect(d.get('default-src')).toBe("'none'");
+      expect(d.get('script-src')).toBe("'self'");
+      expect(d.get('style-src')).toBe("'self'");
+      expect(d.get('img-src')).toBe("'self' data:");
+      expect(d.get('connect-src')).toBe(`'self' ${wsOrigin}`);
+      expect(d.get('frame-ancestors')).toBe("'self'");
+      expect(d.get('form-action')).toBe("'self'");
+      expect(d.get('base-uri')).toBe("'none'");
+      expect(d.get('object-src')).toBe("'none'");
+      expect(d.get('require-trusted-types-for')).toBe("'script'");
+      expect(d.get('trusted-types')).toBe("'none'");
+      expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('cache-control')).toBe('no-cache');
+      expect(await res.text()).toContain('<div id="app"></div>');
+    }
+  });
+
+  it('every script and stylesheet has an SRI digest matching the bytes served, with the headers too', async () => {
+    const html = await (await fetch(`${edgeUrl}/`)).text();
+    const tags = [...html.matchAll(/<(?:script|link)\b[^>]*(?:src|href)="(\/assets\/[^"]+)"[^>]*>/g)];
+    expect(tags.map((t) => t[1]).some((u) => u?.endsWith('.js'))).toBe(true);
+    expect(tags.map((t) => t[1]).some((u) => u?.endsWith('.css'))).toBe(true);
+    expect(html).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/); // no inline script
+    expect(html).not.toMatch(/<style|\sstyle=/); // no inline style
+    for (const [tag, url] of tags) {
+      const res = await fetch(`${edgeUrl}${url}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'self'");
+      const digest = createHash('sha384')
+        .update(Buffer.from(await res.arrayBuffer()))
+        .digest('base64');
+      expect(tag).toContain(`integrity="sha384-${digest}"`);
+      expect(tag).toContain('crossorigin');
+    }
+  });
+
+  it('API paths and unknown paths stay JSON, never the page', async () => {
+    for (const path of ['/v1/nope', '/api/nope', '/no/such/route', '/assets/missing.js']) {
+      const res = await fetch(`${edgeUrl}${path}`);
+      expect(res.status).toBe(404);
+      expect(res.headers.get('content-type') ?? '').not.toMatch(/^text\/html/);
+    }
+    const health = await fetch(`${edgeUrl}/healthz`);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    const post = await fetch(`${edgeUrl}/runs`, { method: 'POST' });
+    expect(post.status).toBe(404);
+  });
+});
