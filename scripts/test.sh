@@ -34,6 +34,14 @@ if has edge || has host || has host-runsc || has e2e; then
   ensure_images
 fi
 
+# The CLI's terminal test (e2e/cli-terminal.test.ts) drives a real terminal: tmux, from Debian.
+if has e2e && ! command -v tmux >/dev/null 2>&1; then
+  [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null 2>&1 || die "the e2e suite needs tmux (apt-get install tmux)"
+  say "installing tmux with apt-get (the CLI's terminal test)"
+  { apt-get update -q && apt-get install -y -q --no-install-recommends tmux; } </dev/null >"$LOGS/tmux-install.log" 2>&1 ||
+    { tail -20 "$LOGS/tmux-install.log" >&2; die "installing tmux failed"; }
+fi
+
 has protocol && run_suite protocol protocol
 has edge && run_suite edge edge
 has host && run_suite host sandbox-host

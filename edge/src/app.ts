@@ -20,6 +20,7 @@ import { healthRoutes } from './routes/health.ts';
 import { meRoutes } from './routes/me.ts';
 import { openapiRoutes } from './routes/openapi.ts';
 import { invitationRoutes, orgRoutes } from './routes/orgs.ts';
+import { PISTON_PREFIXES, pistonErrorShape, pistonRoutes } from './routes/piston.ts';
 import { providerKeyRoutes } from './routes/provider-keys.ts';
 import { runRoutes } from './routes/runs.ts';
 import { runtimeRoutes } from './routes/runtimes.ts';
@@ -41,15 +42,19 @@ export function createApp(options: AppOptions = {}) {
 
   app.use(clock(options.now ?? Date.now));
   app.use(requestId({ sink: options.logSink }));
+  // Piston's clients read errors as {message}: reshaped for everything under /api/, 404s included.
+  app.use('/api/*', pistonErrorShape());
   app.use(securityHeaders());
   app.use(loadConfig());
   app.use(httpsRedirect());
   app.use(sensitivePaths());
   app.use(cors());
-  // POST /v1/runs carries up to 256 KiB of source and 1 MiB of stdin: its own, larger limit.
+  // Run creation (POST /v1/runs, Piston's execute) carries up to 256 KiB of source and 1 MiB of
+  // stdin: its own, larger limit.
   const defaultBodyLimit = bodyLimit();
+  const runBodyPaths = new Set(['/v1/runs', ...PISTON_PREFIXES.map((p) => `${p}/execute`)]);
   app.use(function bodyLimits(c, next) {
-    if (c.req.path === '/v1/runs') return bodyLimit(c.get('config').runs.bodyLimitBytes)(c, next);
+    if (runBodyPaths.has(c.req.path)) return bodyLimit(c.get('config').runs.bodyLimitBytes)(c, next);
     return defaultBodyLimit(c, next);
   });
 
@@ -63,6 +68,7 @@ export function createApp(options: AppOptions = {}) {
   app.route('/', adminRoutes);
   app.route('/', runtimeRoutes);
   app.route('/', runRoutes);
+  app.route('/', pistonRoutes);
   app.route('/', taskRoutes);
   app.route('/', openapiRoutes);
 

@@ -5,6 +5,7 @@ import { authOperations } from './auth.ts';
 import { ERROR_CODES, headers, schemas, securitySchemes } from './components.ts';
 import { keyOperations } from './keys.ts';
 import { orgOperations } from './orgs.ts';
+import { pistonOperations } from './piston.ts';
 import { runOperations } from './runs.ts';
 import { type JsonSchema, type OperationSpec, ref, str } from './spec.ts';
 import { taskOperations } from './tasks.ts';
@@ -20,7 +21,7 @@ import { taskOperations } from './tasks.ts';
  * routes' bodies, the admin queries): they are restated from the same building blocks.
  *
  * Split by area: spec.ts (building blocks), components.ts (shared schemas), one file of operations
- * per area (auth, account, orgs, keys, runs, admin), assembled here in the API's order.
+ * per area (auth, account, orgs, keys, runs, admin, piston), assembled here in the API's order.
  */
 
 const operations: readonly OperationSpec[] = [
@@ -31,6 +32,7 @@ const operations: readonly OperationSpec[] = [
   ...runOperations,
   ...taskOperations,
   ...adminOperations,
+  ...pistonOperations,
 ];
 
 // ── Assembly ────────────────────────────────────────────────────────────────────────────────────
@@ -143,18 +145,23 @@ function operationObject(op: OperationSpec): JsonSchema {
     tags: [op.tag],
     summary: op.summary,
     ...(notes.length > 0 ? { description: notes.join('\n\n') } : {}),
-    security: securityOf(op),
+    security: op.verbatim?.security ?? securityOf(op),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(op.body
       ? {
           requestBody: {
             required: op.body.required ?? true,
             ...(op.body.description ? { description: op.body.description } : {}),
-            content: { 'application/json': { schema: op.body.schema } },
+            content: Object.fromEntries(
+              (op.verbatim?.requestMediaTypes ?? ['application/json']).map((t) => [
+                t,
+                { schema: op.body?.schema },
+              ]),
+            ),
           },
         }
       : {}),
-    responses: responsesOf(op),
+    responses: op.verbatim?.responses ?? responsesOf(op),
     ...op.extensions,
   };
 }

@@ -65,6 +65,11 @@ export interface OperationSpec {
   /** Errors beyond those implied by access, body, scope, organization and rate limits. */
   errors?: readonly ErrorCode[];
   extensions?: Record<string, unknown>;
+  /**
+   * Set by compatibility routes (Piston, /api/v2) whose errors are not Airlock's: the security and
+   * responses written out as they are instead of derived from access and error codes.
+   */
+  verbatim?: { security: JsonSchema[]; responses: Record<string, JsonSchema>; requestMediaTypes?: string[] };
 }
 
 export function pathParam(name: string, schema: JsonSchema, description: string): JsonSchema {

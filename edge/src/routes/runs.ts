@@ -1,20 +1,20 @@
 import { RunIdSchema, type RunRequest, RunRequestSchema } from '@airlock/protocol';
 import { type Context, Hono } from 'hono';
 import { database } from '../db/client.ts';
-import { RunBodySchema, runtimeProblem } from '../domain/runs/request.ts';
+import { RunBodySchema } from '../domain/runs/request.ts';
 import { isTicketShaped, STREAM_TICKET_TTL_MS } from '../domain/runs/stream-ticket.ts';
-import { resultView, runView } from '../domain/runs/view.ts';
+import { runView } from '../domain/runs/view.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { auditRequest } from '../lib/audit-request.ts';
 import { jsonBody } from '../lib/validate.ts';
-import { FIXED } from '../limits.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { orgContext } from '../middleware/org-context.ts';
 import { ipKey, principalKey, rateLimit } from '../middleware/rate-limit.ts';
 import { requireScope } from '../middleware/require-scope.ts';
 import { deleteFinishedRun } from '../repositories/run-output.ts';
-import { findRun, insertRunUnderCap, listRuns, type RunScope } from '../repositories/runs.ts';
+import { findRun, listRuns } from '../repositories/runs.ts';
+import { createRun, runCreationRate, runScopeOf, runSessionOf } from '../services/create-run.ts';
 import { decodeCursor, encodeCursor, ListQuerySchema } from '../services/run-list.ts';
 
 /**
@@ -27,21 +27,11 @@ import { decodeCursor, encodeCursor, ListQuerySchema } from '../services/run-lis
  */
 
 const api = rateLimit({ name: 'api', rule: (cfg) => cfg.auth.rateLimits.api, key: principalKey });
-const runCreation = rateLimit({
-  name: 'runs',
-  rule: (cfg) => cfg.runs.createRate,
-  key: (c) => `user:${c.get('principal').userId}`,
-});
 const streamHandshakes = rateLimit({ name: 'stream', rule: (cfg) => cfg.auth.rateLimits.api, key: ipKey });
 const authed = [authenticate(), api, orgContext()] as const;
 
-const scopeOf = (c: Context<AppEnv>): RunScope => ({
-  orgId: c.get('org').id,
-  userId: c.get('principal').userId,
-});
-const sessionOf = (c: Context<AppEnv>, runId: string) =>
-  c.env.RUN_SESSION.get(c.env.RUN_SESSION.idFromName(runId));
-const registryOf = (c: Context<AppEnv>) => c.env.HOST_REGISTRY.get(c.env.HOST_REGISTRY.idFromName('global'));
+const scopeOf = runScopeOf;
+const sessionOf = runSessionOf;
 
 function streamUrl(c: Context<AppEnv>, runId: string, ticket: string): string {
   const url = new URL(c.req.url);
@@ -69,80 +59,14 @@ export const runRoutes = new Hono<AppEnv>()
     '/v1/runs',
     ...authed,
     requireScope('runs:write'),
-    runCreation,
+    runCreationRate,
     jsonBody(RunBodySchema),
     async (c) => {
-      const config = c.get('config').runs;
       const { wait, ...body } = c.req.valid('json');
       const request: RunRequest = RunRequestSchema.parse(body);
-      if (config.hosts.length === 0) throw new ApiError('sandbox_unavailable');
-
-      const runtimes = await registryOf(c).runtimes([...config.hosts], Date.now());
-      if (runtimes.reachableHosts === 0) throw new ApiError('sandbox_unavailable');
-      const problem = runtimeProblem(request, runtimes.runtimes);
-      if (problem) {
-        throw new ApiError('validation_failed', {
-          message: `Invalid request: ${problem.field} (${problem.problem})`,
-          details: { fields: [problem] },
-        });
-      }
-
-      const db = database(c.env.DB);
-      const scope = scopeOf(c);
-      const principal = c.get('principal');
-      const runId = crypto.randomUUID();
-      const now = Date.now();
-      const apiKeyId = principal.kind === 'api_key' ? principal.apiKeyId : null;
-      const inserted = await insertRunUnderCap(
-        db,
-        scope,
-        { id: runId, language: request.language, apiKeyId },
-        config.maxConcurrentPerOrg,
-        now,
-        config.maxConcurrentPerUser,
-      );
-      if (!inserted) {
-        throw new ApiError('run_concurrency_limit', {
-          headers: { 'Retry-After': '5' },
-          details: { limit: config.maxConcurrentPerOrg },
-        });
-      }
-      const session = sessionOf(c, runId);
-      const waitMs = wait ? Math.max(0, config.waitMaxMs - (Date.now() - now)) : undefined;
-      const [started] = await Promise.all([
-        session.start(
-          { runId, scope, request, hosts: [...config.hosts], busyWaitMs: config.busyWaitMs },
-          { waitMs },
-        ),
-        auditRequest(
-          c,
-          db,
-          {
-            action: 'run.create',
-            targetType: 'run',
-            targetId: runId,
-            metadata: { language: request.language },
-          },
-          now,
-        ),
-      ]);
-      if (started.state === 'busy') {
-        // Every host is at capacity: nothing ran and nothing is recorded; the client retries.
-        throw new ApiError('sandbox_busy', {
-          headers: { 'Retry-After': String(FIXED.sandboxBusyRetryAfterSeconds) },
-        });
-      }
-      if (started.state === 'final') {
-        if (started.result.status === 'sandbox_unavailable') {
-          throw new ApiError('sandbox_unavailable', { details: { runId } });
-        }
-        // The session hands back exactly the result it wrote to D1: no second read needed.
-        return c.json(
-          resultView({ id: runId, language: request.language, createdAt: now }, started.result),
-          200,
-        );
-      }
-      const ticket = started.ticket;
+      const created = await createRun(c, request, { wait: wait === true });
+      if (created.state === 'final') return c.json(created.run, 200);
+      const { runId, ticket } = created;
       return c.json(
         {
           id: runId,

@@ -1,0 +1,101 @@
+/**
+ * The `airlock` CLI in a real terminal (tmux, from Debian's package): `airlock login` prompts for the
+ * password without echoing it, and `airlock run` streams output to the terminal while the program is
+ * still running, then exits with the program's code. tmux runs the CLI as an argument array.
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { Client } from './support/client.ts';
+
+const { edgeUrl } = inject('system');
+const BIN = fileURLToPath(new URL('../cli/bin/airlock.js', import.meta.url));
+const PASSWORD = 'correct horse battery staple 42';
+const SOCKET = `airlock-e2e-${process.pid}`;
+const run = promisify(execFile);
+const tmux = (...args: string[]) => run('tmux', ['-L', SOCKET, ...args]);
+
+const work = mkdtempSync(join(tmpdir(), 'airlock-tty-'));
+const env = { AIRLOCK_URL: edgeUrl, XDG_CONFIG_HOME: join(work, 'config'), PATH: process.env.PATH ?? '' };
+
+/** Starts `node airlock ...args` in a detached tmux window that stays after the CLI exits. */
+async function start(name: string, args: string[]) {
+  const vars = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+  await tmux(
+    'new-session',
+    '-d',
+    '-s',
+    name,
+    '-x',
+    '160',
+    '-y',
+    '40',
+    ...vars,
+    process.execPath,
+    BIN,
+    ...args,
+  );
+  await tmux('set-option', '-t', name, 'remain-on-exit', 'on');
+}
+
+const screen = async (name: string) => (await tmux('capture-pane', '-p', '-t', name)).stdout;
+const paneState = async (name: string) => {
+  const { stdout } = await tmux('display-message', '-p', '-t', name, '#{pane_dead} #{pane_dead_status}');
+  const [dead, status] = stdout.trim().split(' ');
+  return { dead: dead === '1', status: status === '' ? null : Number(status) };
+};
+
+/** Polls until `pred` holds; fails with the screen after 60 s (a wait, not a timing assertion). */
+async function until(name: string, what: string, pred: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (await pred()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`waited 60 s for ${what}; screen:\n${await screen(name)}`);
+}
+
+afterAll(async () => {
+  await tmux('kill-server').catch(() => undefined);
+});
+
+describe('airlock CLI in a terminal', () => {
+  it('login prompts for the password without echoing it; run streams live and exits with the program’s code', {
+    timeout: 120_000,
+  }, async () => {
+    const client = new Client(edgeUrl);
+    const { email } = await client.signUp();
+
+    await start('login', ['login', '--email', email]);
+    await until('login', 'the password prompt', async () => (await screen('login')).includes('Password:'));
+    await tmux('send-keys', '-t', 'login', '-l', PASSWORD);
+    await tmux('send-keys', '-t', 'login', 'Enter');
+    await until('login', 'the login to end', async () => (await paneState('login')).dead);
+    const loginScreen = await screen('login');
+    expect(loginScreen).toContain(`Logged in to ${edgeUrl} as ${email}`);
+    expect(loginScreen).not.toContain(PASSWORD);
+    expect((await paneState('login')).status).toBe(0);
+
+    const marker = randomUUID().slice(0, 8);
+    const prog = join(work, 'slow.py');
+    writeFileSync(
+      prog,
+      `import time, sys\nprint("first ${marker}", flush=True)\ntime.sleep(3)\nprint("second")\nsys.exit(5)\n`,
+    );
+    await start('run', ['run', prog, '--timeout', '10000']);
+    // Live: some screen shows the first line without the second, printed seconds later.
+    let firstScreen = '';
+    await until('run', 'the first line', async () => {
+      firstScreen = await screen('run');
+      return firstScreen.includes(`first ${marker}`);
+    });
+    expect(firstScreen).not.toContain('second');
+    await until('run', 'the run to end', async () => (await paneState('run')).dead);
+    expect(await screen('run')).toContain('second');
+    expect((await paneState('run')).status).toBe(5);
+  });
+});

@@ -1,0 +1,123 @@
+import type { RunRequest } from '@airlock/protocol';
+import type { Context } from 'hono';
+import { database } from '../db/client.ts';
+import { runtimeProblem } from '../domain/runs/request.ts';
+import type { RuntimeList } from '../domain/runs/runtimes.ts';
+import { type RunView, resultView } from '../domain/runs/view.ts';
+import type { AppEnv } from '../env.ts';
+import { ApiError } from '../errors/api-error.ts';
+import { auditRequest } from '../lib/audit-request.ts';
+import { FIXED } from '../limits.ts';
+import { rateLimit } from '../middleware/rate-limit.ts';
+import { insertRunUnderCap, type RunScope } from '../repositories/runs.ts';
+
+/**
+ * Run creation, shared by every route that starts a run (POST /v1/runs, Piston's POST /api/v2/execute):
+ * one place applies the hosts' runtime list and limits, the per-organization cap on runs in
+ * progress, the audit entry and the hand-over to the run's RunSession, so a compatibility route gets
+ * exactly the quotas, sandbox and history of /v1/runs. Routes mount `runCreationRate` (the per-user
+ * creation quota) and `requireScope('runs:write')` before calling it.
+ */
+
+/** Run creations per user (RATE_LIMIT_RUNS): one quota whichever route starts the run. */
+export const runCreationRate = rateLimit({
+  name: 'runs',
+  rule: (cfg) => cfg.runs.createRate,
+  key: (c) => `user:${c.get('principal').userId}`,
+});
+
+export type CreatedRun =
+  /** The run ended within the wait: its view, identical to what D1 now holds. */
+  | { state: 'final'; run: RunView }
+  /** Still running (or not waited for): watch it with the single-use stream ticket. */
+  | { state: 'accepted'; runId: string; ticket: string };
+
+export const runScopeOf = (c: Context<AppEnv>): RunScope => ({
+  orgId: c.get('org').id,
+  userId: c.get('principal').userId,
+});
+
+export const runSessionOf = (c: Context<AppEnv>, runId: string) =>
+  c.env.RUN_SESSION.get(c.env.RUN_SESSION.idFromName(runId));
+
+/** The runtimes the configured hosts offer (cached by the HostRegistry); no host → `sandbox_unavailable`. */
+export async function availableRuntimes(c: Context<AppEnv>): Promise<RuntimeList> {
+  const hosts = c.get('config').runs.hosts;
+  if (hosts.length === 0) throw new ApiError('sandbox_unavailable');
+  const registry = c.env.HOST_REGISTRY.get(c.env.HOST_REGISTRY.idFromName('global'));
+  const runtimes = await registry.runtimes([...hosts], Date.now());
+  if (runtimes.reachableHosts === 0) throw new ApiError('sandbox_unavailable');
+  return runtimes;
+}
+
+/**
+ * Validates `request` against the hosts' runtimes, records the run under the organization's cap and
+ * starts it. With `wait`, holds until the run ends or RUN_WAIT_MAX_MS passes. Throws ApiError for
+ * every refusal (validation, cap, no host, every host busy).
+ */
+export async function createRun(
+  c: Context<AppEnv>,
+  request: RunRequest,
+  options: { wait: boolean },
+): Promise<CreatedRun> {
+  const config = c.get('config').runs;
+  const runtimes = await availableRuntimes(c);
+  const problem = runtimeProblem(request, runtimes.runtimes);
+  if (problem) {
+    throw new ApiError('validation_failed', {
+      message: `Invalid request: ${problem.field} (${problem.problem})`,
+      details: { fields: [problem] },
+    });
+  }
+
+  const db = database(c.env.DB);
+  const scope = runScopeOf(c);
+  const principal = c.get('principal');
+  const runId = crypto.randomUUID();
+  const now = Date.now();
+  const apiKeyId = principal.kind === 'api_key' ? principal.apiKeyId : null;
+  const inserted = await insertRunUnderCap(
+    db,
+    scope,
+    { id: runId, language: request.language, apiKeyId },
+    config.maxConcurrentPerOrg,
+    now,
+    config.maxConcurrentPerUser,
+  );
+  if (!inserted) {
+    throw new ApiError('run_concurrency_limit', {
+      headers: { 'Retry-After': '5' },
+      details: { limit: config.maxConcurrentPerOrg },
+    });
+  }
+  const waitMs = options.wait ? Math.max(0, config.waitMaxMs - (Date.now() - now)) : undefined;
+  const [started] = await Promise.all([
+    runSessionOf(c, runId).start(
+      { runId, scope, request, hosts: [...config.hosts], busyWaitMs: config.busyWaitMs },
+      { waitMs },
+    ),
+    auditRequest(
+      c,
+      db,
+      { action: 'run.create', targetType: 'run', targetId: runId, metadata: { language: request.language } },
+      now,
+    ),
+  ]);
+  if (started.state === 'busy') {
+    // Every host is at capacity: nothing ran and nothing is recorded; the client retries.
+    throw new ApiError('sandbox_busy', {
+      headers: { 'Retry-After': String(FIXED.sandboxBusyRetryAfterSeconds) },
+    });
+  }
+  if (started.state === 'final') {
+    if (started.result.status === 'sandbox_unavailable') {
+      throw new ApiError('sandbox_unavailable', { details: { runId } });
+    }
+    // The session hands back exactly the result it wrote to D1: no second read needed.
+    return {
+      state: 'final',
+      run: resultView({ id: runId, language: request.language, createdAt: now }, started.result),
+    };
+  }
+  return { state: 'accepted', runId, ticket: started.ticket };
+}
