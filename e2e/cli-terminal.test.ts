@@ -36,18 +36,23 @@ async function start(name: string, args: string[]) {
     '-y',
     '40',
     ...vars,
+    // The CLI and its arguments stay an argument array ("$@"); the shell around it only reports the
+    // exit status on the screen and keeps the pane open (tmux's own pane_dead_status proved racy).
+    'sh',
+    '-c',
+    '"$@"; echo "[exit $?]"; exec sleep 600',
+    'sh',
     process.execPath,
     BIN,
     ...args,
   );
-  await tmux('set-option', '-t', name, 'remain-on-exit', 'on');
 }
 
 const screen = async (name: string) => (await tmux('capture-pane', '-p', '-t', name)).stdout;
-const paneState = async (name: string) => {
-  const { stdout } = await tmux('display-message', '-p', '-t', name, '#{pane_dead} #{pane_dead_status}');
-  const [dead, status] = stdout.trim().split(' ');
-  return { dead: dead === '1', status: status === '' ? null : Number(status) };
+/** The CLI's exit status once it has ended (printed by the wrapper above), else null. */
+const exitStatus = async (name: string) => {
+  const match = /\[exit (\d+)\]/.exec(await screen(name));
+  return match ? Number(match[1]) : null;
 };
 
 /** Polls until `pred` holds; fails with the screen after 60 s (a wait, not a timing assertion). */
@@ -74,11 +79,11 @@ describe('airlock CLI in a terminal', () => {
     await until('login', 'the password prompt', async () => (await screen('login')).includes('Password:'));
     await tmux('send-keys', '-t', 'login', '-l', PASSWORD);
     await tmux('send-keys', '-t', 'login', 'Enter');
-    await until('login', 'the login to end', async () => (await paneState('login')).dead);
+    await until('login', 'the login to end', async () => (await exitStatus('login')) !== null);
     const loginScreen = await screen('login');
     expect(loginScreen).toContain(`Logged in to ${edgeUrl} as ${email}`);
     expect(loginScreen).not.toContain(PASSWORD);
-    expect((await paneState('login')).status).toBe(0);
+    expect(await exitStatus('login')).toBe(0);
 
     const marker = randomUUID().slice(0, 8);
     const prog = join(work, 'slow.py');
@@ -94,8 +99,8 @@ describe('airlock CLI in a terminal', () => {
       return firstScreen.includes(`first ${marker}`);
     });
     expect(firstScreen).not.toContain('second');
-    await until('run', 'the run to end', async () => (await paneState('run')).dead);
+    await until('run', 'the run to end', async () => (await exitStatus('run')) !== null);
     expect(await screen('run')).toContain('second');
-    expect((await paneState('run')).status).toBe(5);
+    expect(await exitStatus('run')).toBe(5);
   });
 });

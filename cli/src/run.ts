@@ -36,14 +36,18 @@ const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', 
 function spinner(enabled: boolean) {
   if (!enabled) return { stop() {} };
   let i = 0;
-  const timer = setInterval(
-    () => process.stderr.write(`\r${SPINNER[i++ % SPINNER.length]} waiting for a sandbox`),
-    80,
-  );
+  let drawn = false;
+  const timer = setInterval(() => {
+    drawn = true;
+    process.stderr.write(`\r${SPINNER[i++ % SPINNER.length]} waiting for a sandbox`);
+  }, 80);
   return {
+    /** Idempotent: the line is cleared once, and only if the spinner was drawn on it. A clear after
+     * output has started would erase what the program printed on the terminal's current line. */
     stop() {
       clearInterval(timer);
-      process.stderr.write('\r\x1b[2K');
+      if (drawn) process.stderr.write('\r\x1b[2K');
+      drawn = false;
     },
   };
 }
