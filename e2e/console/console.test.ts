@@ -193,7 +193,8 @@ describe('the console in Chromium', { timeout: 120_000 }, () => {
     await page.getByRole('link', { name: 'Organizations' }).click();
     await page.getByLabel('Name').fill('Team <b>bold</b>');
     await page.getByRole('button', { name: 'Create' }).click();
-    await page.getByText('Team <b>bold</b>', { exact: true }).waitFor();
+    // The new organization's name in the page's list, as text (the switcher lists it too, once it updates).
+    await page.locator('#main').getByText('Team <b>bold</b>', { exact: true }).waitFor();
     const switcher = page.getByRole('combobox', { name: 'Organization' });
     await switcher.waitFor();
     await switcher.selectOption({ label: 'Team <b>bold</b>' });
