@@ -1,4 +1,6 @@
 /** Piston test helpers (inside workerd): API keys, and Piston requests through the real Worker. */
+
+import type { PistonExecuteResult } from '../../src/domain/piston/response.ts';
 import { jsonInit, type RegisteredUser } from '../helpers.ts';
 import { bearer, worker } from '../runs/support.ts';
 
@@ -29,24 +31,8 @@ export function execute(path: string, authorization: string | undefined, body: u
   });
 }
 
-export interface PistonStage {
-  stdout: string;
-  stderr: string;
-  output: string;
-  code: number | null;
-  signal: string | null;
-  message: string | null;
-  status: string | null;
-  memory: number | null;
-  cpu_time: number | null;
-  wall_time: number | null;
-}
-export interface PistonAnswer {
-  language: string;
-  version: string;
-  run: PistonStage;
-  compile?: PistonStage;
-}
+/** The answer's shape is the route's own (domain/piston/response.ts); tests check its fields' values. */
+export type PistonAnswer = PistonExecuteResult;
 
 /** Executes and expects 200: the answer. */
 export async function executeOk(key: string, body: Record<string, unknown>, path = '/api/v2/execute') {
