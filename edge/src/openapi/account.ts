@@ -31,6 +31,19 @@ export const accountOperations: readonly OperationSpec[] = [
     errors: ['weak_password', 'password_incorrect', 'reauthentication_required'],
   },
   {
+    method: 'post',
+    path: '/v1/me/sessions/revoke',
+    operationId: 'revokeMySessions',
+    tag: 'account',
+    summary: 'Sign out everywhere',
+    description:
+      'Revokes every refresh token of the account (every device, this one too) and ends every access token ' +
+      'issued before now at its next request. API keys are not affected. Clears the refresh cookie.',
+    access: 'user',
+    rateLimits: API,
+    success: [noContent('Every session has ended.')],
+  },
+  {
     method: 'delete',
     path: '/v1/me',
     operationId: 'deleteMe',

@@ -69,6 +69,36 @@ const TaskFrame = {
 
 export const taskOperations: readonly OperationSpec[] = [
   {
+    method: 'get',
+    path: '/v1/tasks/models',
+    operationId: 'listTaskModels',
+    tag: 'tasks',
+    summary: 'The providers and models this deployment offers for tasks',
+    description:
+      'Providers with at least one model configured (`TASK_MODELS_<PROVIDER>`); `anyModel` when the operator ' +
+      'allows any model id for that provider. Also the prompt size and attempt limits in force.',
+    access: 'any',
+    scope: 'tasks:read',
+    org: true,
+    rateLimits: API,
+    success: [
+      json(
+        200,
+        'The offered models.',
+        obj({
+          providers: arrayOf(
+            obj({
+              provider: str({ enum: ['openai', 'anthropic', 'openrouter', 'google'] }),
+              models: arrayOf(str()),
+              anyModel: { type: 'boolean' },
+            }),
+          ),
+          limits: obj({ maxPromptBytes: int(), maxAttempts: int() }),
+        }),
+      ),
+    ],
+  },
+  {
     method: 'post',
     path: '/v1/tasks',
     operationId: 'createTask',

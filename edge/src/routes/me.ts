@@ -27,7 +27,7 @@ import { audit, clearRefreshCookie } from './session.ts';
 /**
  * /v1/me: the signed-in user's own account. A user session only (never an API key), and the
  * authenticated-API rate limit per principal. Changing the password and deleting the account
- * both require the current password.
+ * both require the current password; signing out everywhere does not.
  */
 
 async function currentUser(db: ReturnType<typeof database>, userId: string): Promise<UserRow> {
@@ -96,6 +96,18 @@ export const meRoutes = new Hono<AppEnv>()
       },
       now,
     );
+    clearRefreshCookie(c);
+    return c.body(null, 204);
+  })
+  // Sign out everywhere: every refresh family of the user is revoked and every access token issued
+  // before now stops working at its next request (tokens-valid-after). No password: it only takes
+  // access away, and a user who suspects a stolen session must be able to end it at once.
+  .post('/v1/me/sessions/revoke', async (c) => {
+    const db = database(c.env.DB);
+    const user = await currentUser(db, c.get('principal').userId);
+    const now = Date.now();
+    await db.batch([revokeAllFamiliesOfUser(db, user.id, now), setTokensValidAfter(db, user.id, now)]);
+    await audit(c, db, { action: 'user.sessions_revoke', actorUserId: user.id }, now);
     clearRefreshCookie(c);
     return c.body(null, 204);
   })

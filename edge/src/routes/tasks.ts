@@ -3,7 +3,7 @@ import { type Context, Hono } from 'hono';
 import { database } from '../db/client.ts';
 import { runtimeProblem } from '../domain/runs/request.ts';
 import { isTicketShaped, STREAM_TICKET_TTL_MS } from '../domain/runs/stream-ticket.ts';
-import { modelAllowed } from '../domain/tasks/config.ts';
+import { modelAllowed, PROVIDERS } from '../domain/tasks/config.ts';
 import { decodeCursor, encodeCursor, TaskListQuerySchema } from '../domain/tasks/list-query.ts';
 import { TaskBodySchema } from '../domain/tasks/request.ts';
 import { taskView } from '../domain/tasks/view.ts';
@@ -83,6 +83,19 @@ function providerError(failure: ProviderFailure, taskId: string): ApiError {
 }
 
 export const taskRoutes = new Hono<AppEnv>()
+  // Before `/v1/tasks/:id`, which would take `models` for a task id. What the operator offers, so a
+  // client (the console's model picker) need not guess: `anyModel` when the list is `*`.
+  .get('/v1/tasks/models', ...authed, requireScope('tasks:read'), (c) => {
+    const { models, limits } = c.get('config').tasks;
+    return c.json({
+      providers: PROVIDERS.filter((p) => models[p].size > 0).map((provider) => ({
+        provider,
+        models: [...models[provider]].filter((m) => m !== '*').sort(),
+        anyModel: models[provider].has('*'),
+      })),
+      limits: { maxPromptBytes: limits.maxPromptBytes, maxAttempts: limits.maxAttempts },
+    });
+  })
   .post(
     '/v1/tasks',
     ...authed,
@@ -244,8 +257,10 @@ export const taskRoutes = new Hono<AppEnv>()
     if (!isTicketShaped(c.req.query('ticket'))) {
       throw new ApiError('unauthorized', { message: 'The stream ticket is invalid, used or expired.' });
     }
+    // As for runs: the Worker's own origin (the web console it serves) is always allowed.
     const origin = c.req.header('origin');
-    if (origin !== undefined && !c.get('config').allowedOrigins.has(origin))
+    const ownOrigin = new URL(c.req.url).origin;
+    if (origin !== undefined && origin !== ownOrigin && !c.get('config').allowedOrigins.has(origin))
       throw new ApiError('origin_not_allowed');
     const from = c.req.query('from');
     if (from !== undefined && !/^\d{1,9}$/.test(from))

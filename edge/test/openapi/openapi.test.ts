@@ -118,6 +118,7 @@ describe('GET /v1/openapi.json', () => {
       'POST /v1/runs/{id}/stream-ticket',
       'POST /v1/tasks/{id}/stream-ticket',
       'POST /v1/invitations/{id}/accept',
+      'POST /v1/me/sessions/revoke',
     ];
     const writes = documentedOperations(doc).filter((op) => /^(POST|PUT) /.test(op));
     expect(writes.filter((op) => !takesJson.includes(op) && !withoutBody.includes(op))).toEqual([]);
