@@ -7,13 +7,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { startProviderServers } from '../edge/test/tasks/harness/provider-servers.ts';
 import { generateDevSecrets } from '../scripts/dev-secrets.ts';
 import { startEdgeProcess } from './support/edge-process.ts';
 import { startHostProcess } from './support/host-process.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    system: { edgeUrl: string; hostId: string };
+    system: {
+      edgeUrl: string;
+      hostId: string;
+      /** The edge's local state (D1 …), for operator steps such as `npm run admin:grant -- --persist-to`. */
+      persistTo: string;
+      /** Control API of the local model providers (edge/test/tasks/harness/provider-servers.ts). */
+      modelsControlUrl: string;
+    };
   }
 }
 
@@ -24,8 +32,11 @@ export default async function setup(project: TestProject) {
     edgePublicJwk: secrets.sandboxHost.EDGE_PUBLIC_JWK,
     env: { POOL_SIZE: '1', POOL_LANGUAGES: 'python' },
   });
+  // The model providers the tasks page talks to, on 127.0.0.1 (the edge suite's own servers).
+  let models: Awaited<ReturnType<typeof startProviderServers>> | undefined;
   let edge: Awaited<ReturnType<typeof startEdgeProcess>>;
   try {
+    models = await startProviderServers();
     edge = await startEdgeProcess({
       stateDir,
       vars: {
@@ -34,16 +45,25 @@ export default async function setup(project: TestProject) {
         // Every client here comes from 127.0.0.1: per-IP sign-up limits would throttle the suite itself.
         RATE_LIMIT_REGISTER: '100/1m',
         RATE_LIMIT_LOGIN: '100/1m',
+        OPENAI_BASE_URL: models.baseUrls.openai,
+        TASK_MODELS_OPENAI: 'gpt-local,gpt-local-mini',
       },
     });
   } catch (err) {
+    await models?.close();
     await host.stop(10_000);
     rmSync(stateDir, { recursive: true, force: true });
     throw err;
   }
-  project.provide('system', { edgeUrl: edge.url, hostId: host.id });
+  project.provide('system', {
+    edgeUrl: edge.url,
+    hostId: host.id,
+    persistTo: join(stateDir, 'state'),
+    modelsControlUrl: models.controlUrl,
+  });
   return async () => {
     await edge.stop();
+    await models?.close();
     await host.stop(10_000);
     rmSync(stateDir, { recursive: true, force: true });
   };

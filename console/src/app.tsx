@@ -15,6 +15,8 @@ import { ProviderKeysPage } from './pages/provider-keys.tsx';
 import { RunPage } from './pages/run.tsx';
 import { RunDetailPage } from './pages/run-detail.tsx';
 import { RunHistoryPage } from './pages/run-history.tsx';
+import { TaskDetailPage } from './pages/task-detail.tsx';
+import { TasksPage } from './pages/tasks.tsx';
 import { navigate, usePath } from './router.ts';
 
 export interface Me {
@@ -28,6 +30,7 @@ export interface Me {
 const NAV: { href: string; label: string; admin?: boolean }[] = [
   { href: '/runs', label: 'Run code' },
   { href: '/runs/history', label: 'History' },
+  { href: '/tasks', label: 'Tasks' },
   { href: '/api-keys', label: 'API keys' },
   { href: '/provider-keys', label: 'Provider keys' },
   { href: '/orgs', label: 'Organizations' },
@@ -37,9 +40,12 @@ const NAV: { href: string; label: string; admin?: boolean }[] = [
 
 function content(path: string, me: Me, onOrgsChanged: () => void) {
   const run = /^\/runs\/([A-Za-z0-9_-]{1,64})$/.exec(path);
+  const task = /^\/tasks\/([A-Za-z0-9_-]{1,64})$/.exec(path);
   if (path === '/' || path === '/runs') return <RunPage />;
   if (path === '/runs/history') return <RunHistoryPage />;
   if (run?.[1]) return <RunDetailPage id={run[1]} />;
+  if (path === '/tasks') return <TasksPage />;
+  if (task?.[1]) return <TaskDetailPage id={task[1]} />;
   if (path === '/account') return <AccountPage me={me} />;
   if (path === '/orgs') return <OrgsPage me={me} onOrgsChanged={onOrgsChanged} />;
   if (path === '/provider-keys') return <ProviderKeysPage />;

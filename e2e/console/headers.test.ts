@@ -20,7 +20,7 @@ function directives(csp: string): Map<string, string> {
 
 describe('the console page', () => {
   it('the HTML itself carries the strict CSP, frame and sniffing protection', async () => {
-    for (const path of ['/', '/runs', '/runs/history', '/account', '/admin']) {
+    for (const path of ['/', '/runs', '/runs/history', '/tasks', '/tasks/abc', '/account', '/admin']) {
       const res = await fetch(`${edgeUrl}${path}`);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^text\/html/);

@@ -54,3 +54,12 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, `console-${name}.png`), fullPage: true });
 }
+
+/** Stores a provider key through the Provider keys page. */
+export async function storeProviderKey(page: Page, provider: string, key: string): Promise<void> {
+  await page.getByRole('link', { name: 'Provider keys' }).click();
+  await page.getByLabel('Provider', { exact: true }).selectOption(provider);
+  await page.getByLabel('Key', { exact: true }).fill(key);
+  await page.getByRole('button', { name: 'Save key' }).click();
+  await page.locator(`tr[data-provider="${provider}"]`).waitFor();
+}

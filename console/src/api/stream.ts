@@ -1,7 +1,8 @@
 /**
- * A run's live output over the WebSocket (docs/runs.md). Frames carry `seq` from 0; after a dropped
- * connection the stream asks for a fresh single-use ticket (POST /v1/runs/{id}/stream-ticket) and
- * resumes with `&from=<last seq seen>`, so no frame is lost or shown twice. The `exit` frame ends it.
+ * A run's or a task's live frames over the WebSocket (docs/runs.md). Frames carry `seq` from 0; after
+ * a dropped connection the stream asks for a fresh single-use ticket (POST …/stream-ticket) and
+ * resumes with `&from=<last seq seen>`, so no frame is lost or shown twice. A run ends with its
+ * `exit` frame, a task with its `end` frame.
  */
 import { api } from './client.ts';
 
@@ -25,8 +26,8 @@ export type Frame =
   | { type: 'exit'; seq: number; result: RunResult }
   | { type: 'error'; seq: number; code: string; message: string };
 
-export interface StreamHandlers {
-  onFrame(frame: Frame): void;
+export interface StreamHandlers<F = Frame> {
+  onFrame(frame: F): void;
   onState(state: 'connecting' | 'open' | 'reconnecting' | 'ended' | 'failed', detail?: string): void;
 }
 
@@ -35,6 +36,15 @@ const MAX_RECONNECTS = 5;
 const RECONNECT_DELAY_MS = 500;
 
 export function followRun(runId: string, firstUrl: string, handlers: StreamHandlers): { stop(): void } {
+  return followStream(`/v1/runs/${encodeURIComponent(runId)}/stream-ticket`, firstUrl, handlers, 'exit');
+}
+
+export function followStream<F extends { type: string; seq: number }>(
+  ticketPath: string,
+  firstUrl: string,
+  handlers: StreamHandlers<F>,
+  lastType: string,
+): { stop(): void } {
   let lastSeq = -1;
   let ended = false;
   let stopped = false;
@@ -51,16 +61,16 @@ export function followRun(runId: string, firstUrl: string, handlers: StreamHandl
     };
     ws.onmessage = (event) => {
       if (typeof event.data !== 'string') return;
-      let frame: Frame;
+      let frame: F;
       try {
-        frame = JSON.parse(event.data) as Frame;
+        frame = JSON.parse(event.data) as F;
       } catch {
         return;
       }
       if (typeof frame.seq !== 'number' || frame.seq <= lastSeq) return;
       lastSeq = frame.seq;
       handlers.onFrame(frame);
-      if (frame.type === 'exit') {
+      if (frame.type === lastType) {
         ended = true;
         handlers.onState('ended');
         ws.close(1000);
@@ -82,10 +92,7 @@ export function followRun(runId: string, firstUrl: string, handlers: StreamHandl
     await new Promise((r) => setTimeout(r, RECONNECT_DELAY_MS * attempts));
     if (stopped) return;
     try {
-      const ticket = await api<{ streamUrl: string }>(
-        'POST',
-        `/v1/runs/${encodeURIComponent(runId)}/stream-ticket`,
-      );
+      const ticket = await api<{ streamUrl: string }>('POST', ticketPath);
       const url = new URL(ticket.streamUrl);
       if (lastSeq >= 0) url.searchParams.set('from', String(lastSeq));
       open(url.toString());

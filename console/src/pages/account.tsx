@@ -1,6 +1,6 @@
 /** The account: change password, sign out everywhere, delete (with the password as confirmation). */
 import { useState } from 'preact/hooks';
-import { api, forgetSession, signOut } from '../api/client.ts';
+import { api, forgetSession } from '../api/client.ts';
 import type { Me } from '../app.tsx';
 import { ErrorBox, formatDate, Page, useAction } from '../components/ui.tsx';
 
@@ -62,11 +62,21 @@ export function AccountPage(props: { me: Me }) {
 
       <h2>Sign out everywhere</h2>
       <p class="hint">
-        Ends this browser's session. Changing your password ends the sessions on every other device.
+        Ends every session of your account, on every device, this one too. API keys keep working.
       </p>
       <ErrorBox error={everywhere.error} />
-      <button type="button" disabled={everywhere.busy} onClick={() => void everywhere.run(signOut)}>
-        Sign out
+      <button
+        type="button"
+        disabled={everywhere.busy}
+        onClick={() => {
+          if (!confirm('Sign out on every device, this one included?')) return;
+          void everywhere.run(async () => {
+            await api('POST', '/v1/me/sessions/revoke');
+            forgetSession();
+          });
+        }}
+      >
+        {everywhere.busy ? 'Signing out…' : 'Sign out everywhere'}
       </button>
 
       <h2>Delete account</h2>

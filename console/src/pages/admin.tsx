@@ -25,6 +25,7 @@ const AUDIT_COLUMNS = [
   'targetType',
   'targetId',
   'ip',
+  'userAgent',
   'requestId',
   'metadata',
 ];
