@@ -38,7 +38,7 @@ const login = (email: string, extra: Record<string, string> = {}, password = PAS
 
 async function openAccount(page: Page): Promise<void> {
   await page.getByRole('link', { name: 'Account' }).click();
-  await page.getByRole('heading', { name: 'Account' }).waitFor();
+  await page.getByRole('heading', { name: 'Account', exact: true }).waitFor();
 }
 
 describe('account and admin pages in Chromium', { timeout: 120_000 }, () => {
