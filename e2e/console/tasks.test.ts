@@ -148,6 +148,17 @@ describe('the tasks page in Chromium', { timeout: 120_000 }, () => {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
+  it('shows a progress indication while the model is silent', async () => {
+    // The model server sends its headers, then nothing: the page must say it is waiting, not sit blank.
+    await scriptReplies(modelsControlUrl, key, { kind: 'stall' });
+    await fillTask('Take your time.');
+    await page.getByRole('button', { name: 'Start task' }).click();
+    const waiting = page.getByRole('status').filter({ hasText: /Asking the model|Waiting for the model/ });
+    await waiting.first().waitFor();
+    expect(await waiting.first().locator('.spinner').count()).toBe(1);
+    await screenshot(page, 'task-waiting');
+  });
+
   it('says so when no provider key is stored, with the error code and request id', async () => {
     const other = await browser.newPage();
     await other.goto(`${edgeUrl}/account`);
