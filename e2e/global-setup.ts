@@ -1,7 +1,8 @@
 /**
  * The black-box system under test: `wrangler dev` (the edge, as `npm start` runs it) and a real
  * sandbox host, both on 127.0.0.1 with ports of their own and a fresh key pair, so the suite can run
- * beside a developer's `npm start`. Teardown stops both and removes the temp state.
+ * beside a developer's `npm start`, and a local OpenAI-compatible provider the edge's tasks call.
+ * Teardown stops them and removes the temp state.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,19 +11,25 @@ import type { TestProject } from 'vitest/node';
 import { generateDevSecrets } from '../scripts/dev-secrets.ts';
 import { startEdgeProcess } from './support/edge-process.ts';
 import { startHostProcess } from './support/host-process.ts';
+import { openAiVars, startOpenAiServer } from './support/openai-server.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    system: { edgeUrl: string; hostId: string };
+    /** openaiControlUrl: where tests script the local model provider (support/openai-server.ts). */
+    system: { edgeUrl: string; hostId: string; openaiControlUrl: string };
   }
 }
 
 export default async function setup(project: TestProject) {
   const secrets = await generateDevSecrets();
   const stateDir = mkdtempSync(join(tmpdir(), 'airlock-e2e-'));
+  const openai = await startOpenAiServer();
   const host = await startHostProcess({
     edgePublicJwk: secrets.sandboxHost.EDGE_PUBLIC_JWK,
     env: { POOL_SIZE: '1', POOL_LANGUAGES: 'python' },
+  }).catch(async (err: unknown) => {
+    await openai.close();
+    throw err;
   });
   let edge: Awaited<ReturnType<typeof startEdgeProcess>>;
   try {
@@ -34,17 +41,20 @@ export default async function setup(project: TestProject) {
         // Every client here comes from 127.0.0.1: per-IP sign-up limits would throttle the suite itself.
         RATE_LIMIT_REGISTER: '100/1m',
         RATE_LIMIT_LOGIN: '100/1m',
+        ...openAiVars(openai),
       },
     });
   } catch (err) {
     await host.stop(10_000);
+    await openai.close();
     rmSync(stateDir, { recursive: true, force: true });
     throw err;
   }
-  project.provide('system', { edgeUrl: edge.url, hostId: host.id });
+  project.provide('system', { edgeUrl: edge.url, hostId: host.id, openaiControlUrl: openai.controlUrl });
   return async () => {
     await edge.stop();
     await host.stop(10_000);
+    await openai.close();
     rmSync(stateDir, { recursive: true, force: true });
   };
 }
