@@ -124,4 +124,17 @@ describe('@airlock/client tasks', () => {
     expect(error).toBeInstanceOf(AirlockError);
     expect(error).toMatchObject({ status: 429, code: 'provider_rate_limited', retryAfterSeconds: 17 });
   });
+
+  it('provider keys: listed by hint only; once deleted, a task is refused as provider_key_missing', async () => {
+    const keys = await user.listProviderKeys();
+    expect(keys.map((k) => k.provider)).toEqual(['openai']);
+    expect(JSON.stringify(keys)).not.toContain(providerKey);
+    await user.deleteProviderKey('openai');
+    expect(await user.listProviderKeys()).toEqual([]);
+    const client = new AirlockClient({ baseUrl: edgeUrl, apiKey });
+    await expect(client.createTask(request('no key'))).rejects.toMatchObject({
+      status: 400,
+      code: 'provider_key_missing',
+    });
+  });
 });
