@@ -1,7 +1,8 @@
 /**
  * The `airlock` CLI in a real terminal (tmux, from Debian's package): `airlock login` prompts for the
  * password without echoing it, and `airlock run` streams output to the terminal while the program is
- * still running, then exits with the program's code. tmux runs the CLI as an argument array.
+ * still running, then exits with the program's code; `airlock task` shows the model's text, then the
+ * program's output, and exits with its code. tmux runs the CLI as an argument array.
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -12,8 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { Client } from './support/client.ts';
+import { freshProviderKey, programReply, scriptReplies } from './support/openai-server.ts';
 
-const { edgeUrl } = inject('system');
+const { edgeUrl, openaiControlUrl } = inject('system');
 const BIN = fileURLToPath(new URL('../cli/bin/airlock.js', import.meta.url));
 const PASSWORD = 'correct horse battery staple 42';
 const SOCKET = `airlock-e2e-${process.pid}`;
@@ -24,8 +26,8 @@ const work = mkdtempSync(join(tmpdir(), 'airlock-tty-'));
 const env = { AIRLOCK_URL: edgeUrl, XDG_CONFIG_HOME: join(work, 'config'), PATH: process.env.PATH ?? '' };
 
 /** Starts `node airlock ...args` in a detached tmux window that stays after the CLI exits. */
-async function start(name: string, args: string[]) {
-  const vars = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+async function start(name: string, args: string[], extraEnv: Record<string, string> = {}) {
+  const vars = Object.entries({ ...env, ...extraEnv }).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
   await tmux(
     'new-session',
     '-d',
@@ -102,5 +104,37 @@ describe('airlock CLI in a terminal', () => {
     await until('run', 'the run to end', async () => (await exitStatus('run')) !== null);
     expect(await screen('run')).toContain('second');
     expect(await exitStatus('run')).toBe(5);
+  });
+
+  it('task: the model’s text, then the program’s output, and its exit code', {
+    timeout: 120_000,
+  }, async () => {
+    const client = new Client(edgeUrl);
+    await client.signUp();
+    const providerKey = freshProviderKey();
+    expect((await client.call('PUT', '/v1/provider-keys/openai', { key: providerKey })).status).toBe(201);
+    const key = await client.call('POST', '/v1/api-keys', {
+      name: 'tty task',
+      scopes: ['tasks:write', 'tasks:read'],
+    });
+    const marker = randomUUID().slice(0, 8);
+    await scriptReplies(
+      openaiControlUrl,
+      providerKey,
+      // The output ("ran <marker>") differs from the source the tokens show.
+      programReply(`print("ran", "${marker}")\nraise SystemExit(6)`),
+    );
+
+    await start('task', ['task', 'print a marker', '--provider', 'openai', '--model', 'local-coder'], {
+      AIRLOCK_API_KEY: key.json.key,
+    });
+    await until('task', 'the task to end', async () => (await exitStatus('task')) !== null);
+    const text = await screen('task');
+    const said = text.indexOf('Here is the program.');
+    const ran = text.indexOf(`ran ${marker}`);
+    expect(said, text).toBeGreaterThanOrEqual(0);
+    expect(ran, text).toBeGreaterThan(said);
+    expect(text).toMatch(/airlock: task [\w-]+ failed after 1 attempt/);
+    expect(await exitStatus('task')).toBe(6);
   });
 });

@@ -3,51 +3,19 @@
  * credentials, login (0600 credentials), a file per language with stdout and stderr apart and the
  * program's exit code, stdin and args, live output, --json, runs, keys, and a 429 with its wait.
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { airlockCli } from './support/cli.ts';
 import { Client } from './support/client.ts';
 
 const { edgeUrl } = inject('system');
-const BIN = fileURLToPath(new URL('../cli/bin/airlock.js', import.meta.url));
 const PASSWORD = 'correct horse battery staple 42';
 
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  /** stdout as it arrived, chunk by chunk (live streaming writes each frame as it comes). */
-  chunks: string[];
-}
-
-function airlock(
-  args: string[],
-  options: { env?: Record<string, string>; input?: string } = {},
-): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH ?? '', AIRLOCK_URL: edgeUrl, ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    const chunks: string[] = [];
-    child.stdout.on('data', (d) => {
-      stdout += String(d);
-      chunks.push(String(d));
-    });
-    child.stderr.on('data', (d) => {
-      stderr += String(d);
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, chunks }));
-    child.stdin.end(options.input ?? '');
-  });
-}
+const airlock = (args: string[], options?: Parameters<typeof airlockCli>[2]) =>
+  airlockCli(edgeUrl, args, options);
 
 const work = mkdtempSync(join(tmpdir(), 'airlock-cli-'));
 const file = (name: string, content: string) => {
@@ -164,14 +132,16 @@ describe('airlock CLI', () => {
     expect(refused.stderr).toMatch(/needs `airlock login`/);
   });
 
-  it('a 429 shows how long to wait, exit 75', async () => {
-    // A user of its own whose run-creation quota is used up by requests that fail validation
-    // (the quota is taken before the body is read), so nothing runs.
+  it('a 429 shows how long to wait, exit 75; with --wait it waits that long and runs', {
+    timeout: 90_000,
+  }, async () => {
+    // A user of its own whose run-creation quota (RATE_LIMIT_RUNS, global-setup.ts) is used up by
+    // requests that fail validation (the quota is taken before the body is read), so nothing runs.
     const client = new Client(edgeUrl);
     await client.signUp();
     const minted = await client.call('POST', '/v1/api-keys', {
       name: `burn-${randomUUID()}`,
-      scopes: ['runs:write'],
+      scopes: ['runs:write', 'runs:read'],
     });
     const key = minted.json.key as string;
     let status = 0;
@@ -184,11 +154,18 @@ describe('airlock CLI', () => {
       status = res.status;
       expect([400, 429]).toContain(status);
     }
-    const res = await airlock(['run', file('rl.py', 'print(1)')], {
-      env: { AIRLOCK_API_KEY: key, XDG_CONFIG_HOME: join(work, 'empty') },
-    });
-    expect(res.code).toBe(75);
-    expect(res.stderr).toMatch(/rate limited \(rate_limited\).*Try again in \d+ s\./);
+    const env = { AIRLOCK_API_KEY: key, XDG_CONFIG_HOME: join(work, 'empty') };
+    const refused = await airlock(['run', file('rl.py', 'print(1)')], { env });
+    expect(refused).toMatchObject({ code: 75, stdout: '' });
+    expect(refused.stderr).toMatch(
+      /rate limited \(rate_limited\).*Try again in \d+ s \(--wait waits and retries\)\./,
+    );
+
+    const waited = await airlock(['--wait', 'run', file('rl.py', 'print(1)')], { env });
+    expect(waited.stderr).toMatch(
+      /rate limited \(rate_limited\); waiting \d+ s, then trying again \(--wait\)/,
+    );
+    expect(waited).toMatchObject({ code: 0, stdout: '1\n' });
   });
 
   it('an unknown extension, a missing file and a bad flag are usage errors', async () => {

@@ -106,4 +106,26 @@ describe('@airlock/client', () => {
     const last = frames.at(-1);
     expect(last?.type === 'exit' && last.result.status).toBe('succeeded');
   });
+
+  it('cancel(): a running program is stopped, its result says cancelled', async () => {
+    const handle = await keyClient.start({ language: 'python', code: ticker(100, 0.2) });
+    let last: Frame | undefined;
+    for await (const frame of handle) {
+      // Cancelled at its first line; the stream goes on to the exit frame the cancel brings.
+      if (frame.type === 'stdout' && last?.type !== 'stdout') await handle.cancel();
+      last = frame;
+    }
+    expect(last?.type === 'exit' && last.result.status).toBe('cancelled');
+    expect((await handle.result()).status).toBe('cancelled');
+  });
+
+  it('login() and logout(): the session ends, its refresh token no longer works', async () => {
+    const email = `logout-${randomUUID()}@example.test`;
+    await new AirlockClient({ baseUrl: edgeUrl }).register(email, 'correct horse battery staple 42');
+    const session = new AirlockClient({ baseUrl: edgeUrl });
+    const { refreshToken } = await session.login(email, 'correct horse battery staple 42');
+    expect((await session.me()).email).toBe(email);
+    await session.logout();
+    await expect(session.refresh(refreshToken)).rejects.toMatchObject({ status: 401 });
+  });
 });

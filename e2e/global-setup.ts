@@ -1,16 +1,17 @@
 /**
  * The black-box system under test: `wrangler dev` (the edge, as `npm start` runs it) and a real
  * sandbox host, both on 127.0.0.1 with ports of their own and a fresh key pair, so the suite can run
- * beside a developer's `npm start`. Teardown stops both and removes the temp state.
+ * beside a developer's `npm start`, and a local OpenAI-compatible provider the edge's tasks call.
+ * Teardown stops them and removes the temp state.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startProviderServers } from '../edge/test/tasks/harness/provider-servers.ts';
 import { generateDevSecrets } from '../scripts/dev-secrets.ts';
 import { startEdgeProcess } from './support/edge-process.ts';
 import { startHostProcess } from './support/host-process.ts';
+import { openAiVars, startOpenAiServer } from './support/openai-server.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -19,8 +20,8 @@ declare module 'vitest' {
       hostId: string;
       /** The edge's local state (D1 …), for operator steps such as `npm run admin:grant -- --persist-to`. */
       persistTo: string;
-      /** Control API of the local model providers (edge/test/tasks/harness/provider-servers.ts). */
-      modelsControlUrl: string;
+      /** Where tests script the local model provider (support/openai-server.ts). */
+      openaiControlUrl: string;
     };
   }
 }
@@ -28,15 +29,16 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const secrets = await generateDevSecrets();
   const stateDir = mkdtempSync(join(tmpdir(), 'airlock-e2e-'));
+  const openai = await startOpenAiServer();
   const host = await startHostProcess({
     edgePublicJwk: secrets.sandboxHost.EDGE_PUBLIC_JWK,
     env: { POOL_SIZE: '1', POOL_LANGUAGES: 'python' },
+  }).catch(async (err: unknown) => {
+    await openai.close();
+    throw err;
   });
-  // The model providers the tasks page talks to, on 127.0.0.1 (the edge suite's own servers).
-  let models: Awaited<ReturnType<typeof startProviderServers>> | undefined;
   let edge: Awaited<ReturnType<typeof startEdgeProcess>>;
   try {
-    models = await startProviderServers();
     edge = await startEdgeProcess({
       stateDir,
       vars: {
@@ -45,13 +47,16 @@ export default async function setup(project: TestProject) {
         // Every client here comes from 127.0.0.1: per-IP sign-up limits would throttle the suite itself.
         RATE_LIMIT_REGISTER: '100/1m',
         RATE_LIMIT_LOGIN: '100/1m',
-        OPENAI_BASE_URL: models.baseUrls.openai,
-        TASK_MODELS_OPENAI: 'gpt-local,gpt-local-mini',
+        // The default quota (30 a minute) over a shorter window: looser for every other test, and the
+        // CLI's 429 test waits out a real Retry-After in seconds rather than a minute.
+        RATE_LIMIT_RUNS: '30/20s',
+        // The models the console's picker lists and the client and CLI tests ask for.
+        ...openAiVars(openai, ['gpt-local', 'gpt-local-mini', 'local-coder']),
       },
     });
   } catch (err) {
-    await models?.close();
     await host.stop(10_000);
+    await openai.close();
     rmSync(stateDir, { recursive: true, force: true });
     throw err;
   }
@@ -59,12 +64,12 @@ export default async function setup(project: TestProject) {
     edgeUrl: edge.url,
     hostId: host.id,
     persistTo: join(stateDir, 'state'),
-    modelsControlUrl: models.controlUrl,
+    openaiControlUrl: openai.controlUrl,
   });
   return async () => {
     await edge.stop();
-    await models?.close();
     await host.stop(10_000);
+    await openai.close();
     rmSync(stateDir, { recursive: true, force: true });
   };
 }

@@ -30,6 +30,36 @@ export interface Context {
   env: NodeJS.ProcessEnv;
   url: string;
   json: boolean;
+  /** --wait: a refusal that says when to retry (429, 503 with Retry-After) is waited out, then retried. */
+  wait: boolean;
+}
+
+/** How many refusals in a row --wait waits out before giving up with the last one. */
+const MAX_WAITS = 5;
+
+const retryable = (err: unknown): err is AirlockError & { retryAfterSeconds: number } =>
+  err instanceof AirlockError &&
+  (err.status === 429 || err.status === 503) &&
+  err.retryAfterSeconds !== undefined;
+
+/**
+ * Calls `create`; with --wait, a refusal with Retry-After is waited out (saying so on stderr) and the
+ * call made again. Only for calls that create something: a refused call created nothing, so repeating
+ * it cannot run a program twice.
+ */
+export async function retrying<T>(ctx: Context, create: () => Promise<T>): Promise<T> {
+  for (let waits = 0; ; waits++) {
+    try {
+      return await create();
+    } catch (err) {
+      if (!ctx.wait || waits >= MAX_WAITS || !retryable(err)) throw err;
+      const what = err.status === 429 ? `rate limited (${err.code})` : `busy (${err.code})`;
+      process.stderr.write(
+        `airlock: ${what}; waiting ${err.retryAfterSeconds} s, then trying again (--wait)\n`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, err.retryAfterSeconds * 1000));
+    }
+  }
 }
 
 export async function resolveUrl(env: NodeJS.ProcessEnv, flag: string | undefined): Promise<string> {
@@ -72,7 +102,10 @@ export async function withClient<T>(
 export function describeFailure(err: unknown, url: string): { message: string; exitCode: number } {
   if (err instanceof CliError) return { message: err.message, exitCode: err.exitCode };
   if (err instanceof AirlockError) {
-    const wait = err.retryAfterSeconds === undefined ? '' : ` Try again in ${err.retryAfterSeconds} s.`;
+    const wait =
+      err.retryAfterSeconds === undefined
+        ? ''
+        : ` Try again in ${err.retryAfterSeconds} s (--wait waits and retries).`;
     if (err.status === 429)
       return { message: `rate limited (${err.code}): ${err.message}${wait}`, exitCode: EXIT.retryLater };
     if (err.status === 503) return { message: `${err.message}${wait}`, exitCode: EXIT.unavailable };

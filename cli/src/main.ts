@@ -2,21 +2,28 @@ import { parseArgs } from 'node:util';
 import { keysCommand, loginCommand, logoutCommand, runsCommand } from './commands.ts';
 import { CliError, type Context, describeFailure, EXIT, resolveUrl } from './context.ts';
 import { runCommand } from './run.ts';
+import { taskCommand } from './task.ts';
 
-export const USAGE = `usage: airlock [--json] [--url URL] COMMAND
+export const USAGE = `usage: airlock [--json] [--url URL] [--wait] COMMAND
   login [--email E] [--password-stdin]   sign in; the session is kept in ~/.config/airlock (0600)
   logout                                 forget the stored session
   run FILE [--stdin FILE] [--language L] [--timeout MS] [-- ARGS...]
                                          run FILE in a sandbox; output streams live, the exit code is the program's
+  task "PROMPT" --provider P --model M [--language L] [--attempts N] [--timeout MS]
+                                         your model (its key stored in the console) writes a program and
+                                         Airlock runs it: tokens stream to stderr, the program's output as
+                                         for run; the exit code is the final run's
   runs [--limit N]                       your recent runs
   keys [list | create NAME [--scope S]... | revoke ID]
                                          API keys (needs airlock login)
+--wait: when refused for a while (429, 503), wait as long as the server says and try again
 environment: AIRLOCK_URL (default http://127.0.0.1:8787), AIRLOCK_API_KEY (instead of airlock login)
 `;
 
 const OPTIONS = {
   json: { type: 'boolean' },
   url: { type: 'string' },
+  wait: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   email: { type: 'string' },
   'password-stdin': { type: 'boolean' },
@@ -24,6 +31,9 @@ const OPTIONS = {
   language: { type: 'string' },
   timeout: { type: 'string' },
   limit: { type: 'string' },
+  provider: { type: 'string' },
+  model: { type: 'string' },
+  attempts: { type: 'string' },
   scope: { type: 'string', multiple: true },
 } as const;
 
@@ -41,7 +51,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   try {
     const { values, positionals } = parseArgs({ args: own, options: OPTIONS, allowPositionals: true });
     url = await resolveUrl(env, values.url);
-    const ctx: Context = { env, url, json: values.json === true };
+    const ctx: Context = { env, url, json: values.json === true, wait: values.wait === true };
     const [command, ...rest] = positionals;
     if (values.help || command === undefined || command === 'help') {
       process.stdout.write(USAGE);
@@ -64,6 +74,17 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           language: values.language,
           timeoutMs: intOption(values.timeout, 'timeout'),
           args: [...extra, ...programArgs],
+        });
+      }
+      case 'task': {
+        const prompt = [...rest, ...programArgs].join(' ');
+        return await taskCommand(ctx, {
+          prompt,
+          provider: values.provider,
+          model: values.model,
+          language: values.language,
+          attempts: intOption(values.attempts, 'attempts'),
+          timeoutMs: intOption(values.timeout, 'timeout'),
         });
       }
       case 'runs':

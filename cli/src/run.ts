@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { AirlockClient, Frame, Run } from '@airlock/client';
-import { CliError, type Context, EXIT, withClient } from './context.ts';
+import type { Frame, Run, RunHandle, RunResult } from '@airlock/client';
+import { CliError, type Context, EXIT, retrying, withClient } from './context.ts';
 import { KNOWN_EXTENSIONS, languageOf } from './languages.ts';
+import { runOutput, spinner } from './output.ts';
 
 /**
  * `airlock run FILE [--stdin FILE] [--language L] [--timeout MS] [-- ARGS...]`: the file runs in a
@@ -28,28 +29,6 @@ export interface RunOptions {
   language?: string;
   timeoutMs?: number;
   args: string[];
-}
-
-const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-
-/** A spinner on stderr while nothing has arrived yet (only on a terminal). */
-function spinner(enabled: boolean) {
-  if (!enabled) return { stop() {} };
-  let i = 0;
-  let drawn = false;
-  const timer = setInterval(() => {
-    drawn = true;
-    process.stderr.write(`\r${SPINNER[i++ % SPINNER.length]} waiting for a sandbox`);
-  }, 80);
-  return {
-    /** Idempotent: the line is cleared once, and only if the spinner was drawn on it. A clear after
-     * output has started would erase what the program printed on the terminal's current line. */
-    stop() {
-      clearInterval(timer);
-      if (drawn) process.stderr.write('\r\x1b[2K');
-      drawn = false;
-    },
-  };
 }
 
 export function exitCodeOf(run: Pick<Run, 'status' | 'exitCode'>): number {
@@ -85,17 +64,24 @@ async function request(options: RunOptions) {
   };
 }
 
-async function stream(client: AirlockClient, body: Awaited<ReturnType<typeof request>>): Promise<number> {
-  const handle = await client.start(body);
-  const spin = spinner(process.stderr.isTTY === true);
+/** A line on stderr for a run that ended without an exit code of its own (timeout, limits…). */
+export function reportAbnormal(runId: string, result: Pick<RunResult, 'status' | 'wallMs'>): void {
+  if (result.status !== 'succeeded' && result.status !== 'failed') {
+    process.stderr.write(
+      `airlock: run ${runId} ended ${result.status} after ${Math.round(result.wallMs)} ms\n`,
+    );
+  }
+}
+
+async function stream(handle: RunHandle): Promise<number> {
+  const spin = spinner('waiting for a sandbox');
+  const output = runOutput();
   let last: Frame | undefined;
-  const shown = { stdout: '', stderr: '' };
   try {
     for await (const frame of handle) {
       if (frame.type === 'stdout' || frame.type === 'stderr') {
         spin.stop();
-        (frame.type === 'stdout' ? process.stdout : process.stderr).write(frame.data);
-        shown[frame.type] += frame.data;
+        output.write(frame);
       }
       last = frame;
     }
@@ -103,26 +89,18 @@ async function stream(client: AirlockClient, body: Awaited<ReturnType<typeof req
     spin.stop();
   }
   if (last?.type !== 'exit') throw new CliError('the run ended without a result', EXIT.unavailable);
-  const { result } = last;
-  // The result holds the whole (limited) output: whatever the stream did not carry is shown now.
-  for (const name of ['stdout', 'stderr'] as const) {
-    if (result[name].length > shown[name].length && result[name].startsWith(shown[name])) {
-      (name === 'stdout' ? process.stdout : process.stderr).write(result[name].slice(shown[name].length));
-    }
-  }
-  if (result.status !== 'succeeded' && result.status !== 'failed') {
-    process.stderr.write(
-      `airlock: run ${handle.id} ended ${result.status} after ${Math.round(result.wallMs)} ms\n`,
-    );
-  }
-  return exitCodeOf(result);
+  output.finish(last.result);
+  reportAbnormal(handle.id, last.result);
+  return exitCodeOf(last.result);
 }
 
 export async function runCommand(ctx: Context, options: RunOptions): Promise<number> {
   const body = await request(options);
   return withClient(ctx, async (client) => {
-    if (!ctx.json) return stream(client, body);
-    const run = await client.run(body);
+    // Only the creation is retried (--wait): once the run exists, it is followed, never repeated.
+    const handle = await retrying(ctx, () => client.start(body));
+    if (!ctx.json) return stream(handle);
+    const run = await handle.result();
     process.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
     return exitCodeOf(run);
   });

@@ -1,16 +1,23 @@
 import { AirlockError } from './errors.ts';
 import { OPERATIONS, type OperationName, pathOf } from './operations.ts';
-import { frameStream, type WebSocketFactory } from './stream.ts';
+import { frameStream, type Sequenced, type WebSocketFactory } from './stream.ts';
 import type {
   ApiKey,
   CreatedApiKey,
   Frame,
+  Provider,
+  ProviderKey,
   Run,
   RunAccepted,
   RunPage,
   RunRequest,
   Runtime,
   Session,
+  Task,
+  TaskAccepted,
+  TaskFrame,
+  TaskPage,
+  TaskRequest,
 } from './types.ts';
 
 /**
@@ -36,13 +43,29 @@ interface CallOptions {
   body?: unknown;
 }
 
-/** A started run: iterate it for its frames (reconnecting as needed), or await `result()`. */
-export interface RunHandle extends AsyncIterable<Frame> {
+/** Something streaming: iterate it for its frames (reconnecting as needed), or await `result()`. */
+export interface StreamHandle<F, R> extends AsyncIterable<F> {
   readonly id: string;
-  frames(): AsyncGenerator<Frame, void>;
-  /** Drains the stream and returns the finished run. */
-  result(): Promise<Run>;
+  /** The one stream of this handle: iterating twice continues where the first loop stopped. */
+  frames(): AsyncGenerator<F, void>;
+  /** Drains the stream and returns the finished resource. */
+  result(): Promise<R>;
+}
+
+/** A started run. */
+export interface RunHandle extends StreamHandle<Frame, Run> {
   cancel(): Promise<void>;
+}
+
+/** A started task: the model's tokens, its program, each attempt's run frames, then `end`. */
+export type TaskHandle = StreamHandle<TaskFrame, Task>;
+
+/** How to follow one kind of stream: a fresh ticket, its last frame, the finished resource. */
+interface StreamKind<F extends Sequenced, R> {
+  what: string;
+  ticket: (id: string) => Promise<{ streamUrl: string }>;
+  isLast: (frame: F) => boolean;
+  get: (id: string) => Promise<R>;
 }
 
 export class AirlockClient {
@@ -140,14 +163,40 @@ export class AirlockClient {
   }
 
   #handle(accepted: RunAccepted): RunHandle {
-    const { id } = accepted;
-    const frames = () =>
-      frameStream(accepted.streamUrl, {
-        WebSocket: this.#WebSocket,
-        freshUrl: async () => (await this.streamTicket(id)).streamUrl,
-        maxReconnects: this.#maxReconnects,
-      });
-    let stream: AsyncGenerator<Frame, void> | undefined;
+    const handle = this.#follow(accepted.id, accepted.streamUrl, this.#runs);
+    return {
+      ...handle,
+      cancel: async () => {
+        await this.cancelRun(accepted.id);
+      },
+    };
+  }
+
+  readonly #runs: StreamKind<Frame, Run> = {
+    what: 'run',
+    ticket: (id) => this.streamTicket(id),
+    // The server closes a run's stream after its exit frame (an error frame only ever precedes it).
+    isLast: (frame) => frame.type === 'exit' || frame.type === 'error',
+    get: (id) => this.getRun(id),
+  };
+
+  /** A handle on stream `id`, opened at `firstUrl` (or with a fresh ticket) on the first iteration. */
+  #follow<F extends Sequenced, R>(
+    id: string,
+    firstUrl: string | undefined,
+    kind: StreamKind<F, R>,
+  ): StreamHandle<F, R> {
+    const options = {
+      WebSocket: this.#WebSocket,
+      freshUrl: async () => (await kind.ticket(id)).streamUrl,
+      maxReconnects: this.#maxReconnects,
+      isLast: kind.isLast,
+      what: kind.what,
+    };
+    async function* frames(): AsyncGenerator<F, void> {
+      yield* frameStream(firstUrl ?? (await options.freshUrl()), options);
+    }
+    let stream: AsyncGenerator<F, void> | undefined;
     const shared = () => {
       stream ??= frames();
       return stream;
@@ -158,14 +207,54 @@ export class AirlockClient {
       [Symbol.asyncIterator]: shared,
       result: async () => {
         for await (const _frame of shared()) {
-          // Drained: the run has ended once the stream does.
+          // Drained: the stream ends with the resource's last frame.
         }
-        return this.getRun(id);
-      },
-      cancel: async () => {
-        await this.cancelRun(id);
+        return kind.get(id);
       },
     };
+  }
+
+  // ── provider keys (BYOK; a user session only): the keys tasks call the caller's model with
+  async listProviderKeys(): Promise<ProviderKey[]> {
+    return (await this.call<{ keys: ProviderKey[] }>('listProviderKeys')).keys;
+  }
+  /** Stores (or replaces) the key, encrypted at rest; the answer carries its masked hint only. */
+  putProviderKey(provider: Provider, key: string): Promise<ProviderKey> {
+    return this.call('putProviderKey', { params: { provider }, body: { key } });
+  }
+  async deleteProviderKey(provider: Provider): Promise<void> {
+    await this.call('deleteProviderKey', { params: { provider } });
+  }
+
+  // ── tasks: the caller's own model (a stored provider key) writes a program, Airlock runs it
+  readonly #tasks: StreamKind<TaskFrame, Task> = {
+    what: 'task',
+    ticket: (id) => this.taskStreamTicket(id),
+    isLast: (frame) => frame.type === 'end',
+    get: (id) => this.getTask(id),
+  };
+
+  /** Starts a task: iterate the handle for the model's tokens and the runs' frames, or await `result()`. */
+  async createTask(request: TaskRequest): Promise<TaskHandle> {
+    const accepted = await this.call<TaskAccepted>('createTask', { body: request });
+    return this.#follow(accepted.id, accepted.streamUrl, this.#tasks);
+  }
+  /** Follows a task already created (from its first frame, as far as the server still holds it). */
+  streamTask(id: string): TaskHandle {
+    return this.#follow(id, undefined, this.#tasks);
+  }
+  getTask(id: string): Promise<Task> {
+    return this.call('getTask', { params: { id } });
+  }
+  listTasks(query: { limit?: number; cursor?: string } = {}): Promise<TaskPage> {
+    return this.call('listTasks', { query });
+  }
+  /** Erases the task and its runs (a running task is stopped first). */
+  async deleteTask(id: string): Promise<void> {
+    await this.call('deleteTask', { params: { id } });
+  }
+  taskStreamTicket(id: string): Promise<{ ticket: string; streamUrl: string; expiresAt: string }> {
+    return this.call('taskStreamTicket', { params: { id } });
   }
 
   // ── API keys (a user session only: API keys cannot manage keys)

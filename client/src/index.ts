@@ -4,9 +4,16 @@
  *   const airlock = new AirlockClient({ baseUrl, apiKey });
  *   const run = await airlock.run({ language: 'python', code: 'print(1)' });
  *   for await (const frame of await airlock.start({ language: 'python', code })) …
+ *   for await (const frame of await airlock.createTask({ prompt, provider, model, language })) …
  */
-export { AirlockClient, type ClientOptions, type RunHandle } from './client.ts';
+export {
+  AirlockClient,
+  type ClientOptions,
+  type RunHandle,
+  type StreamHandle,
+  type TaskHandle,
+} from './client.ts';
 export { AirlockError, StreamError } from './errors.ts';
 export { OPERATIONS, type OperationName, pathOf } from './operations.ts';
-export type { WebSocketFactory } from './stream.ts';
+export type { Sequenced, WebSocketFactory } from './stream.ts';
 export type * from './types.ts';

@@ -71,3 +71,101 @@ export interface CreatedApiKey extends ApiKey {
   /** The secret, shown once. */
   key: string;
 }
+
+// ── tasks (issue 13): the caller's own model writes a program, Airlock runs it
+
+export type Provider = 'openai' | 'anthropic' | 'openrouter' | 'google';
+
+/** A stored provider key as the API shows it: a masked hint, never the key. */
+export interface ProviderKey {
+  provider: Provider;
+  hint: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface TaskRequest {
+  prompt: string;
+  provider: Provider;
+  model: string;
+  language: string;
+  /** 1 to the server's maximum (3 by default): failed runs go back to the model for a fix. */
+  maxAttempts?: number;
+  /** Limits of each attempt's run (those of POST /v1/runs). */
+  limits?: RunRequest['limits'];
+}
+
+export interface TaskAccepted {
+  id: string;
+  status: 'running';
+  streamUrl: string;
+  streamUrlExpiresAt: string;
+}
+
+export interface TaskSummary {
+  id: string;
+  provider: Provider;
+  model: string;
+  language: string;
+  status: 'running' | 'succeeded' | 'failed' | 'error';
+  errorCode: string | null;
+  maxAttempts: number;
+  usage: { inputTokens: number; outputTokens: number };
+  /** Time to the first token of each model call, in order. */
+  providerLatencyMs: (number | null)[];
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export interface TaskAttempt {
+  attempt: number;
+  runId: string | null;
+  files: { name: string; content: string }[];
+  inputTokens: number;
+  outputTokens: number;
+  firstTokenMs: number | null;
+  outcome: string;
+}
+
+export interface Task extends TaskSummary {
+  prompt: string;
+  attempts: TaskAttempt[];
+  runs: Run[];
+}
+
+export interface TaskPage {
+  tasks: TaskSummary[];
+  nextCursor: string | null;
+}
+
+/** A run frame inside a task's stream: the run's own frame, numbered in the task's sequence. */
+type AttemptFrame = Frame extends infer F
+  ? F extends Frame
+    ? Omit<F, 'seq'> & { seq: number; taskId: string; attempt: number }
+    : never
+  : never;
+
+/**
+ * A frame of a task's stream: the model's `token`s as they arrive, the `program` taken from its
+ * reply, each attempt's run frames (`started`, `stdout`, `stderr`, `exit`, `error`), last `end`.
+ */
+export type TaskFrame =
+  | { type: 'token'; seq: number; taskId: string; attempt: number; text: string }
+  | {
+      type: 'program';
+      seq: number;
+      taskId: string;
+      attempt: number;
+      files: { name: string; content: string }[];
+    }
+  | AttemptFrame
+  | {
+      type: 'end';
+      seq: number;
+      taskId: string;
+      status: 'succeeded' | 'failed' | 'error';
+      errorCode: string | null;
+      attempts: number;
+      inputTokens: number;
+      outputTokens: number;
+    };

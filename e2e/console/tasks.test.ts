@@ -8,11 +8,11 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freshProviderKey, scriptReplies, streamedReply } from '../support/models.ts';
+import { freshProviderKey, scriptReplies, streamedReply } from '../support/openai-server.ts';
 import { type Browser, launchBrowser, violationsOf } from './browser.ts';
 import { screenshot, signUp, storeProviderKey } from './pages.ts';
 
-const { edgeUrl, modelsControlUrl } = inject('system');
+const { edgeUrl, openaiControlUrl } = inject('system');
 
 let browser: Browser;
 let page: Page;
@@ -51,11 +51,11 @@ describe('the tasks page in Chromium', { timeout: 120_000 }, () => {
   it("offers the configured models, streams the model's tokens, shows the code and the run", async () => {
     const program = 'for i in range(3):\n    print("count", i)';
     const reply = `Sure. This counts to three.\n\n${fence(program)}\n`;
-    await scriptReplies(modelsControlUrl, key, streamedReply(reply, 4));
+    await scriptReplies(openaiControlUrl, key, streamedReply(reply, 4));
     await fillTask('Count to three.');
     expect(await page.getByLabel('Provider', { exact: true }).inputValue()).toBe('openai');
     const models = await page.getByLabel('Model', { exact: true }).locator('option').allTextContents();
-    expect(models).toEqual(['gpt-local', 'gpt-local-mini']);
+    expect(models).toEqual(['gpt-local', 'gpt-local-mini', 'local-coder']);
     await page.getByLabel('Model', { exact: true }).selectOption('gpt-local-mini');
     await screenshot(page, 'tasks');
 
@@ -105,7 +105,7 @@ describe('the tasks page in Chromium', { timeout: 120_000 }, () => {
       'print("[y](javascript:alert(8))")',
     ].join('\n');
     const reply = `${hostile}\n\n${fence(program)}\n`;
-    await scriptReplies(modelsControlUrl, key, streamedReply(reply, 9));
+    await scriptReplies(openaiControlUrl, key, streamedReply(reply, 9));
     await fillTask('Be hostile.');
     await page.getByRole('button', { name: 'Start task' }).click();
     expect(await finish()).toBe('succeeded');
@@ -150,7 +150,7 @@ describe('the tasks page in Chromium', { timeout: 120_000 }, () => {
 
   it('shows a progress indication while the model is silent', async () => {
     // The model server sends its headers, then nothing: the page must say it is waiting, not sit blank.
-    await scriptReplies(modelsControlUrl, key, { kind: 'stall' });
+    await scriptReplies(openaiControlUrl, key, { kind: 'stall' });
     await fillTask('Take your time.');
     await page.getByRole('button', { name: 'Start task' }).click();
     const waiting = page.getByRole('status').filter({ hasText: /Asking the model|Waiting for the model/ });
