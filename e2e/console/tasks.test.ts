@@ -139,6 +139,23 @@ describe('the tasks page in Chromium', { timeout: 120_000 }, () => {
     expect(await violationsOf(page)).toEqual([]);
   });
 
+  it('reconnects a dropped task stream with a fresh ticket and ?from, losing and repeating nothing', async () => {
+    const program = 'import time\nfor i in range(6):\n    print("tick", i, flush=True)\n    time.sleep(0.4)';
+    const reply = `Ticks.\n\n${fence(program)}\n`;
+    await scriptReplies(modelsControlUrl, key, streamedReply(reply));
+    await fillTask('Tick six times.');
+    await page.getByRole('button', { name: 'Start task' }).click();
+    await runLog().getByText('tick 1').waitFor({ timeout: 60_000 });
+    await page.evaluate(() => window.__airlockSockets.at(-1)?.close());
+    expect(await finish()).toBe('succeeded');
+    expect(await runLog().textContent()).toBe([0, 1, 2, 3, 4, 5].map((i) => `tick ${i}\n`).join(''));
+    expect(await replyLog().textContent()).toBe(reply);
+    const urls = await page.evaluate(() => window.__airlockSockets.slice(-2).map((s) => s.url));
+    expect(urls[0]).toContain('/v1/tasks/');
+    expect(urls[1]).not.toBe(urls[0]);
+    expect(new URL(urls[1] ?? '').searchParams.get('from')).toMatch(/^\d+$/);
+  });
+
   it('fits a 360 px wide screen', async () => {
     await page.setViewportSize({ width: 360, height: 780 });
     await page.goto(`${edgeUrl}/tasks`);
