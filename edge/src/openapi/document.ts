@@ -47,6 +47,8 @@ const RETRY_AFTER_CODES: ReadonlySet<ErrorCode> = new Set([
   'rate_limited',
   'run_concurrency_limit',
   'sandbox_busy',
+  'idempotency_in_progress',
+  'token_cap_reached',
 ]);
 
 function errorCodesOf(op: OperationSpec): ErrorCode[] {

@@ -8,6 +8,8 @@ import {
   arrayOf,
   dateTime,
   fromZod,
+  IDEMPOTENCY_ERRORS,
+  idempotencyKeyHeader,
   int,
   json,
   noContent,
@@ -86,6 +88,7 @@ export const taskOperations: readonly OperationSpec[] = [
     org: true,
     rateLimits: ['api', 'tasks'],
     body: { schema: fromZod(TaskBodySchema), required: true },
+    parameters: [idempotencyKeyHeader],
     success: [
       json(
         202,
@@ -106,6 +109,7 @@ export const taskOperations: readonly OperationSpec[] = [
       'provider_error',
       'provider_timeout',
       'sandbox_unavailable',
+      ...IDEMPOTENCY_ERRORS,
     ],
   },
   {

@@ -13,6 +13,7 @@ import { auditRequest } from '../lib/audit-request.ts';
 import { jsonBody } from '../lib/validate.ts';
 import { apiLimit } from '../middleware/api-limit.ts';
 import { authenticate } from '../middleware/authenticate.ts';
+import { idempotency } from '../middleware/idempotency.ts';
 import { orgContext, requestScope } from '../middleware/org-context.ts';
 import { ipKey, rateLimit } from '../middleware/rate-limit.ts';
 import { requireScope } from '../middleware/require-scope.ts';
@@ -64,6 +65,14 @@ function taskIdParam(c: Context<AppEnv>): string {
   return id.data;
 }
 
+/** Idempotency-Key: a retry returns the first answer and makes no second model call. */
+const taskIdempotency = idempotency({
+  freshStream: async (c, id) => ({
+    streamUrl: streamUrl(c, id, await sessionOf(c, id).issueTicket()),
+    streamUrlExpiresAt: new Date(Date.now() + STREAM_TICKET_TTL_MS).toISOString(),
+  }),
+});
+
 async function ownTask(c: Context<AppEnv>) {
   const row = await findTask(database(c.env.DB), scopeOf(c), taskIdParam(c));
   if (!row) throw new ApiError('not_found', { message: 'Task not found.' });
@@ -87,6 +96,7 @@ export const taskRoutes = new Hono<AppEnv>()
     '/v1/tasks',
     ...authed,
     requireScope('tasks:write'),
+    taskIdempotency,
     taskCreation,
     jsonBody(TaskBodySchema),
     async (c) => {
