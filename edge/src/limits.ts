@@ -190,6 +190,10 @@ export const FIXED = {
   /** Answers larger than this are not stored whole (a D1 row holds 2,000,000 bytes): the route re-reads them. */
   idempotencyStoredBodyMaxBytes: 1_000_000,
 
+  // Usage
+  /** The largest monthly task token cap an organization may set (a bound for validation, not a default). */
+  orgTokenCapMax: 1_000_000_000_000,
+
   // Rate limiter and outbox
   /** A limiter object's state is dropped this long after its window ends. */
   rateLimiterCleanupSlackMs: SECOND_MS,

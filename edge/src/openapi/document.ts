@@ -9,6 +9,7 @@ import { pistonOperations } from './piston.ts';
 import { runOperations } from './runs.ts';
 import { type JsonSchema, type OperationSpec, ref, str } from './spec.ts';
 import { taskOperations } from './tasks.ts';
+import { usageOperations } from './usage.ts';
 
 /**
  * The OpenAPI 3.1 document of the whole v1 API (DESIGN.md "The contract (v1)"), served at
@@ -31,6 +32,7 @@ const operations: readonly OperationSpec[] = [
   ...keyOperations,
   ...runOperations,
   ...taskOperations,
+  ...usageOperations,
   ...adminOperations,
   ...pistonOperations,
 ];

@@ -109,6 +109,7 @@ export const taskOperations: readonly OperationSpec[] = [
       'provider_error',
       'provider_timeout',
       'sandbox_unavailable',
+      'token_cap_reached',
       ...IDEMPOTENCY_ERRORS,
     ],
   },

@@ -20,6 +20,7 @@ import { requireScope } from '../middleware/require-scope.ts';
 import type { ProviderFailure } from '../providers/errors.ts';
 import { deleteTask, findTask, insertTask, listTaskRuns, listTasks } from '../repositories/tasks.ts';
 import { resolveProviderKey } from '../services/provider-key-resolver.ts';
+import { capError, capReached, tokenCapState } from '../services/token-cap.ts';
 
 /**
  * /v1/tasks (issue 13): the caller's own model writes a program, Airlock runs it. Creation checks the
@@ -124,6 +125,10 @@ export const taskRoutes = new Hono<AppEnv>()
       const db = database(c.env.DB);
       const principal = c.get('principal');
       const now = Date.now();
+      const scope = scopeOf(c);
+      // The organization's monthly token cap, before any provider call (and before decrypting a key).
+      const cap = await tokenCapState(db, scope.orgId, now);
+      if (capReached(cap)) throw capError(cap, now);
       // The key of the user the request acts for (an API key's creator), decrypted now, for this task.
       const key = await resolveProviderKey(
         db,
@@ -141,7 +146,6 @@ export const taskRoutes = new Hono<AppEnv>()
         throw new ApiError('internal_error', { cause: new Error('stored provider key does not decrypt') });
       }
 
-      const scope = scopeOf(c);
       const taskId = crypto.randomUUID();
       const apiKeyId = principal.kind === 'api_key' ? principal.apiKeyId : null;
       await insertTask(
@@ -175,6 +179,7 @@ export const taskRoutes = new Hono<AppEnv>()
           maxAttempts,
           maxOutputTokens: limits.maxOutputTokens,
           timeoutMs: limits.timeoutMs,
+          capped: cap.cap !== null,
           run: {
             hosts: [...config.runs.hosts],
             rate: config.runs.createRate,
