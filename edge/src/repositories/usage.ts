@@ -1,4 +1,4 @@
-import { and, count, eq, gt, gte, inArray, lt, sql, sum } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, gte, inArray, lt, sql, sum } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { orgs, runs, taskUsage } from '../db/schema.ts';
 import { FIXED } from '../limits.ts';
@@ -90,21 +90,27 @@ export async function callerUsage(db: Database, scope: Scope, period: Period): P
   };
 }
 
-/** Per organization: tasks and their tokens, for the admin reports. */
+/** Per organization: tasks created in the period and their tokens, for the admin reports; most tokens first. */
 export async function taskUsageByOrg(db: Database, period: Period) {
   const rows = await db
     .select({
       orgId: taskUsage.orgId,
+      name: orgs.name,
+      personal: orgs.personal,
       tasks: count(),
       inputTokens: sum(taskUsage.inputTokens),
       outputTokens: sum(taskUsage.outputTokens),
     })
     .from(taskUsage)
+    .innerJoin(orgs, eq(orgs.id, taskUsage.orgId))
     .where(and(gte(taskUsage.createdAt, period.from), lt(taskUsage.createdAt, period.to)))
     .groupBy(taskUsage.orgId)
+    .orderBy(desc(tokens), asc(taskUsage.orgId))
     .all();
   return rows.map((row) => ({
     orgId: row.orgId,
+    name: row.name,
+    personal: row.personal,
     tasks: row.tasks,
     inputTokens: Number(row.inputTokens ?? 0),
     outputTokens: Number(row.outputTokens ?? 0),
