@@ -25,6 +25,7 @@ import { providerKeyRoutes } from './routes/provider-keys.ts';
 import { runRoutes } from './routes/runs.ts';
 import { runtimeRoutes } from './routes/runtimes.ts';
 import { taskRoutes } from './routes/tasks.ts';
+import { usageRoutes } from './routes/usage.ts';
 
 interface AppOptions {
   logSink?: LogSink;
@@ -70,6 +71,7 @@ export function createApp(options: AppOptions = {}) {
   app.route('/', runRoutes);
   app.route('/', pistonRoutes);
   app.route('/', taskRoutes);
+  app.route('/', usageRoutes);
   app.route('/', openapiRoutes);
 
   const methodsFor = routeMethodIndex(app.routes);

@@ -180,6 +180,20 @@ export const FIXED = {
   /** `Retry-After` of a 503 `sandbox_busy`, in seconds. */
   sandboxBusyRetryAfterSeconds: 2,
 
+  // Idempotency-Key (POST /v1/runs, POST /v1/tasks)
+  /** How long a key's first answer is kept and replayed (Stripe's 24 h). */
+  idempotencyKeyTtlMs: DAY_MS,
+  /** Longest a key stays claimed by a request in flight: the longest request (a task's, which waits for its first token) plus a minute. */
+  idempotencyLockMs: SETTINGS.taskTimeoutMs.max + MINUTE_MS,
+  /** Longest key, as Stripe: 255 printable ASCII characters. */
+  idempotencyKeyMaxLength: 255,
+  /** Answers larger than this are not stored whole (a D1 row holds 2,000,000 bytes): the route re-reads them. */
+  idempotencyStoredBodyMaxBytes: 1_000_000,
+
+  // Usage
+  /** The largest monthly task token cap an organization may set (a bound for validation, not a default). */
+  orgTokenCapMax: 1_000_000_000_000,
+
   // Rate limiter and outbox
   /** A limiter object's state is dropped this long after its window ends. */
   rateLimiterCleanupSlackMs: SECOND_MS,

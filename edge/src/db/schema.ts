@@ -45,6 +45,11 @@ export const orgs = sqliteTable('orgs', {
   name: text('name').notNull(),
   /** The personal organization every user gets at registration. */
   personal: integer('personal', { mode: 'boolean' }).notNull().default(false),
+  /**
+   * Task tokens (in + out) the organization allows itself per UTC calendar month (issue 13); null:
+   * no cap. Set by owners and admins (PATCH /v1/orgs/{id}); checked before every model call.
+   */
+  monthlyTokenCap: integer('monthly_token_cap'),
   createdAt: createdAt(),
 });
 
@@ -320,4 +325,69 @@ export const tasks = sqliteTable(
     finishedAt: integer('finished_at'),
   },
   (t) => [index('tasks_org_user_created').on(t.orgId, t.userId, t.createdAt)],
+);
+
+/**
+ * Token usage per task, for billing, `GET /v1/usage` and the organization's monthly cap. Kept apart
+ * from `tasks` so that erasing a task (its prompt and programs) does not erase what it cost: this row
+ * holds counts only, no content, and survives the task. It goes with its organization; the user id
+ * has no foreign key, so an organization's month total does not drop when a member leaves or is
+ * deleted (the id is an opaque UUID). Tokens count in the month the task was created.
+ */
+export const taskUsage = sqliteTable(
+  'task_usage',
+  {
+    taskId: text('task_id').primaryKey(),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => orgs.id, { onDelete: 'cascade' }),
+    userId: text('user_id').notNull(),
+    createdAt: createdAt(),
+    inputTokens: integer('input_tokens').notNull().default(0),
+    outputTokens: integer('output_tokens').notNull().default(0),
+  },
+  (t) => [
+    index('task_usage_org_created').on(t.orgId, t.createdAt),
+    index('task_usage_org_user_created').on(t.orgId, t.userId, t.createdAt),
+  ],
+);
+
+/**
+ * `Idempotency-Key` records of POST /v1/runs and POST /v1/tasks (middleware/idempotency.ts): one row
+ * per (organization, user, credential, key), holding the request's hash and, once answered, the
+ * answer to replay. D1 rather than a Durable Object: claiming a key is one INSERT … ON CONFLICT DO
+ * NOTHING (atomic in D1's single writer, so two concurrent requests cannot both claim it), the rows
+ * cascade with their organization and user, and the housekeeping cron can delete expired rows with
+ * one statement, which per-key objects would not allow (their storage is not enumerable).
+ */
+export const idempotencyKeys = sqliteTable(
+  'idempotency_keys',
+  {
+    orgId: text('org_id')
+      .notNull()
+      .references(() => orgs.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** `user` for an access token, `api_key:<id>` for an API key: each credential has its own keys. */
+    principal: text('principal').notNull(),
+    key: text('key').notNull(),
+    /** SHA-256 (base64url) of method, path and body: the same key with another request is refused. */
+    requestHash: text('request_hash').notNull(),
+    /** Who holds the key while the first request is in flight; the answer is written under it. */
+    lockId: text('lock_id').notNull(),
+    /** Past this, an unanswered key is taken to be abandoned (the Worker died mid-request). */
+    lockedUntil: integer('locked_until').notNull(),
+    /** The first answer: null while in flight. The body has no stream ticket (one is made on replay). */
+    responseStatus: integer('response_status'),
+    responseBody: text('response_body'),
+    /** Headers replayed with the answer (Retry-After), JSON. */
+    responseHeaders: text('response_headers', { mode: 'json' }).$type<Record<string, string>>(),
+    createdAt: createdAt(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.orgId, t.userId, t.principal, t.key] }),
+    index('idempotency_keys_expires').on(t.expiresAt),
+  ],
 );

@@ -14,6 +14,7 @@ import type { RunScope } from '../repositories/runs.ts';
 import { findTask, finishTask, recordTaskProgress } from '../repositories/tasks.ts';
 import { driveTask } from '../services/tasks/drive-task.ts';
 import { runAttempt } from '../services/tasks/run-attempt.ts';
+import { capReached, tokenCapState } from '../services/token-cap.ts';
 import { ReplayStream } from './replay-stream.ts';
 
 /**
@@ -38,6 +39,8 @@ export interface TaskStartInput {
   maxAttempts: number;
   maxOutputTokens: number;
   timeoutMs: number;
+  /** The organization had a monthly token cap at creation: each model call checks it first. */
+  capped: boolean;
   run: { hosts: SandboxHostRef[]; rate: RateRule; maxConcurrentPerOrg: number; busyWaitMs: number };
 }
 
@@ -163,7 +166,12 @@ export class TaskSession extends DurableObject<Env> {
           log: (message, fields) => this.#log.warn(message, fields),
         },
         {
-          callModel,
+          callModel: async (call) => {
+            if (input.capped && capReached(await tokenCapState(db, scope.orgId, Date.now()))) {
+              return { ok: false, failure: { code: 'token_cap_reached' }, log: {} };
+            }
+            return callModel(call);
+          },
           runProgram: (request, onFrame) =>
             runAttempt(
               {

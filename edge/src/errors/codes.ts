@@ -22,6 +22,9 @@ export const errorStatus = {
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
+  idempotency_in_progress: 409,
+  idempotency_key_reused: 422,
+  token_cap_reached: 429,
   last_owner: 409,
   personal_org: 409,
   api_key_limit: 409,
@@ -66,6 +69,12 @@ export const defaultMessage: Record<ErrorCode, string> = {
   not_found: 'Not found.',
   method_not_allowed: 'Method not allowed.',
   conflict: 'The request conflicts with the current state.',
+  idempotency_in_progress:
+    'A request with this Idempotency-Key is still in progress. Retry once it has answered.',
+  idempotency_key_reused:
+    'This Idempotency-Key was used with a different request. Use a new key for a new request.',
+  token_cap_reached:
+    'Your organization has used its monthly task token cap. It resets at the start of next month (UTC), or an owner or admin can raise it.',
   last_owner: 'An organization needs an owner: add another owner first.',
   personal_org: 'A personal organization has exactly one member and cannot be left.',
   api_key_limit: 'Too many active API keys. Revoke one first.',

@@ -34,7 +34,7 @@ export const adminOperations: readonly OperationSpec[] = [
     success: [
       json(
         200,
-        'Counts of users, organizations and runs.',
+        'Counts of users, organizations, runs, and tasks with their tokens (per organization too).',
         obj({
           period: obj({ from: dateTime(), to: dateTime() }),
           users: obj({ total: int(), admins: int() }),
@@ -46,6 +46,12 @@ export const adminOperations: readonly OperationSpec[] = [
             daily: arrayOf(
               obj({ date: str({ format: 'date' }), status: str(), language: str(), runs: int() }),
             ),
+          }),
+          tasks: obj({
+            total: int(),
+            inputTokens: int(),
+            outputTokens: int(),
+            byOrg: arrayOf(obj({ orgId: str(), tasks: int(), inputTokens: int(), outputTokens: int() })),
           }),
         }),
       ),
@@ -85,7 +91,7 @@ export const adminOperations: readonly OperationSpec[] = [
     success: [
       json(
         200,
-        'Runs and CPU/wall time per organization, most CPU first.',
+        'Runs and CPU/wall time, tasks and their tokens, per organization; most CPU first, then most tokens.',
         obj({
           period: obj({ from: dateTime(), to: dateTime() }),
           orgs: arrayOf(
@@ -96,6 +102,9 @@ export const adminOperations: readonly OperationSpec[] = [
               runs: int(),
               cpuSeconds: { type: 'number' },
               wallSeconds: { type: 'number' },
+              tasks: int(),
+              inputTokens: int(),
+              outputTokens: int(),
             }),
           ),
         }),

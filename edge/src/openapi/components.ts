@@ -65,6 +65,10 @@ export const schemas: Record<string, JsonSchema> = {
     name: str(),
     personal: bool,
     role: str({ enum: ['owner', 'admin', 'member'], description: "The caller's role in it." }),
+    monthlyTokenCap: int({
+      type: ['integer', 'null'],
+      description: 'Task tokens (in + out) the organization allows itself per UTC month; null: no cap.',
+    }),
     createdAt: dateTime(),
   }),
   Member: obj({

@@ -9,6 +9,7 @@ import { pistonOperations } from './piston.ts';
 import { runOperations } from './runs.ts';
 import { type JsonSchema, type OperationSpec, ref, str } from './spec.ts';
 import { taskOperations } from './tasks.ts';
+import { usageOperations } from './usage.ts';
 
 /**
  * The OpenAPI 3.1 document of the whole v1 API (DESIGN.md "The contract (v1)"), served at
@@ -31,6 +32,7 @@ const operations: readonly OperationSpec[] = [
   ...keyOperations,
   ...runOperations,
   ...taskOperations,
+  ...usageOperations,
   ...adminOperations,
   ...pistonOperations,
 ];
@@ -47,6 +49,8 @@ const RETRY_AFTER_CODES: ReadonlySet<ErrorCode> = new Set([
   'rate_limited',
   'run_concurrency_limit',
   'sandbox_busy',
+  'idempotency_in_progress',
+  'token_cap_reached',
 ]);
 
 function errorCodesOf(op: OperationSpec): ErrorCode[] {

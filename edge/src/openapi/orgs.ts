@@ -1,4 +1,4 @@
-import { auditQuery, invite, newOrg, removal } from '../routes/orgs.ts';
+import { auditQuery, invite, newOrg, orgSettings, removal } from '../routes/orgs.ts';
 import {
   API,
   arrayOf,
@@ -43,6 +43,24 @@ export const orgOperations: readonly OperationSpec[] = [
     rateLimits: API,
     body: { schema: fromZod(newOrg), required: true },
     success: [json(201, 'The organization.', ref('Org'))],
+  },
+  {
+    method: 'patch',
+    path: '/v1/orgs/{id}',
+    operationId: 'updateOrg',
+    tag: 'orgs',
+    summary: "Change an organization's settings (owners and admins)",
+    description:
+      '`monthlyTokenCap`: the task tokens (in + out, all members together) the organization allows itself per ' +
+      'UTC calendar month; null removes the cap. Past it, POST /v1/tasks answers 429 `token_cap_reached` ' +
+      '(with `Retry-After` to the start of next month) before any provider call, and running tasks make no ' +
+      'further model call. Absent fields are left as they are.',
+    access: 'user',
+    rateLimits: API,
+    parameters: [orgIdParam],
+    body: { schema: fromZod(orgSettings), required: true },
+    success: [json(200, 'The organization.', ref('Org'))],
+    errors: ['not_found'],
   },
   {
     method: 'get',

@@ -6,6 +6,8 @@ import {
   API,
   arrayOf,
   fromZod,
+  IDEMPOTENCY_ERRORS,
+  idempotencyKeyHeader,
   int,
   json,
   noContent,
@@ -66,11 +68,12 @@ export const runOperations: readonly OperationSpec[] = [
     org: true,
     rateLimits: ['api', 'runs'],
     body: { schema: ref('RunRequest'), required: true },
+    parameters: [idempotencyKeyHeader],
     success: [
       json(200, 'With `wait: true`: the finished run.', ref('Run')),
       json(202, 'Queued: watch it on `streamUrl`, or poll GET /v1/runs/{id}.', ref('RunAccepted')),
     ],
-    errors: ['run_concurrency_limit', 'sandbox_unavailable', 'sandbox_busy'],
+    errors: ['run_concurrency_limit', 'sandbox_unavailable', 'sandbox_busy', ...IDEMPOTENCY_ERRORS],
   },
   {
     method: 'get',

@@ -46,7 +46,7 @@ interface Success {
 }
 
 export interface OperationSpec {
-  method: 'get' | 'post' | 'put' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   path: string;
   operationId: string;
   tag: string;
@@ -89,6 +89,25 @@ export function queryParams(schema: z.ZodType, descriptions: Record<string, stri
     schema: s,
   }));
 }
+
+/**
+ * The `Idempotency-Key` request header of the routes that start work (middleware/idempotency.ts),
+ * and the errors it adds.
+ */
+export const idempotencyKeyHeader: JsonSchema = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    'Makes a retry safe: a request with the key of an earlier one (same caller and credential, within 24 h) ' +
+    'starts nothing and gets the first answer again (same status and body, `Idempotent-Replayed: true`; a ' +
+    '`streamUrl` carries a fresh ticket). The same key with a different request → 422 ' +
+    '`idempotency_key_reused`; while the first is in flight → 409 `idempotency_in_progress` (retry after ' +
+    '`Retry-After`). Refusals before anything started (validation, rate limits, busy hosts) are not ' +
+    'remembered. 1–255 printable ASCII characters without spaces, e.g. a UUID.',
+  schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7E]+$' },
+};
+export const IDEMPOTENCY_ERRORS = ['idempotency_in_progress', 'idempotency_key_reused'] as const;
 
 /** The authenticated-API rate limit, which most routes carry. */
 export const API = ['api'] as const;

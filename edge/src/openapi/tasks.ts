@@ -8,6 +8,8 @@ import {
   arrayOf,
   dateTime,
   fromZod,
+  IDEMPOTENCY_ERRORS,
+  idempotencyKeyHeader,
   int,
   json,
   noContent,
@@ -116,6 +118,7 @@ export const taskOperations: readonly OperationSpec[] = [
     org: true,
     rateLimits: ['api', 'tasks'],
     body: { schema: fromZod(TaskBodySchema), required: true },
+    parameters: [idempotencyKeyHeader],
     success: [
       json(
         202,
@@ -136,6 +139,8 @@ export const taskOperations: readonly OperationSpec[] = [
       'provider_error',
       'provider_timeout',
       'sandbox_unavailable',
+      'token_cap_reached',
+      ...IDEMPOTENCY_ERRORS,
     ],
   },
   {

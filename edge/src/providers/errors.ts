@@ -11,7 +11,9 @@ export type ProviderFailure =
   | { code: 'provider_auth_failed'; status?: number }
   | { code: 'provider_rate_limited'; retryAfterSeconds: number }
   | { code: 'provider_timeout' }
-  | { code: 'provider_error'; status?: number };
+  | { code: 'provider_error'; status?: number }
+  /** Not the provider's: the organization's monthly token cap stopped the call before it was made. */
+  | { code: 'token_cap_reached' };
 
 /** Used when a 429 carries no usable Retry-After. */
 export const DEFAULT_RETRY_AFTER_SECONDS = 30;

@@ -3,6 +3,7 @@ import type { Database } from '../db/client.ts';
 import { auditLog, orgs, runs, users } from '../db/schema.ts';
 import type { Cursor } from '../lib/cursor.ts';
 import { DAY_MS } from '../limits.ts';
+import { taskUsageByOrg } from './usage.ts';
 
 /**
  * Platform-wide reads for administrators. These are deliberately not tenant-scoped (that is what an
@@ -23,6 +24,7 @@ export interface Period {
 
 export async function platformStats(db: Database, period: Period) {
   const inPeriod = and(gte(runs.createdAt, period.from), lt(runs.createdAt, period.to));
+  const taskRows = await taskUsageByOrg(db, period);
   const [userCounts, orgCounts, series] = await db.batch([
     db
       .select({ total: count(), admins: sum(sql<number>`CASE WHEN ${users.isAdmin} THEN 1 ELSE 0 END`) })
@@ -64,6 +66,17 @@ export async function platformStats(db: Database, period: Period) {
         runs: row.runs,
       })),
     },
+    tasks: {
+      total: taskRows.reduce((n, row) => n + row.tasks, 0),
+      inputTokens: taskRows.reduce((n, row) => n + row.inputTokens, 0),
+      outputTokens: taskRows.reduce((n, row) => n + row.outputTokens, 0),
+      byOrg: taskRows.map(({ orgId, tasks, inputTokens, outputTokens }) => ({
+        orgId,
+        tasks,
+        inputTokens,
+        outputTokens,
+      })),
+    },
   };
 }
 
@@ -94,31 +107,51 @@ export async function listUsers(
   return { users: page, next: rows.length > query.limit ? (page.at(-1)?.email ?? null) : null };
 }
 
-/** Per organization: runs, CPU seconds and wall seconds of runs created in the period. */
+/**
+ * Per organization: runs, CPU and wall seconds of runs created in the period, and tasks and their
+ * tokens (issue 13; from task_usage, so erased tasks still count). An organization with tasks but
+ * no runs is listed too. Most CPU first, then most tokens.
+ */
 export async function billingByOrg(db: Database, period: Period) {
-  const rows = await db
-    .select({
-      orgId: runs.orgId,
-      name: orgs.name,
-      personal: orgs.personal,
-      runs: count(),
-      cpuMs: sum(runs.cpuMs),
-      wallMs: sum(runs.wallMs),
-    })
-    .from(runs)
-    .innerJoin(orgs, eq(orgs.id, runs.orgId))
-    .where(and(gte(runs.createdAt, period.from), lt(runs.createdAt, period.to)))
-    .groupBy(runs.orgId)
-    .orderBy(desc(sum(runs.cpuMs)), asc(runs.orgId))
-    .all();
-  return rows.map((row) => ({
-    orgId: row.orgId,
-    name: row.name,
-    personal: row.personal,
-    runs: row.runs,
-    cpuSeconds: Number(row.cpuMs ?? 0) / 1000,
-    wallSeconds: Number(row.wallMs ?? 0) / 1000,
-  }));
+  const [runRows, taskRows] = await Promise.all([
+    db
+      .select({
+        orgId: runs.orgId,
+        name: orgs.name,
+        personal: orgs.personal,
+        runs: count(),
+        cpuMs: sum(runs.cpuMs),
+        wallMs: sum(runs.wallMs),
+      })
+      .from(runs)
+      .innerJoin(orgs, eq(orgs.id, runs.orgId))
+      .where(and(gte(runs.createdAt, period.from), lt(runs.createdAt, period.to)))
+      .groupBy(runs.orgId)
+      .orderBy(desc(sum(runs.cpuMs)), asc(runs.orgId))
+      .all(),
+    taskUsageByOrg(db, period),
+  ]);
+  const tasksOf = new Map(taskRows.map((row) => [row.orgId, row]));
+  const noTasks = { tasks: 0, inputTokens: 0, outputTokens: 0 };
+  const withRuns = runRows.map((row) => {
+    const t = tasksOf.get(row.orgId) ?? noTasks;
+    return {
+      orgId: row.orgId,
+      name: row.name,
+      personal: row.personal,
+      runs: row.runs,
+      cpuSeconds: Number(row.cpuMs ?? 0) / 1000,
+      wallSeconds: Number(row.wallMs ?? 0) / 1000,
+      tasks: t.tasks,
+      inputTokens: t.inputTokens,
+      outputTokens: t.outputTokens,
+    };
+  });
+  const seen = new Set(runRows.map((row) => row.orgId));
+  const tasksOnly = taskRows
+    .filter((row) => !seen.has(row.orgId))
+    .map((row) => ({ ...row, runs: 0, cpuSeconds: 0, wallSeconds: 0 }));
+  return [...withRuns, ...tasksOnly];
 }
 
 interface AuditQuery {

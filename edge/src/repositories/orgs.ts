@@ -63,6 +63,8 @@ export interface OrgView {
   name: string;
   personal: boolean;
   role: OrgRole;
+  /** Task tokens per UTC month (issue 13); null: no cap. */
+  monthlyTokenCap: number | null;
   createdAt: number;
 }
 
@@ -81,7 +83,7 @@ export async function createOrg(
     db
       .insert(orgs)
       .select(
-        sql`SELECT ${id}, ${input.name}, 0, ${now} WHERE (
+        sql`SELECT ${id}, ${input.name}, 0, NULL, ${now} WHERE (
               SELECT count(*) FROM memberships AS m JOIN orgs AS o ON o.id = m.org_id
               WHERE m.user_id = ${input.ownerUserId} AND m.role = 'owner' AND o.personal = 0
             ) < ${input.maxOwned}`,
@@ -92,7 +94,7 @@ export async function createOrg(
       .select(sql`SELECT id, ${input.ownerUserId}, 'owner', ${now} FROM orgs WHERE id = ${id}`),
   ]);
   if (created.length === 0) return null;
-  return { id, name: input.name, personal: false, role: 'owner', createdAt: now };
+  return { id, name: input.name, personal: false, role: 'owner', monthlyTokenCap: null, createdAt: now };
 }
 
 /** An organization as a member sees it: with their role in it. */
@@ -101,6 +103,7 @@ const orgViewColumns = {
   name: orgs.name,
   personal: orgs.personal,
   role: memberships.role,
+  monthlyTokenCap: orgs.monthlyTokenCap,
   createdAt: orgs.createdAt,
 };
 

@@ -1,12 +1,15 @@
-import { and, desc, eq, lt, or } from 'drizzle-orm';
+import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
-import { runs, type TaskAttemptRecord, tasks } from '../db/schema.ts';
+import { runs, type TaskAttemptRecord, tasks, taskUsage } from '../db/schema.ts';
 import type { RunScope } from './runs.ts';
 
 /**
  * The only code that reads or writes tasks. Like runs, every query is scoped by organization and
  * user: another tenant's task id finds nothing (404). The final state is written once, guarded on
  * `running`. Deleting a task deletes its runs in the same batch.
+ *
+ * Each task also has a `task_usage` row (counts only), written with it and kept when the task is
+ * deleted: billing, `GET /v1/usage` and the organization's token cap read that.
  */
 
 export type TaskRow = typeof tasks.$inferSelect;
@@ -26,7 +29,29 @@ const scoped = (scope: RunScope, id: string) =>
   and(eq(tasks.id, id), eq(tasks.orgId, scope.orgId), eq(tasks.userId, scope.userId));
 
 export async function insertTask(db: Database, scope: RunScope, task: NewTask, now: number): Promise<void> {
-  await db.insert(tasks).values({ ...task, ...scope, status: 'running', createdAt: now });
+  await db.batch([
+    db.insert(tasks).values({ ...task, ...scope, status: 'running', createdAt: now }),
+    db.insert(taskUsage).values({ taskId: task.id, ...scope, createdAt: now }),
+  ]);
+}
+
+/**
+ * The task's token counts so far. Monotonic (`max`): a later write with smaller numbers (the session's
+ * failure path ends with zeros) never refunds tokens already spent.
+ */
+function recordUsage(db: Database, scope: RunScope, id: string, usage: TaskUsageCounts) {
+  return db
+    .update(taskUsage)
+    .set({
+      inputTokens: sql`max(${taskUsage.inputTokens}, ${usage.inputTokens})`,
+      outputTokens: sql`max(${taskUsage.outputTokens}, ${usage.outputTokens})`,
+    })
+    .where(and(eq(taskUsage.taskId, id), eq(taskUsage.orgId, scope.orgId)));
+}
+
+interface TaskUsageCounts {
+  inputTokens: number;
+  outputTokens: number;
 }
 
 export interface TaskProgress {
@@ -42,10 +67,13 @@ export async function recordTaskProgress(
   id: string,
   progress: TaskProgress,
 ): Promise<void> {
-  await db
-    .update(tasks)
-    .set(progress)
-    .where(and(scoped(scope, id), eq(tasks.status, 'running')));
+  await db.batch([
+    db
+      .update(tasks)
+      .set(progress)
+      .where(and(scoped(scope, id), eq(tasks.status, 'running'))),
+    recordUsage(db, scope, id, progress),
+  ]);
 }
 
 /** Writes the final state once; false when the task was already final (or deleted). */
@@ -59,11 +87,14 @@ export async function finishTask(
     finishedAt: number;
   },
 ): Promise<boolean> {
-  const rows = await db
-    .update(tasks)
-    .set(final)
-    .where(and(scoped(scope, id), eq(tasks.status, 'running')))
-    .returning({ id: tasks.id });
+  const [rows] = await db.batch([
+    db
+      .update(tasks)
+      .set(final)
+      .where(and(scoped(scope, id), eq(tasks.status, 'running')))
+      .returning({ id: tasks.id }),
+    recordUsage(db, scope, id, final),
+  ]);
   return rows.length > 0;
 }
 

@@ -7,6 +7,7 @@ import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { auditRequest } from '../lib/audit-request.ts';
 import { jsonBody } from '../lib/validate.ts';
+import { FIXED } from '../limits.ts';
 import { apiLimit } from '../middleware/api-limit.ts';
 import { authenticate, recentAuth, userOnly } from '../middleware/authenticate.ts';
 import { revokeApiKeysOfMember } from '../repositories/api-keys.ts';
@@ -14,6 +15,7 @@ import { type AuditRow, listOrgAudit } from '../repositories/audit.ts';
 import { acceptInvitation, pendingInvitationsFor, upsertInvitation } from '../repositories/invitations.ts';
 import { findMember, listMembers, type MemberView, removeMember } from '../repositories/memberships.ts';
 import { createOrg, findOrgOfMember, listOrgsOfUser, type OrgView } from '../repositories/orgs.ts';
+import { setOrgTokenCap } from '../repositories/usage.ts';
 import { findUserById } from '../repositories/users.ts';
 
 /**
@@ -34,6 +36,10 @@ export const invite = z.strictObject({
   email: emailSchema,
   role: z.enum(['admin', 'member']).default('member'),
 });
+/** PATCH /v1/orgs/{id}: the settings owners and admins may change (an allowlist: nothing else). */
+export const orgSettings = z.strictObject({
+  monthlyTokenCap: z.number().int().min(1).max(FIXED.orgTokenCapMax).nullable().optional(),
+});
 export const auditQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(50),
   before: z.coerce.number().int().min(0).optional(),
@@ -49,6 +55,7 @@ const orgJson = (o: OrgView) => ({
   name: o.name,
   personal: o.personal,
   role: o.role,
+  monthlyTokenCap: o.monthlyTokenCap,
   createdAt: iso(o.createdAt),
 });
 const memberJson = (m: MemberView) => ({
@@ -149,6 +156,29 @@ export const orgRoutes = new Hono<AppEnv>()
       now,
     );
     return c.json(orgJson(org), 201);
+  })
+  // Issue 13: the organization's monthly task token cap (null removes it). Owners and admins only.
+  .patch('/v1/orgs/:id', userOnly(), jsonBody(orgSettings), async (c) => {
+    const db = database(c.env.DB);
+    const org = await orgOfCaller(c, db);
+    if (org.role === 'member') throw new ApiError('forbidden');
+    const { monthlyTokenCap } = c.req.valid('json');
+    if (monthlyTokenCap === undefined) return c.json(orgJson(org));
+    const now = c.get('now')();
+    await setOrgTokenCap(db, org.id, monthlyTokenCap);
+    await auditRequest(
+      c,
+      db,
+      {
+        action: 'org.token_cap_set',
+        orgId: org.id,
+        targetType: 'org',
+        targetId: org.id,
+        metadata: { monthlyTokenCap, previous: org.monthlyTokenCap },
+      },
+      now,
+    );
+    return c.json(orgJson({ ...org, monthlyTokenCap }));
   })
   .get('/v1/orgs/:id/members', userOnly(), async (c) => {
     const db = database(c.env.DB);

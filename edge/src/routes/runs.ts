@@ -9,6 +9,7 @@ import { ApiError } from '../errors/api-error.ts';
 import { auditRequest } from '../lib/audit-request.ts';
 import { jsonBody } from '../lib/validate.ts';
 import { authenticate } from '../middleware/authenticate.ts';
+import { idempotency } from '../middleware/idempotency.ts';
 import { orgContext } from '../middleware/org-context.ts';
 import { ipKey, principalKey, rateLimit } from '../middleware/rate-limit.ts';
 import { requireScope } from '../middleware/require-scope.ts';
@@ -48,6 +49,18 @@ function runIdParam(c: Context<AppEnv>): string {
   return id.data;
 }
 
+/** Idempotency-Key (issue 13): a replayed 202 gets a fresh ticket; a result too large to store is re-read. */
+const runIdempotency = idempotency({
+  freshStream: async (c, id) => ({
+    streamUrl: streamUrl(c, id, await sessionOf(c, id).issueTicket()),
+    streamUrlExpiresAt: new Date(Date.now() + STREAM_TICKET_TTL_MS).toISOString(),
+  }),
+  reload: async (c, id) => {
+    const row = await findRun(database(c.env.DB), scopeOf(c), id);
+    return row ? { ...runView(row) } : null;
+  },
+});
+
 async function ownRun(c: Context<AppEnv>) {
   const row = await findRun(database(c.env.DB), scopeOf(c), runIdParam(c));
   if (!row) throw new ApiError('not_found', { message: 'Run not found.' });
@@ -59,6 +72,7 @@ export const runRoutes = new Hono<AppEnv>()
     '/v1/runs',
     ...authed,
     requireScope('runs:write'),
+    runIdempotency,
     runCreationRate,
     jsonBody(RunBodySchema),
     async (c) => {

@@ -13,12 +13,14 @@ import { auditRequest } from '../lib/audit-request.ts';
 import { jsonBody } from '../lib/validate.ts';
 import { apiLimit } from '../middleware/api-limit.ts';
 import { authenticate } from '../middleware/authenticate.ts';
+import { idempotency } from '../middleware/idempotency.ts';
 import { orgContext, requestScope } from '../middleware/org-context.ts';
 import { ipKey, rateLimit } from '../middleware/rate-limit.ts';
 import { requireScope } from '../middleware/require-scope.ts';
 import type { ProviderFailure } from '../providers/errors.ts';
 import { deleteTask, findTask, insertTask, listTaskRuns, listTasks } from '../repositories/tasks.ts';
 import { resolveProviderKey } from '../services/provider-key-resolver.ts';
+import { capError, capReached, tokenCapState } from '../services/token-cap.ts';
 
 /**
  * /v1/tasks (issue 13): the caller's own model writes a program, Airlock runs it. Creation checks the
@@ -64,6 +66,14 @@ function taskIdParam(c: Context<AppEnv>): string {
   return id.data;
 }
 
+/** Idempotency-Key: a retry returns the first answer and makes no second model call. */
+const taskIdempotency = idempotency({
+  freshStream: async (c, id) => ({
+    streamUrl: streamUrl(c, id, await sessionOf(c, id).issueTicket()),
+    streamUrlExpiresAt: new Date(Date.now() + STREAM_TICKET_TTL_MS).toISOString(),
+  }),
+});
+
 async function ownTask(c: Context<AppEnv>) {
   const row = await findTask(database(c.env.DB), scopeOf(c), taskIdParam(c));
   if (!row) throw new ApiError('not_found', { message: 'Task not found.' });
@@ -100,6 +110,7 @@ export const taskRoutes = new Hono<AppEnv>()
     '/v1/tasks',
     ...authed,
     requireScope('tasks:write'),
+    taskIdempotency,
     taskCreation,
     jsonBody(TaskBodySchema),
     async (c) => {
@@ -127,6 +138,10 @@ export const taskRoutes = new Hono<AppEnv>()
       const db = database(c.env.DB);
       const principal = c.get('principal');
       const now = Date.now();
+      const scope = scopeOf(c);
+      // The organization's monthly token cap, before any provider call (and before decrypting a key).
+      const cap = await tokenCapState(db, scope.orgId, now);
+      if (capReached(cap)) throw capError(cap, now);
       // The key of the user the request acts for (an API key's creator), decrypted now, for this task.
       const key = await resolveProviderKey(
         db,
@@ -144,7 +159,6 @@ export const taskRoutes = new Hono<AppEnv>()
         throw new ApiError('internal_error', { cause: new Error('stored provider key does not decrypt') });
       }
 
-      const scope = scopeOf(c);
       const taskId = crypto.randomUUID();
       const apiKeyId = principal.kind === 'api_key' ? principal.apiKeyId : null;
       await insertTask(
@@ -178,6 +192,7 @@ export const taskRoutes = new Hono<AppEnv>()
           maxAttempts,
           maxOutputTokens: limits.maxOutputTokens,
           timeoutMs: limits.timeoutMs,
+          capped: cap.cap !== null,
           run: {
             hosts: [...config.runs.hosts],
             rate: config.runs.createRate,

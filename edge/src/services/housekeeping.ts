@@ -2,6 +2,7 @@ import type { AppConfig } from '../config.ts';
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../lib/logger.ts';
 import { DAY_MS } from '../limits.ts';
+import { deleteExpiredKeys } from '../repositories/idempotency-keys.ts';
 import { deleteSpentInvitations } from '../repositories/invitations.ts';
 import { deleteExpiredMessages } from '../repositories/outbox.ts';
 import { deleteSpentResets } from '../repositories/password-resets.ts';
@@ -17,7 +18,8 @@ import { deleteSpentRefresh } from '../repositories/sessions.ts';
  * - outbox rows older than the reset lifetime: their links are dead, and with `MAIL_SENDER=none`
  *   this is what bounds how long a reset token sits in D1 (a delivered row keeps no body at all);
  * - invitations expired or accepted;
- * - run output (stdout, stderr) of runs finished more than `RUN_OUTPUT_RETENTION_DAYS` ago.
+ * - run output (stdout, stderr) of runs finished more than `RUN_OUTPUT_RETENTION_DAYS` ago;
+ * - `Idempotency-Key` records past their 24 hours (a late retry then starts afresh, as documented).
  * Run-session Durable Object storage is not enumerable from here: each RunSession deletes its own
  * storage by alarm once its retention has passed (durable-objects/run-session.ts), which is the
  * hook for stale session state.
@@ -32,6 +34,7 @@ export interface HousekeepingReport {
   outboxRows: number;
   invitationRows: number;
   runOutputRows: number;
+  idempotencyRows: number;
 }
 
 export async function runHousekeeping(
@@ -48,6 +51,7 @@ export async function runHousekeeping(
     deleteExpiredMessages(db, now - config.auth.passwordResetTtlMs),
     deleteSpentInvitations(db, now),
     eraseOutputFinishedBefore(db, now - config.auth.runOutputRetentionMs),
+    deleteExpiredKeys(db, now),
   ]);
   const changed = results.map((r) => r.meta.changes ?? 0);
   const report: HousekeepingReport = {
@@ -57,6 +61,7 @@ export async function runHousekeeping(
     outboxRows: changed[3] ?? 0,
     invitationRows: changed[4] ?? 0,
     runOutputRows: changed[5] ?? 0,
+    idempotencyRows: changed[6] ?? 0,
   };
   logger.info('housekeeping done', { ...report });
   return report;
