@@ -306,7 +306,7 @@ async function main() {
         `  succeeded ${report.succeeded}, errors ${report.offered - report.succeeded} (${errors}); result p50 ${fmt(quantile(report.latencies, 0.5))} ms, p90 ${fmt(quantile(report.latencies, 0.9))} ms   (target: 0 errors, <= 100 / <= 200)`,
       );
       console.log(
-        `  edge CPU per run (workerd pids ${pids.join(',')}, user+system): ${report.cpuMsPerRun.toFixed(1)} ms`,
+        `  edge CPU per run (workerd pids ${pids.join(',')}, user+system): ${report.cpuMsPerRun.toFixed(1)} ms per offered run, ${((report.cpuMsPerRun * report.offered) / Math.max(1, report.succeeded)).toFixed(1)} ms per succeeded run`,
       );
     }
   } finally {
