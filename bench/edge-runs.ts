@@ -1,15 +1,24 @@
 /**
- * Bench (issue 5): hello-world Python through the edge on `wrangler dev`, beside the same run sent to
- * the sandbox host directly, in one process tree and one sitting. Prints first-output and result
- * latency (median, p90) and what the edge adds. Printed, never asserted.
+ * Bench (issues 5 and 18): hello-world Python through the edge on `wrangler dev`, beside the same run
+ * sent to the sandbox host directly, in one process tree and one sitting. Prints, each beside its
+ * same-run baseline:
+ * - first-output and result latency (p50, p90) and what the edge adds, for the stream and `wait: true`;
+ * - authenticated reads (`GET /v1/runs?limit=1`, `GET /v1/me`) against the bare `GET /healthz` of
+ *   the same workerd (ratio of the p50s);
+ * - a load phase: `rate` runs/s offered (open loop, `wait: true`) for `loadSeconds` through the edge:
+ *   errors, p50, p90, and the edge's CPU per run (CPU time of the wrangler-dev workerd processes,
+ *   from /proc/<pid>/stat, over the phase / runs).
+ * Printed, never asserted.
  *
- *   node bench/edge-runs.ts [iterations=40] [warmup=5]
+ *   node bench/edge-runs.ts [iterations=40] [warmup=5] [loadSeconds=60] [rate=6]
+ *
+ * (`loadSeconds` 0 skips the load phase.)
  *
  * Needs the Docker engine and the python runtime image (`npm start` or `npm test` set both up).
  * Everything binds 127.0.0.1 on free ports; every process it starts is stopped at the end.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HOST_PATHS, RUN_TOKEN, type RunTokenClaims, runRequestDigest } from '@airlock/protocol';
@@ -22,6 +31,8 @@ import { generateDevSecrets } from '../scripts/dev-secrets.ts';
 
 const iterations = Number(process.argv[2] ?? 40);
 const warmup = Number(process.argv[3] ?? 5);
+const loadSeconds = Number(process.argv[4] ?? 60);
+const loadRate = Number(process.argv[5] ?? 6);
 const REQUEST = { language: 'python', code: 'print("hello, world")' };
 /** The organization the direct runs' tokens name (the host only groups runs by it). */
 const BENCH_ORG = 'bench';
@@ -94,6 +105,101 @@ async function viaEdgeWait(client: Client): Promise<Sample> {
   return { firstOutputMs: Number.NaN, resultMs: performance.now() - t0 };
 }
 
+async function timed(fn: () => Promise<{ status: number }>): Promise<number> {
+  const t0 = performance.now();
+  const res = await fn();
+  if (res.status !== 200) throw new Error(`edge read: ${res.status}`);
+  return performance.now() - t0;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ: 100 on Linux). */
+const USER_HZ = 100;
+
+/** The workerd processes of one `wrangler dev` (its process group: it was started detached). */
+function workerdPids(groupId: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the command (which may contain spaces) start after the last ')'.
+      const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (command.startsWith('workerd') && Number(fields[2]) === groupId) pids.push(Number(entry));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return pids;
+}
+
+/** CPU time (user + system, ms) used so far by these processes. */
+function cpuMs(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime and stime are fields 14 and 15 of stat(5); here indices 11 and 12.
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return (ticks * 1000) / USER_HZ;
+}
+
+interface LoadReport {
+  offered: number;
+  succeeded: number;
+  errors: Map<string, number>;
+  latencies: number[];
+  cpuMsPerRun: number;
+  wallSeconds: number;
+}
+
+/** Open loop: a run starts every 1/rate s whatever the earlier ones are doing, as clients would. */
+async function load(client: Client, pids: number[], seconds: number, rate: number): Promise<LoadReport> {
+  const total = Math.round(seconds * rate);
+  const errors = new Map<string, number>();
+  const latencies: number[] = [];
+  const cpuBefore = cpuMs(pids);
+  const start = performance.now();
+  const runs: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / rate;
+    const delay = due - performance.now();
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    runs.push(
+      (async () => {
+        const t0 = performance.now();
+        try {
+          const res = await client.call('POST', '/v1/runs', { ...REQUEST, wait: true });
+          if (res.status === 200 && res.json.status === 'succeeded') latencies.push(performance.now() - t0);
+          else {
+            const key = `${res.status} ${res.json?.error?.code ?? res.json?.status ?? ''}`;
+            errors.set(key, (errors.get(key) ?? 0) + 1);
+          }
+        } catch (err) {
+          const key = String((err as Error).name);
+          errors.set(key, (errors.get(key) ?? 0) + 1);
+        }
+      })(),
+    );
+  }
+  await Promise.all(runs);
+  const wallSeconds = (performance.now() - start) / 1000;
+  const cpu = cpuMs(pids) - cpuBefore;
+  return {
+    offered: total,
+    succeeded: latencies.length,
+    errors,
+    latencies,
+    cpuMsPerRun: cpu / Math.max(1, total),
+    wallSeconds,
+  };
+}
+
 async function settled<T>(fn: () => Promise<T>): Promise<T> {
   await new Promise((r) => setTimeout(r, 300));
   return fn();
@@ -128,7 +234,9 @@ async function main() {
       direct: [] as Sample[],
       stream: [] as Sample[],
       wait: [] as Sample[],
-      baseline: [] as Sample[],
+      runsList: [] as number[],
+      me: [] as number[],
+      healthz: [] as number[],
     };
     for (let i = 0; i < warmup + iterations; i++) {
       // Interleaved, so drift (pool refills, page cache) hits every path alike.
@@ -137,37 +245,70 @@ async function main() {
       const d = await settled(() => direct(host.url, host.id, key));
       const s = await settled(() => viaEdgeStream(client));
       const w = await settled(() => viaEdgeWait(client));
-      const t0 = performance.now();
-      await client.call('GET', '/v1/runs?limit=1');
-      const baseline = performance.now() - t0;
+      // Reads back to back, the bare route between the two authenticated ones.
+      const list = await timed(() => client.call('GET', '/v1/runs?limit=1'));
+      const bare = await timed(() => client.call('GET', '/healthz'));
+      const me = await timed(() => client.call('GET', '/v1/me'));
       if (i >= warmup) {
         samples.direct.push(d);
         samples.stream.push(s);
         samples.wait.push(w);
-        samples.baseline.push({ firstOutputMs: Number.NaN, resultMs: baseline });
+        samples.runsList.push(list);
+        samples.healthz.push(bare);
+        samples.me.push(me);
       }
     }
 
     const row = (name: string, list: Sample[]) => {
       const first = list.map((s) => s.firstOutputMs).filter((n) => !Number.isNaN(n));
       const result = list.map((s) => s.resultMs);
-      return `${name.padEnd(34)} ${fmt(quantile(first, 0.5))} ${fmt(quantile(first, 0.9))}   ${fmt(quantile(result, 0.5))} ${fmt(quantile(result, 0.9))}`;
+      return `${name.padEnd(36)} ${fmt(quantile(first, 0.5))} ${fmt(quantile(first, 0.9))}   ${fmt(quantile(result, 0.5))} ${fmt(quantile(result, 0.9))}`;
     };
-    const p50 = (list: Sample[], k: keyof Sample) =>
+    const q = (list: Sample[], k: keyof Sample, at: number) =>
       quantile(
         list.map((s) => s[k]).filter((n) => !Number.isNaN(n)),
-        0.5,
+        at,
       );
+    /** What the edge adds over the direct run, at one quantile (difference of the quantiles). */
+    const adds = (list: Sample[], k: keyof Sample, at: number) => q(list, k, at) - q(samples.direct, k, at);
+    const edgeRow = (name: string, list: Sample[], k: keyof Sample) =>
+      `${name.padEnd(36)} ${fmt(adds(list, k, 0.5))} ${fmt(adds(list, k, 0.9))}      (target <= 15 / <= 25)`;
     console.log(`\nhello-world Python, ${iterations} runs per path (+${warmup} warm-up), ms`);
-    console.log(`${''.padEnd(34)}  first output      result`);
-    console.log(`${''.padEnd(34)}    p50    p90      p50    p90`);
+    console.log(`${''.padEnd(36)}  first output      result`);
+    console.log(`${''.padEnd(36)}    p50    p90      p50    p90`);
     console.log(row('sandbox host directly (WebSocket)', samples.direct));
     console.log(row('edge: POST + stream WebSocket', samples.stream));
     console.log(row('edge: POST wait:true', samples.wait));
-    console.log(row('edge: GET /v1/runs?limit=1 (no run)', samples.baseline));
-    console.log(
-      `\nedge adds at p50: first output ${fmt(p50(samples.stream, 'firstOutputMs') - p50(samples.direct, 'firstOutputMs'))} ms, result (stream) ${fmt(p50(samples.stream, 'resultMs') - p50(samples.direct, 'resultMs'))} ms, result (wait) ${fmt(p50(samples.wait, 'resultMs') - p50(samples.direct, 'resultMs'))} ms`,
-    );
+
+    console.log(`\nwhat the edge adds over the direct run, ms       p50    p90`);
+    console.log(edgeRow('stream: first output', samples.stream, 'firstOutputMs'));
+    console.log(edgeRow('stream: result', samples.stream, 'resultMs'));
+    console.log(edgeRow('wait:true: result', samples.wait, 'resultMs'));
+
+    const readRow = (name: string, list: number[]) => {
+      const ratio = quantile(list, 0.5) / quantile(samples.healthz, 0.5);
+      return `${name.padEnd(36)} ${fmt(quantile(list, 0.5))} ${fmt(quantile(list, 0.9))}   ${ratio.toFixed(2).padStart(6)}x`;
+    };
+    console.log(`\nreads on the same workerd, ms              p50    p90   p50 / healthz (target <= 1.5x)`);
+    console.log(readRow('GET /healthz (bare)', samples.healthz));
+    console.log(readRow('GET /v1/runs?limit=1', samples.runsList));
+    console.log(readRow('GET /v1/me', samples.me));
+
+    if (loadSeconds > 0) {
+      const pids = workerdPids(edge.child.pid as number);
+      await new Promise((r) => setTimeout(r, 1000));
+      const report = await load(client, pids, loadSeconds, loadRate);
+      const errors = [...report.errors].map(([k, n]) => `${k}: ${n}`).join(', ') || 'none';
+      console.log(
+        `\nload: ${loadRate} runs/s offered for ${loadSeconds} s through the edge (wait:true), ${report.offered} runs, done in ${report.wallSeconds.toFixed(1)} s`,
+      );
+      console.log(
+        `  succeeded ${report.succeeded}, errors ${report.offered - report.succeeded} (${errors}); result p50 ${fmt(quantile(report.latencies, 0.5))} ms, p90 ${fmt(quantile(report.latencies, 0.9))} ms   (target: 0 errors, <= 100 / <= 200)`,
+      );
+      console.log(
+        `  edge CPU per run (workerd pids ${pids.join(',')}, user+system): ${report.cpuMsPerRun.toFixed(1)} ms per offered run, ${((report.cpuMsPerRun * report.offered) / Math.max(1, report.succeeded)).toFixed(1)} ms per succeeded run`,
+      );
+    }
   } finally {
     await edge?.stop();
     await host.stop(10_000);

@@ -7,8 +7,8 @@ import { flagVar, listVar, settingVar } from './lib/config-vars.ts';
 import { SETTINGS } from './limits.ts';
 
 /**
- * Configuration parsed from Worker vars once per request (Workers give no start-up hook; parsing a
- * handful of strings costs microseconds). A bad value is never replaced by a silent default: it
+ * Configuration parsed from Worker vars, once per `env` object (middleware/config.ts: Workers give no
+ * start-up hook, and vars are fixed for a deployment). A bad value is never replaced by a silent default: it
  * fails every request with `server_misconfigured` and a log line naming the variable.
  */
 

@@ -160,6 +160,12 @@ export const FIXED = {
   /** How long the HostRegistry reuses a host's /runtimes answer, and how long it waits for one. */
   runtimesCacheMs: 10 * SECOND_MS,
   runtimesFetchTimeoutMs: 2 * SECOND_MS,
+  /**
+   * How long a Worker isolate reuses the HostRegistry's runtime list before asking it again: run
+   * validation then costs no Durable Object round trip (issue 18). Short, as the list changes only
+   * when a host's images do.
+   */
+  runtimesIsolateCacheMs: 5 * SECOND_MS,
   /** A run older than this no longer counts towards the concurrency cap even if never finished. */
   activeRunHorizonMs: 10 * MINUTE_MS,
   /** Frames a run session keeps for reconnecting watchers. */

@@ -117,9 +117,19 @@ function awaitAnswer(ws: WebSocket, { host, runId, request, upstream, log }: Off
 
 /**
  * The run-token signing key from SANDBOX_SIGNING_JWK, or undefined if it is unusable. The config
- * middleware refuses a malformed key before any route runs; this is the object's own check.
+ * middleware refuses a malformed key before any route runs; this is the object's own check. Imported
+ * once per isolate and secret text (every run is a new RunSession object, and the import is CPU on
+ * every run's path: issue 18); a different text (a rotated secret) is imported afresh.
  */
-export async function loadSigningKey(text: string | undefined): Promise<CryptoKey | undefined> {
+let imported: { text: string; key: Promise<CryptoKey | undefined> } | undefined;
+
+export function loadSigningKey(text: string | undefined): Promise<CryptoKey | undefined> {
+  if (text === undefined) return Promise.resolve(undefined);
+  if (imported?.text !== text) imported = { text, key: importSigningKey(text) };
+  return imported.key;
+}
+
+async function importSigningKey(text: string): Promise<CryptoKey | undefined> {
   const jwk = parseSigningJwk(text);
   if (!jwk) return undefined;
   try {

@@ -9,9 +9,17 @@ import {
 } from '../domain/auth/rate-limit.ts';
 import { FIXED } from '../limits.ts';
 
+/** One quota an `admit` call checks: its storage key inside the object and its rule. */
+export interface QuotaCheck {
+  key: string;
+  rule: RateRule;
+}
+
 /**
  * One object per limit key (`idFromName("<limit>:<key>")`), a thin storage wrapper around the pure
- * `decideRate`. The read-decide-write runs synchronously on the SQLite-backed KV API, so concurrent
+ * `decideRate`. A user's own quotas (the authenticated API per principal, run creation) share one
+ * object per user (`user:<id>`, rate-limit.ts `userQuotas`), each under its own storage key, so a run
+ * creation checks both in one round trip (`admit`). The read-decide-write runs synchronously on the SQLite-backed KV API, so concurrent
  * requests to one object cannot interleave (exactly N pass), and the state lives in storage, so an
  * evicted or restarted object remembers. The caller passes `now`: the Worker's clock in
  * production, an injected one in tests. An alarm deletes the state once the window has passed.
@@ -28,12 +36,46 @@ export class RateLimiter extends DurableObject<Env> {
     return decision;
   }
 
+  /**
+   * Checks quotas in order, in one synchronous step: each allowed one is counted; the first refusal
+   * stops there (later quotas are neither checked nor counted), exactly as separate limits one
+   * after another would. Returns the decisions made, the refusal last.
+   */
+  admit(checks: QuotaCheck[], now: number): RateDecision[] {
+    const kv = this.ctx.storage.kv;
+    const decisions: RateDecision[] = [];
+    let longestWindow = 0;
+    for (const { key, rule } of checks) {
+      const decision = decideRate(kv.get<RateState>(`q:${key}`) ?? EMPTY_RATE_STATE, rule, now);
+      decisions.push(decision);
+      if (!decision.allowed) break;
+      kv.put(`q:${key}`, decision.state);
+      longestWindow = Math.max(longestWindow, rule.windowMs);
+    }
+    if (longestWindow > 0) {
+      // One alarm for every quota in the object: the latest instant any of them still matters.
+      const cleanupAt = Math.max(
+        kv.get<number>('cleanupAt') ?? 0,
+        Date.now() + longestWindow + FIXED.rateLimiterCleanupSlackMs,
+      );
+      kv.put('cleanupAt', cleanupAt);
+      void this.ctx.storage.setAlarm(cleanupAt);
+    }
+    return decisions;
+  }
+
   /** The decision a hit would get, counting nothing (e.g. "is this IP blocked?" before a D1 read). */
   peek(rule: RateRule, now: number): RateDecision {
     return peekRate(this.ctx.storage.kv.get<RateState>('state') ?? EMPTY_RATE_STATE, rule, now);
   }
 
   override async alarm(): Promise<void> {
+    // A later `admit` with a longer window may have moved the cleanup past this alarm.
+    const cleanupAt = this.ctx.storage.kv.get<number>('cleanupAt') ?? 0;
+    if (Date.now() < cleanupAt) {
+      await this.ctx.storage.setAlarm(cleanupAt);
+      return;
+    }
     await this.ctx.storage.deleteAll();
   }
 }

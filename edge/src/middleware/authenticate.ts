@@ -6,6 +6,7 @@ import { ApiError } from '../errors/api-error.ts';
 import { findTokensValidAfter } from '../repositories/users.ts';
 import { afterResponse } from '../services/after-response.ts';
 import { authenticateApiKey, recordApiKeyUse } from '../services/api-key-auth.ts';
+import { startMembershipLookup } from './org-context.ts';
 import { hitLimit, ipKey, peekLimit, refusal } from './rate-limit.ts';
 
 /**
@@ -45,7 +46,15 @@ async function failed(c: Context<AppEnv>, reason: string): Promise<ApiError> {
   return decision.allowed ? unauthorized() : refusal(FAILURES, rule, decision);
 }
 
-export function authenticate(): MiddlewareHandler<AppEnv> {
+export interface AuthenticateOptions {
+  /**
+   * The route mounts orgContext(): start its membership read once the caller is known, alongside the
+   * revocation read and the rate-limit call (middleware/org-context.ts).
+   */
+  orgLookup?: boolean;
+}
+
+export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandler<AppEnv> {
   return async function authenticate(c, next) {
     const match = BEARER.exec(c.req.header('authorization') ?? '');
     const token = match?.[1];
@@ -59,6 +68,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
       const result = await authenticateApiKey(db, token, now);
       if (!result.ok) throw await failed(c, `api_key_${result.reason}`);
       c.set('principal', result.principal);
+      if (options.orgLookup) startMembershipLookup(c, result.principal);
       void afterResponse(c, 'api key last-used update', () =>
         recordApiKeyUse(db, result.principal.apiKeyId, now),
       );
@@ -69,10 +79,17 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
     const { auth } = c.get('config');
     const result = await verifyAccessToken(auth, token, Date.now());
     if (!result.ok) throw await failed(c, `access_token_${result.reason}`);
+    const principal = {
+      kind: 'user',
+      userId: result.userId,
+      authenticatedAt: result.authenticatedAt,
+    } as const;
+    // The signature is good: the membership read may start now; it is used only if the token is not revoked.
+    if (options.orgLookup) startMembershipLookup(c, principal);
     const validAfter = await findTokensValidAfter(database(c.env.DB), result.userId);
     if (validAfter === null) throw await failed(c, 'access_token_user_gone');
     if (result.issuedAt < validAfter) throw await failed(c, 'access_token_revoked');
-    c.set('principal', { kind: 'user', userId: result.userId, authenticatedAt: result.authenticatedAt });
+    c.set('principal', principal);
     await next();
   };
 }

@@ -30,9 +30,10 @@ import {
  * (a waited-for run with megabytes of output) is stored as its id, and a replay re-reads it
  * (`reload`).
  *
- * Mount after authentication, the organization and the scope check, before the creation rate limit
- * (a replay starts nothing, so it costs no creation) and before body validation (whose refusal then
- * releases the key).
+ * Mount after authentication, the organization and the scope check, and before body validation
+ * (whose refusal then releases the key). POST /v1/runs mounts it after its one admission call (both
+ * quotas in one round trip), so a replay is throttled like any request; POST /v1/tasks before its
+ * creation limit.
  */
 
 export interface IdempotencyOptions {

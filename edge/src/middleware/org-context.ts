@@ -1,8 +1,9 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { database } from '../db/client.ts';
+import type { Principal } from '../domain/principal.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
-import { findMembership, findPersonalMembership } from '../repositories/memberships.ts';
+import { findMembership, findPersonalMembership, type MembershipView } from '../repositories/memberships.ts';
 import type { Scope } from '../repositories/scope.ts';
 
 /**
@@ -17,22 +18,37 @@ import type { Scope } from '../repositories/scope.ts';
 const ORG_HEADER = 'x-org-id';
 const PLAUSIBLE_ID = /^[A-Za-z0-9-]{1,64}$/;
 
+/** The membership the request acts in, or null (unknown, not a member, or not the key's org). */
+function lookupMembership(c: Context<AppEnv>, principal: Principal): Promise<MembershipView | null> {
+  const requested = c.req.header(ORG_HEADER)?.trim();
+  if (requested !== undefined && requested !== '' && !PLAUSIBLE_ID.test(requested))
+    return Promise.resolve(null);
+  const wanted = requested || (principal.kind === 'api_key' ? principal.orgId : undefined);
+  if (principal.kind === 'api_key' && wanted !== principal.orgId) return Promise.resolve(null);
+  const db = database(c.env.DB);
+  return wanted
+    ? findMembership(db, { orgId: wanted, userId: principal.userId })
+    : findPersonalMembership(db, { userId: principal.userId });
+}
+
+/**
+ * Starts the membership read as soon as the caller is known (authenticate() calls it on routes that
+ * mount orgContext()), so it runs alongside the revocation read and the rate-limit call instead of
+ * after them (issue 18). orgContext() still decides, with the same read: nothing is cached.
+ */
+export function startMembershipLookup(c: Context<AppEnv>, principal: Principal): void {
+  const lookup = lookupMembership(c, principal);
+  // Awaited by orgContext(); if the request stops before it (revoked token, rate limit), unobserved.
+  lookup.catch(() => undefined);
+  c.set('membershipLookup', lookup);
+}
+
 export function orgContext(): MiddlewareHandler<AppEnv> {
   return async function orgContext(c, next) {
     const principal = c.get('principal');
-    const requested = c.req.header(ORG_HEADER)?.trim();
-    const db = database(c.env.DB);
-
-    if (requested !== undefined && requested !== '' && !PLAUSIBLE_ID.test(requested)) {
-      throw new ApiError('not_found', { message: 'Organization not found.' });
-    }
-    const wanted = requested || (principal.kind === 'api_key' ? principal.orgId : undefined);
-    if (principal.kind === 'api_key' && wanted !== principal.orgId) {
-      throw new ApiError('not_found', { message: 'Organization not found.' });
-    }
-    const membership = wanted
-      ? await findMembership(db, { orgId: wanted, userId: principal.userId })
-      : await findPersonalMembership(db, { userId: principal.userId });
+    const started = c.get('membershipLookup');
+    // Started for this principal in authenticate(), or read now.
+    const membership = await (started ?? lookupMembership(c, principal));
     if (!membership) throw new ApiError('not_found', { message: 'Organization not found.' });
 
     c.set('org', { id: membership.orgId, role: membership.role });

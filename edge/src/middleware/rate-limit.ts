@@ -90,6 +90,57 @@ export function peekLimit(
   return limiter(c, name, key).peek(rule, Date.now());
 }
 
+/**
+ * A quota of one user's: the authenticated API (per principal: the user's session or one of their
+ * API keys) or run creation (per user). All of a user's quotas live in one RateLimiter object
+ * (`user:<userId>`), each under `<name>:<key>`, so a route that draws on several checks them in one
+ * Durable Object round trip (issue 18: run creation paid two).
+ */
+export interface UserQuota {
+  name: string;
+  rule: (config: AppConfig) => RateRule;
+  key: (c: Context<AppEnv>) => string;
+}
+
+/** The object holding every quota of one user. */
+export function userQuotas(env: Env, userId: string) {
+  return env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`user:${userId}`));
+}
+
+/**
+ * Checks `quotas` in order for the authenticated principal (use after `authenticate()`), in one call:
+ * a refusal is 429 with its own headers; every response carries each checked quota's headers, the
+ * last-checked first (as nested `rateLimit` middleware would add them).
+ */
+export function userLimit(...quotas: UserQuota[]): MiddlewareHandler<AppEnv> {
+  return async function userLimit(c, next) {
+    const config = c.get('config');
+    const checks = quotas.map((q) => ({ name: q.name, key: `${q.name}:${q.key(c)}`, rule: q.rule(config) }));
+    const decisions = await userQuotas(c.env, c.get('principal').userId).admit(
+      checks.map(({ key, rule }) => ({ key, rule })),
+      Date.now(),
+    );
+    const headers: Record<string, string> = {};
+    for (let i = decisions.length - 1; i >= 0; i--) {
+      const check = checks[i] as (typeof checks)[number];
+      for (const [name, value] of Object.entries(
+        rateLimitHeaders(check.name, check.rule, decisions[i] as RateDecision),
+      ))
+        headers[name] = headers[name] ? `${headers[name]}, ${value}` : value;
+    }
+    const last = decisions.at(-1);
+    if (last && !last.allowed) {
+      const name = checks[decisions.length - 1]?.name;
+      c.get('logger').warn('rate limited', { limit: name });
+      throw new ApiError('rate_limited', {
+        headers: { ...headers, 'Retry-After': String(seconds(last.retryAfterMs)) },
+      });
+    }
+    await next();
+    for (const [name, value] of Object.entries(headers)) appendHeader(c.res.headers, name, value);
+  };
+}
+
 export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> {
   const ruleFor = typeof options.rule === 'function' ? options.rule : () => options.rule as RateRule;
   return async function rateLimit(c, next) {

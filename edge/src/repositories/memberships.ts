@@ -10,7 +10,7 @@ import type { Scope } from './scope.ts';
  * tenant-scoped request, so a removed member loses access on their next request.
  */
 
-interface MembershipView {
+export interface MembershipView {
   orgId: string;
   role: OrgRole;
   personal: boolean;

@@ -5,12 +5,12 @@ import { pistonResult } from '../domain/piston/response.ts';
 import { pistonRuntimes, runtimeListView } from '../domain/piston/runtimes.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
-import { apiLimit } from '../middleware/api-limit.ts';
+import { runAdmission } from '../middleware/api-limit.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { orgContext } from '../middleware/org-context.ts';
 import { ipKey, rateLimit } from '../middleware/rate-limit.ts';
 import { requireScope } from '../middleware/require-scope.ts';
-import { availableRuntimes, createRun, runCreationRate } from '../services/create-run.ts';
+import { availableRuntimes, createRun } from '../services/create-run.ts';
 
 /**
  * Piston v2 compatibility (issue 17, docs/piston.md): GET /api/v2/runtimes and POST /api/v2/execute,
@@ -106,13 +106,7 @@ async function execute(c: Context<AppEnv>) {
   return c.json(pistonResult(parsed.runtime, created.run));
 }
 
-const authed = [
-  pistonAuthenticate(),
-  apiLimit,
-  orgContext(),
-  requireScope('runs:write'),
-  runCreationRate,
-] as const;
+const authed = [pistonAuthenticate(), requireScope('runs:write'), runAdmission, orgContext()] as const;
 
 export const pistonRoutes = new Hono<AppEnv>();
 for (const prefix of PISTON_PREFIXES) {

@@ -1,4 +1,4 @@
-import { RunIdSchema, type RunRequest, RunRequestSchema } from '@airlock/protocol';
+import { RunIdSchema, type RunRequest } from '@airlock/protocol';
 import { type Context, Hono } from 'hono';
 import { database } from '../db/client.ts';
 import { RunBodySchema } from '../domain/runs/request.ts';
@@ -8,14 +8,15 @@ import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { auditRequest } from '../lib/audit-request.ts';
 import { jsonBody } from '../lib/validate.ts';
+import { apiLimit, runAdmission } from '../middleware/api-limit.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { idempotency } from '../middleware/idempotency.ts';
 import { orgContext } from '../middleware/org-context.ts';
-import { ipKey, principalKey, rateLimit } from '../middleware/rate-limit.ts';
+import { ipKey, rateLimit } from '../middleware/rate-limit.ts';
 import { requireScope } from '../middleware/require-scope.ts';
 import { deleteFinishedRun } from '../repositories/run-output.ts';
 import { findRun, listRuns } from '../repositories/runs.ts';
-import { createRun, runCreationRate, runScopeOf, runSessionOf } from '../services/create-run.ts';
+import { createRun, runScopeOf, runSessionOf } from '../services/create-run.ts';
 import { decodeCursor, encodeCursor, ListQuerySchema } from '../services/run-list.ts';
 
 /**
@@ -27,9 +28,8 @@ import { decodeCursor, encodeCursor, ListQuerySchema } from '../services/run-lis
  * WebSocket; access tokens never go in a URL).
  */
 
-const api = rateLimit({ name: 'api', rule: (cfg) => cfg.auth.rateLimits.api, key: principalKey });
 const streamHandshakes = rateLimit({ name: 'stream', rule: (cfg) => cfg.auth.rateLimits.api, key: ipKey });
-const authed = [authenticate(), api, orgContext()] as const;
+const authed = [authenticate({ orgLookup: true }), apiLimit, orgContext()] as const;
 
 const scopeOf = runScopeOf;
 const sessionOf = runSessionOf;
@@ -70,14 +70,18 @@ async function ownRun(c: Context<AppEnv>) {
 export const runRoutes = new Hono<AppEnv>()
   .post(
     '/v1/runs',
-    ...authed,
+    // Both quotas (API and run creation) in one round trip: middleware/api-limit.ts.
+    authenticate({ orgLookup: true }),
     requireScope('runs:write'),
+    // A replay counts against both quotas like any request: retries are throttled too.
+    runAdmission,
+    orgContext(),
     runIdempotency,
-    runCreationRate,
     jsonBody(RunBodySchema),
     async (c) => {
       const { wait, ...body } = c.req.valid('json');
-      const request: RunRequest = RunRequestSchema.parse(body);
+      // RunBodySchema is the protocol's run request plus `wait`, with the same rules: no second parse.
+      const request: RunRequest = body;
       const created = await createRun(c, request, { wait: wait === true });
       if (created.state === 'final') return c.json(created.run, 200);
       const { runId, ticket } = created;

@@ -8,23 +8,16 @@ import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { auditRequest } from '../lib/audit-request.ts';
 import { FIXED } from '../limits.ts';
-import { rateLimit } from '../middleware/rate-limit.ts';
 import { insertRunUnderCap, type RunScope } from '../repositories/runs.ts';
+import { isolateCachedRuntimes } from './runtimes-cache.ts';
 
 /**
  * Run creation, shared by every route that starts a run (POST /v1/runs, Piston's POST /api/v2/execute):
  * one place applies the hosts' runtime list and limits, the per-organization cap on runs in
  * progress, the audit entry and the hand-over to the run's RunSession, so a compatibility route gets
- * exactly the quotas, sandbox and history of /v1/runs. Routes mount `runCreationRate` (the per-user
- * creation quota) and `requireScope('runs:write')` before calling it.
+ * exactly the quotas, sandbox and history of /v1/runs. Routes mount `requireScope('runs:write')` and
+ * `runAdmission` (middleware/api-limit.ts: the API and per-user creation quotas) before calling it.
  */
-
-/** Run creations per user (RATE_LIMIT_RUNS): one quota whichever route starts the run. */
-export const runCreationRate = rateLimit({
-  name: 'runs',
-  rule: (cfg) => cfg.runs.createRate,
-  key: (c) => `user:${c.get('principal').userId}`,
-});
 
 export type CreatedRun =
   /** The run ended within the wait: its view, identical to what D1 now holds. */
@@ -40,12 +33,16 @@ export const runScopeOf = (c: Context<AppEnv>): RunScope => ({
 export const runSessionOf = (c: Context<AppEnv>, runId: string) =>
   c.env.RUN_SESSION.get(c.env.RUN_SESSION.idFromName(runId));
 
-/** The runtimes the configured hosts offer (cached by the HostRegistry); no host → `sandbox_unavailable`. */
+/**
+ * The runtimes the configured hosts offer (cached by the HostRegistry, and for a few seconds in the
+ * isolate: services/runtimes-cache.ts); no host → `sandbox_unavailable`.
+ */
 export async function availableRuntimes(c: Context<AppEnv>): Promise<RuntimeList> {
   const hosts = c.get('config').runs.hosts;
   if (hosts.length === 0) throw new ApiError('sandbox_unavailable');
   const registry = c.env.HOST_REGISTRY.get(c.env.HOST_REGISTRY.idFromName('global'));
-  const runtimes = await registry.runtimes([...hosts], Date.now());
+  const now = Date.now();
+  const runtimes = await isolateCachedRuntimes(hosts, now, () => registry.runtimes([...hosts], now));
   if (runtimes.reachableHosts === 0) throw new ApiError('sandbox_unavailable');
   return runtimes;
 }

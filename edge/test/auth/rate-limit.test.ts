@@ -78,6 +78,24 @@ describe('RateLimiter Durable Object', () => {
     expect((await stub.hit(rule, t0 + MINUTE)).allowed).toBe(true);
     expect((await stub.hit(rule, t0 + MINUTE + 1)).allowed).toBe(true);
   });
+
+  it('admit: several quotas of one object in one call, in order; the first refusal counts nothing after it', async () => {
+    const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`test:${crypto.randomUUID()}`));
+    const a = { key: 'a', rule: { limit: 2, windowMs: MINUTE } };
+    const b = { key: 'b', rule: { limit: 1, windowMs: MINUTE } };
+    const allowed = async (checks: (typeof a)[], now: number) =>
+      (await stub.admit(checks, now)).map((d) => d.allowed);
+    const t0 = Date.now();
+    expect(await allowed([a, b], t0)).toEqual([true, true]);
+    // b is spent: a is still counted (it was checked first), b refused.
+    expect(await allowed([a, b], t0 + 1)).toEqual([true, false]);
+    // a is spent too: refused first, b neither checked nor counted.
+    expect(await allowed([a, b], t0 + 2)).toEqual([false]);
+    // Each key is its own quota within the object.
+    expect(await allowed([{ key: 'c', rule: b.rule }], t0 + 3)).toEqual([true]);
+    // Once the window has passed, both are free again.
+    expect(await allowed([a, b], t0 + MINUTE + 1)).toEqual([true, true]);
+  });
 });
 
 const login = (ip: string | null, extra: Record<string, string> = {}) =>

@@ -3,8 +3,8 @@
  * per-user creation rate (30 per minute) and the per-organization cap on runs in progress.
  */
 import { describe, expect, it } from 'vitest';
-import { errorOf } from '../helpers.ts';
-import { bearer, postRun, type RunView, registerUser, runAsync, watch, worker } from './support.ts';
+import { errorOf, fetchApp } from '../helpers.ts';
+import { BASE, bearer, postRun, type RunView, registerUser, runAsync, watch, worker } from './support.ts';
 
 const KiB = 1024;
 
@@ -96,6 +96,37 @@ describe('runs: admission', { timeout: 60_000 }, () => {
     expect((await errorOf(limited)).code).toBe('rate_limited');
     // Another user has their own quota.
     expect((await postRun(await registerUser(), { language: 'python' })).status).toBe(400);
+  });
+
+  it('admission draws on the API and run-creation quotas together; an API refusal spends no run creation', async () => {
+    const user = await registerUser();
+    const small = { RATE_LIMIT_API: '3/1m', RATE_LIMIT_RUNS: '2/1m' };
+    const first = await postRun(user, { language: 'python' }, small);
+    expect(first.status).toBe(400);
+    // Both quotas, each with its own policy (the run-creation quota first, as it is checked last).
+    expect(first.headers.get('ratelimit-policy')).toBe('"runs";q=2;w=60, "api";q=3;w=60');
+    expect(first.headers.get('ratelimit')).toMatch(/^"runs";r=1;t=\d+, "api";r=2;t=\d+$/);
+    expect((await postRun(user, { language: 'python' }, small)).status).toBe(400);
+    const refused = await postRun(user, { language: 'python' }, small);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('ratelimit')).toMatch(/^"runs";r=0;t=\d+, "api";r=0;t=\d+$/);
+    // The refused creation still spent an API call (checked before it): the API quota is used up.
+    const me = await fetchApp(`${BASE}/v1/me`, { headers: bearer(user) }, small as Partial<Env>);
+    expect(me.status).toBe(429);
+
+    // An API refusal stops before the run-creation quota: it is still whole afterwards.
+    const other = await registerUser();
+    const apiSpent = { RATE_LIMIT_API: '1/1m', RATE_LIMIT_RUNS: '2/1m' };
+    expect(
+      (await fetchApp(`${BASE}/v1/me`, { headers: bearer(other) }, apiSpent as Partial<Env>)).status,
+    ).toBe(200);
+    const byApi = await postRun(other, { language: 'python' }, apiSpent);
+    expect(byApi.status).toBe(429);
+    expect(byApi.headers.get('ratelimit-policy')).toBe('"api";q=1;w=60');
+    const roomy = { RATE_LIMIT_API: '100/1m', RATE_LIMIT_RUNS: '2/1m' };
+    expect((await postRun(other, { language: 'python' }, roomy)).status).toBe(400);
+    expect((await postRun(other, { language: 'python' }, roomy)).status).toBe(400);
+    expect((await postRun(other, { language: 'python' }, roomy)).status).toBe(429);
   });
 
   it('caps runs in progress per organization (429 run_concurrency_limit), and frees the slot at the end', async () => {

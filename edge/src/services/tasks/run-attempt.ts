@@ -3,6 +3,8 @@ import type { Database } from '../../db/client.ts';
 import type { RateRule } from '../../domain/auth/rate-limit.ts';
 import type { SandboxHostRef } from '../../domain/runs/config.ts';
 import type { StreamFrame } from '../../domain/runs/frames.ts';
+import { RUNS_QUOTA, runsQuotaKey } from '../../middleware/api-limit.ts';
+import { userQuotas } from '../../middleware/rate-limit.ts';
 import { insertRunUnderCap, type RunScope } from '../../repositories/runs.ts';
 
 /**
@@ -41,9 +43,12 @@ export type RunAttemptOutcome =
 
 export async function runAttempt(input: RunAttemptInput, deps: RunAttemptDeps): Promise<RunAttemptOutcome> {
   const { env, db } = deps;
-  const limiter = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`runs:user:${input.scope.userId}`));
-  const decision = await limiter.hit(input.runRate, Date.now());
-  if (!decision.allowed) return { ok: false, code: 'rate_limited' };
+  // The same run-creation quota as POST /v1/runs (middleware/api-limit.ts), in the user's object.
+  const [decision] = await userQuotas(env, input.scope.userId).admit(
+    [{ key: `${RUNS_QUOTA.name}:${runsQuotaKey(input.scope.userId)}`, rule: input.runRate }],
+    Date.now(),
+  );
+  if (!decision?.allowed) return { ok: false, code: 'rate_limited' };
 
   const runId = crypto.randomUUID();
   const inserted = await insertRunUnderCap(
