@@ -15,18 +15,14 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
+import { formatPackageRecord, parsePackageRecord } from './debian-versions.ts';
+import { IMAGE_LABELS } from './freshness.ts';
 import type { RuntimeManifest } from './manifest.ts';
+import { debianSources } from './package-index.ts';
 
 /** Bump when the build procedure changes in a way that should rebuild every image. */
 const BUILDER_VERSION = '3';
 const FILES_DIR = join(dirname(fileURLToPath(import.meta.url)), 'files');
-
-export const IMAGE_LABELS = {
-  managed: 'airlock.image',
-  language: 'airlock.language',
-  hash: 'airlock.manifest-hash',
-  version: 'airlock.version',
-} as const;
 
 export function imageName(language: string): string {
   return `airlock-runtime-${language}:latest`;
@@ -51,15 +47,13 @@ export async function manifestHash(manifest: RuntimeManifest): Promise<string> {
   return hash.digest('hex').slice(0, 32);
 }
 
-type ImageState = { state: 'current' } | { state: 'missing' } | { state: 'outdated' };
-
-export async function imageState(docker: Docker, manifest: RuntimeManifest): Promise<ImageState> {
-  const wanted = await manifestHash(manifest);
+/** The installed image's labels, or null when it is not installed. */
+export async function imageLabels(docker: Docker, language: string): Promise<Record<string, string> | null> {
   try {
-    const info = await docker.getImage(imageName(manifest.language)).inspect();
-    return info.Config?.Labels?.[IMAGE_LABELS.hash] === wanted ? { state: 'current' } : { state: 'outdated' };
+    const info = await docker.getImage(imageName(language)).inspect();
+    return info.Config?.Labels ?? {};
   } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 404) return { state: 'missing' };
+    if ((err as { statusCode?: number }).statusCode === 404) return null;
     throw err;
   }
 }
@@ -72,6 +66,10 @@ function shQuote(value: string): string {
 function script(argv: readonly string[], passArgs: boolean): string {
   return `#!/bin/sh\nexec ${argv.map(shQuote).join(' ')}${passArgs ? ' "$@"' : ''}\n`;
 }
+
+/** dpkg-query's output format for the package record: `name=version` per line (parsePackageRecord). */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own field syntax, not a template.
+const DPKG_RECORD_FORMAT = '${Package}=${Version}\\n';
 
 const DPKG_EXCLUDES = [
   'path-exclude=/usr/share/man/*',
@@ -94,6 +92,8 @@ export async function buildImage(
   const opt = join(stage, 'airlock');
   const cache = join(paths.cacheDir, lang);
   const versionFile = join(stage, 'version.txt');
+  // The builder's record of what the image holds; the same list becomes the image's packages label.
+  const packagesFile = join(stage, 'packages.txt');
   const rootfs = join(stage, 'rootfs.tar');
   await rm(stage, { recursive: true, force: true });
   await mkdir(opt, { recursive: true });
@@ -128,8 +128,12 @@ export async function buildImage(
     '--customize-hook=rm -rf "$1"/tmp/* "$1"/root/.cache',
     // A clean environment: the builder's own variables must not leak into the version output.
     `--customize-hook=chroot "$1" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/tmp ${manifest.version.map(shQuote).join(' ')} > ${shQuote(versionFile)} 2>&1`,
+    `--customize-hook=chroot "$1" dpkg-query -W -f ${shQuote(DPKG_RECORD_FORMAT)} > ${shQuote(packagesFile)}`,
     manifest.suite,
     rootfs,
+    // Explicit sources, the same the package index reads (package-index.ts): security updates come
+    // from <suite>-security, so an image rebuilt after one is current again.
+    ...debianSources(manifest.suite),
   ];
 
   report(lang, `mmdebstrap ${manifest.suite} + ${manifest.packages.join(' ')}`);
@@ -170,12 +174,14 @@ export async function buildImage(
     throw new Error(`docker import failed for ${lang}: ${importOutput.slice(0, 500)}`);
   }
   const version = ((await readFile(versionFile, 'utf8')).split('\n')[0] ?? '').trim() || 'unknown';
+  const packages = formatPackageRecord(parsePackageRecord(await readFile(packagesFile, 'utf8')));
+  if (packages === '') throw new Error(`no package record for ${lang} (dpkg-query printed nothing)`);
   const previous = await docker
     .getImage(imageName(lang))
     .inspect()
     .then((i) => i.Id)
     .catch(() => null);
-  await finalizeImage(docker, staging, manifest, hash, version);
+  await finalizeImage(docker, staging, manifest, { hash, version, packages });
   await removeImage(docker, staging);
   // The replaced image would otherwise linger untagged; if a container still uses it, it stays.
   if (previous) await removeImage(docker, previous, false);
@@ -190,8 +196,7 @@ async function finalizeImage(
   docker: Docker,
   staging: string,
   manifest: RuntimeManifest,
-  hash: string,
-  version: string,
+  labels: { hash: string; version: string; packages: string },
 ): Promise<void> {
   const container = await docker.createContainer({
     Image: staging,
@@ -207,8 +212,9 @@ async function finalizeImage(
       'CMD ["/bin/sh"]',
       `LABEL ${IMAGE_LABELS.managed}=true`,
       `LABEL ${IMAGE_LABELS.language}=${JSON.stringify(manifest.language)}`,
-      `LABEL ${IMAGE_LABELS.hash}=${JSON.stringify(hash)}`,
-      `LABEL ${IMAGE_LABELS.version}=${JSON.stringify(version)}`,
+      `LABEL ${IMAGE_LABELS.hash}=${JSON.stringify(labels.hash)}`,
+      `LABEL ${IMAGE_LABELS.version}=${JSON.stringify(labels.version)}`,
+      `LABEL ${IMAGE_LABELS.packages}=${JSON.stringify(labels.packages)}`,
     ];
     await container.commit({ repo, tag, changes });
   } finally {
