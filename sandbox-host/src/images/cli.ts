@@ -2,6 +2,7 @@
  * Runtime image builder CLI.
  *   node sandbox-host/src/images/cli.ts build [--only python,c] [--jobs 2] [--force] [--index-max-age-hours 6]
  *   node sandbox-host/src/images/cli.ts status [--only python,c]
+ *   node sandbox-host/src/images/cli.ts build-host     (the sandbox host's own image, host-image.ts)
  * An image is current when its manifest hash matches and none of its recorded Debian packages has a
  * newer version in the suite's index (security updates). `build` rebuilds the others and exits non-zero
  * if any build fails; it refreshes the index only when it is older than --index-max-age-hours, so a run
@@ -15,6 +16,7 @@ import type Docker from 'dockerode';
 import { createDockerClient } from '../docker/client.ts';
 import { buildImage, imageLabels, imageName, manifestHash } from './builder.ts';
 import { decideImageState, describeState, type ImageState, recordedPackages } from './freshness.ts';
+import { buildHostImage, HOST_IMAGE } from './host-image.ts';
 import type { RuntimeManifest } from './manifest.ts';
 import { manifests } from './manifests/index.ts';
 import { availableVersions, refreshIndex } from './package-index.ts';
@@ -116,8 +118,14 @@ async function main(): Promise<number> {
     for (const [language, state] of states) console.log(`${language.padEnd(11)} ${describeState(state)}`);
     return [...states.values()].every((s) => s.state === 'current') ? 0 : 1;
   }
+  if (command === 'build-host') {
+    const t0 = Date.now();
+    await buildHostImage(docker, dirs.workDir, (name, msg) => console.log(`[images] ${name}: ${msg}`));
+    console.log(`[images] built ${HOST_IMAGE} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    return 0;
+  }
   if (command !== 'build') {
-    console.error(`unknown command ${command}; use build or status`);
+    console.error(`unknown command ${command}; use build, status or build-host`);
     return 2;
   }
 
