@@ -53,7 +53,9 @@ ensure_docker() {
   bash "$ROOT/scripts/docker-engine.sh"
 }
 
-# Runtime images, built from Debian packages (no registry); current images are skipped.
+# Runtime images, built from Debian packages (no registry); current images are skipped. An image is
+# current when its manifest matches and its recorded Debian packages have no newer version in the
+# suite's index (refreshed at most every 6 h, so a run with current images downloads nothing).
 ensure_images() {
   say "checking sandbox runtime images (missing ones are built from Debian packages; the first build takes minutes)…"
   node "$ROOT/sandbox-host/src/images/cli.ts" build

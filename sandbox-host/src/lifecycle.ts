@@ -9,7 +9,7 @@ import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { HostConfig } from './config.ts';
 import type { CgroupLayout } from './docker/cgroup.ts';
-import { cgroupReaderFor, detectCgroupLayout } from './docker/cgroup.ts';
+import { canResetPeak, cgroupReaderFor, detectCgroupLayout } from './docker/cgroup.ts';
 import { sweepOrphans } from './docker/orphans.ts';
 import type { ProfileLimits } from './docker/profile.ts';
 import { checkRuntime, RuntimeNotRegistered } from './docker/runtime.ts';
@@ -67,6 +67,11 @@ export async function startLifecycle(config: HostConfig, deps: LifecycleDeps): P
   const cgroupLayout = await detectCgroupLayout(config.cgroupRoot);
   if (cgroupLayout === 'none')
     log.warn({ root: config.cgroupRoot }, 'no cgroup tree found: no CPU/memory accounting');
+  else if (!(await canResetPeak(cgroupLayout, config.cgroupRoot, config.cgroupParent)))
+    log.warn(
+      { root: config.cgroupRoot, parent: config.cgroupParent },
+      'cgroup tree not writable: peak memory cannot be reset at handover (mount /sys/fs/cgroup read-write)',
+    );
   // A previous process's containers are orphans by definition: remove them before anything else.
   // Every container of this host that no run of this process owns: at start and at shutdown.
   const sweepAll = () =>

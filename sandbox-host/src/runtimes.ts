@@ -2,7 +2,8 @@
 import { type HostRuntimes, LIMITS } from '@airlock/protocol';
 import type Docker from 'dockerode';
 import type { HostConfig } from './config.ts';
-import { IMAGE_LABELS, imageName, manifestHash } from './images/builder.ts';
+import { imageName, manifestHash } from './images/builder.ts';
+import { IMAGE_LABELS } from './images/freshness.ts';
 import type { RuntimeManifest } from './images/manifest.ts';
 
 export interface InstalledRuntime {

@@ -59,8 +59,18 @@ describe('inside the sandbox', () => {
   });
 
   it('has a read-only root file system', async () => {
-    const out = await bash('touch /etc/x 2>&1; touch /usr/bin/x 2>&1; touch /x 2>&1; echo done');
-    expect(out.result?.stdout.match(/Read-only file system/g)?.length).toBe(3);
+    const out = await bash(
+      'touch /etc/x 2>&1; touch /usr/bin/x 2>&1; touch /x 2>&1; for f in /etc/x /usr/bin/x /x; do [ -e $f ] && echo "created $f"; done; awk \'$2 == "/" {split($4, o, ","); print "root", o[1]}\' /proc/mounts',
+    );
+    const stdout = out.result?.stdout ?? '';
+    expect(stdout).not.toContain('created');
+    // The mount itself is read-only, seen from inside (gVisor's own /proc/mounts under runsc).
+    expect(stdout).toMatch(/^root ro$/m);
+    // runc answers EROFS. gVisor answers EACCES for these root-owned paths (measured; the permission
+    // check may come first there), so under runsc the mount line above is what proves the root
+    // read-only (docs/sandbox-host.md, runtimes table).
+    const refusal = testRuntime() === 'runsc' ? /Permission denied/g : /Read-only file system/g;
+    expect(stdout.match(refusal)?.length).toBe(3);
   });
 
   it('has no Docker socket and no host mounts', async () => {

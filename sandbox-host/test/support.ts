@@ -181,7 +181,7 @@ export interface RunOutput {
 
 /** Runs a request end to end over a WebSocket and collects everything the host sent. */
 export async function runOnHost(
-  h: TestHost,
+  h: Pick<TestHost, 'url' | 'token'>,
   request: Record<string, unknown>,
   opts: { onFrame?: (m: HostMessage, s: Session) => void } = {},
 ): Promise<RunOutput> {

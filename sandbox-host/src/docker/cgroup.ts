@@ -6,7 +6,7 @@
  * yield nulls, never errors.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { access, open, readFile, writeFile } from 'node:fs/promises';
+import { access, constants, open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface CgroupUsage {
@@ -34,6 +34,20 @@ export async function detectCgroupLayout(root: string): Promise<CgroupLayout> {
   if (await exists(join(root, 'cgroup.controllers'))) return 'v2';
   if ((await exists(join(root, 'memory'))) && (await exists(join(root, 'cpuacct')))) return 'v1';
   return 'none';
+}
+
+/**
+ * Whether the peak-memory watermark can be reset at handover: the sandboxes' cgroup directory must be
+ * writable (a read-only mount of the tree, as in a container that mounts /sys/fs/cgroup `:ro` on a v2
+ * host, makes every reset fail and the peak then includes the idle container before the run).
+ */
+export async function canResetPeak(layout: CgroupLayout, root: string, parent: string): Promise<boolean> {
+  if (layout === 'none') return false;
+  const dir = layout === 'v1' ? join(root, 'memory', parent) : join(root, parent);
+  return access(dir, constants.W_OK).then(
+    () => true,
+    () => false,
+  );
 }
 
 export function cgroupReaderFor(layout: CgroupLayout, root: string, parent: string): CgroupReader {
