@@ -142,7 +142,7 @@ describe('the tasks page in Chromium', { timeout: 120_000 }, () => {
   it('reconnects a dropped task stream with a fresh ticket and ?from, losing and repeating nothing', async () => {
     const program = 'import time\nfor i in range(6):\n    print("tick", i, flush=True)\n    time.sleep(0.4)';
     const reply = `Ticks.\n\n${fence(program)}\n`;
-    await scriptReplies(modelsControlUrl, key, streamedReply(reply));
+    await scriptReplies(openaiControlUrl, key, streamedReply(reply));
     await fillTask('Tick six times.');
     await page.getByRole('button', { name: 'Start task' }).click();
     await runLog().getByText('tick 1').waitFor({ timeout: 60_000 });
