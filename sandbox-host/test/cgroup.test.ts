@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cgroupReaderFor, detectCgroupLayout } from '../src/docker/cgroup.ts';
+import { canResetPeak, cgroupReaderFor, detectCgroupLayout } from '../src/docker/cgroup.ts';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -104,5 +104,20 @@ describe('no cgroup tree', () => {
       peakMemoryBytes: null,
       oomKills: null,
     });
+  });
+});
+
+describe('whether the peak can be reset (the host warns at start when not)', () => {
+  it("looks at the sandboxes' parent in the layout found: writable there, not where it is missing", async () => {
+    const v1 = await tree({
+      'memory/docker/x/memory.max_usage_in_bytes': '0\n',
+      'cpuacct/docker/x/cpuacct.usage': '0\n',
+    });
+    expect(await canResetPeak('v1', v1, 'docker')).toBe(true);
+    expect(await canResetPeak('v1', v1, 'system.slice')).toBe(false);
+    const v2 = await tree({ 'cgroup.controllers': 'cpu memory\n', 'docker/x/memory.peak': '0\n' });
+    expect(await canResetPeak('v2', v2, 'docker')).toBe(true);
+    expect(await canResetPeak('v2', v2, 'system.slice')).toBe(false);
+    expect(await canResetPeak('none', v2, 'docker')).toBe(false);
   });
 });

@@ -120,5 +120,8 @@ export async function buildHostImage(
     `LABEL ${IMAGE_LABELS.managed}=true`,
     `LABEL ${IMAGE_LABELS.packages}=${JSON.stringify(packages)}`,
   ]);
+  // The staged copies (Node's binary alone is 120 MB) are in the image now; the record and log stay.
+  await rm(app, { recursive: true, force: true });
+  await rm(bin, { recursive: true, force: true });
   return { packages };
 }
