@@ -9,9 +9,15 @@ import { FIXED } from '../limits.ts';
  * unless listed, and `*` is never sent. `Vary: Origin` keeps caches from mixing the two answers.
  */
 
-const ALLOW_METHODS = 'GET, POST, PUT, DELETE, OPTIONS';
-const ALLOW_HEADERS = new Set(['authorization', 'content-type', 'x-request-id', 'x-org-id']);
-const EXPOSE_HEADERS = 'X-Request-Id, Retry-After, RateLimit, RateLimit-Policy';
+const ALLOW_METHODS = 'GET, POST, PUT, PATCH, DELETE, OPTIONS';
+const ALLOW_HEADERS = new Set([
+  'authorization',
+  'content-type',
+  'x-request-id',
+  'x-org-id',
+  'idempotency-key',
+]);
+const EXPOSE_HEADERS = 'X-Request-Id, Retry-After, RateLimit, RateLimit-Policy, Idempotent-Replayed';
 const PREFLIGHT_MAX_AGE = String(FIXED.corsPreflightMaxAgeSeconds);
 
 export function cors(): MiddlewareHandler<AppEnv> {

@@ -64,6 +64,24 @@ describe('CORS allowlist', () => {
     expectSecurityHeaders(res);
   });
 
+  it('lets an allowed origin send Idempotency-Key, PATCH, and read Idempotent-Replayed (issue 13)', async () => {
+    const res = await fetchWorker('/v1/tasks', {
+      method: 'OPTIONS',
+      headers: {
+        Origin: ALLOWED,
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'Authorization, Content-Type, Idempotency-Key',
+      },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-headers')).toBe(
+      'authorization, content-type, idempotency-key',
+    );
+    expect(res.headers.get('access-control-allow-methods')).toContain('PATCH');
+    const plain = await fetchWorker('/healthz', { headers: { Origin: ALLOWED } });
+    expect(plain.headers.get('access-control-expose-headers')).toContain('Idempotent-Replayed');
+  });
+
   it('refuses a preflight from a disallowed or null origin, without CORS headers', async () => {
     for (const origin of ['https://evil.example', 'null']) {
       const res = await fetchWorker('/v1/runs', {
