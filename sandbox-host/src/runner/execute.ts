@@ -13,6 +13,7 @@ import type { Sandbox } from '../docker/sandbox.ts';
 import type { StreamName } from '../docker/stream.ts';
 import { GO_LINE, wrapperHeader } from '../docker/wrapper.ts';
 import type { RuntimeManifest } from '../images/manifest.ts';
+import { planRun } from './entry.ts';
 import { OutputAccount } from './output.ts';
 import type { Phase } from './phases.ts';
 import { PhaseTimers } from './phases.ts';
@@ -47,7 +48,8 @@ interface RunInput {
   tar: Buffer;
   args: Buffer[];
   stdin: Buffer;
-  compiled: boolean;
+  compile: string[] | null;
+  run: string[];
 }
 
 export function executeRun(input: ExecuteInput, sink: RunSink, signal: AbortSignal): Execution {
@@ -69,7 +71,7 @@ async function run(
 ): Promise<RunResult> {
   const prepared = await prepareInput(input);
   const { sandbox } = input;
-  if (!prepared.compiled) await sandbox.setMemory(input.memoryMb);
+  if (prepared.compile === null) await sandbox.setMemory(input.memoryMb);
   const cpuAtStart = await input.cgroup.mark(sandbox.id);
   const startedAtMs = input.now();
   sink.started(new Date(startedAtMs).toISOString());
@@ -78,14 +80,15 @@ async function run(
   });
 }
 
-/** Step 1: everything the container reads, as bytes. */
+/** Step 1: everything the container reads, as bytes; the entry file and its commands (./entry.ts). */
 async function prepareInput({ manifest, request }: ExecuteInput): Promise<RunInput> {
-  const files = request.files ?? [{ name: manifest.fileName, content: request.code ?? '' }];
+  const plan = planRun(manifest, request);
   return {
-    tar: await packFiles(files),
+    tar: await packFiles(plan.files),
     args: (request.args ?? []).map((a) => Buffer.from(a, 'utf8')),
     stdin: Buffer.from(request.stdin ?? '', 'utf8'),
-    compiled: manifest.compile !== undefined,
+    compile: plan.compile,
+    run: plan.run,
   };
 }
 
@@ -133,20 +136,22 @@ class RunExecution {
     this.#streamInput();
   }
 
-  /** Step 2: header, files and args; then stdin and EOF unless the program waits for its compile. */
+  /** Step 2: header and commands, files and args; then stdin and EOF unless the program waits for its compile. */
   #streamInput(): void {
     const { sandbox } = this.#in;
-    const { tar, args, compiled } = this.#prepared;
+    const { tar, args, compile, run } = this.#prepared;
     sandbox.write(
-      wrapperHeader(
-        sandbox.nonce,
-        tar.length,
-        args.map((a) => a.length),
-      ),
+      wrapperHeader({
+        nonce: sandbox.nonce,
+        tarBytes: tar.length,
+        argBytes: args.map((a) => a.length),
+        compile,
+        run,
+      }),
     );
     sandbox.write(tar);
     for (const a of args) sandbox.write(a);
-    if (compiled) {
+    if (compile !== null) {
       this.#phases.start('compile', this.#in.compileTimeoutMs);
     } else {
       this.#phases.start('run', this.#in.timeoutMs);
