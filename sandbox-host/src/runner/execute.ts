@@ -13,6 +13,7 @@ import type { Sandbox } from '../docker/sandbox.ts';
 import type { StreamName } from '../docker/stream.ts';
 import { GO_LINE, wrapperHeader } from '../docker/wrapper.ts';
 import type { RuntimeManifest } from '../images/manifest.ts';
+import { boostWhileShort } from './cpu-boost.ts';
 import { planRun } from './entry.ts';
 import { OutputAccount } from './output.ts';
 import type { Phase } from './phases.ts';
@@ -35,6 +36,8 @@ interface ExecuteInput {
   compileTimeoutMs: number;
   maxOutputBytes: number;
   cgroup: CgroupReader;
+  /** The interactive boost (./cpu-boost.ts): CPU ms at the default weight, the run's cores. */
+  cpuBoost: { boostMs: number; cpus: number; onError: (err: unknown) => void };
   now: () => number;
 }
 
@@ -107,6 +110,7 @@ class RunExecution {
   readonly #output: OutputAccount;
   readonly #phases: PhaseTimers;
   #done = false;
+  #stopBoost: () => void = () => undefined;
   readonly #onAbort = () => void this.#finish('cancelled', null);
 
   constructor(input: ExecuteInput, prepared: RunInput, sink: RunSink, signal: AbortSignal, h: Handover) {
@@ -127,7 +131,13 @@ class RunExecution {
       return;
     }
     this.#signal.addEventListener('abort', this.#onAbort);
-    const { sandbox } = this.#in;
+    const { sandbox, cgroup, cpuBoost } = this.#in;
+    this.#stopBoost = boostWhileShort({
+      cgroup,
+      containerId: sandbox.id,
+      cpuAtStart: this.#h.cpuAtStart,
+      ...cpuBoost,
+    });
     sandbox.listen({
       output: (name, data, rawBytes) => this.#onOutput(name, data, rawBytes),
       marker: (name, marker) => this.#phases.marker(name, marker),
@@ -207,6 +217,7 @@ class RunExecution {
     if (this.#done) return;
     this.#done = true;
     this.#phases.stop();
+    this.#stopBoost();
     this.#signal.removeEventListener('abort', this.#onAbort);
     const { sandbox, cgroup, now } = this.#in;
     const endedAtMs = now();
