@@ -113,6 +113,7 @@ async function rawWarm(hostId: string, limits: Limits): Promise<number[]> {
         compileTimeoutMs: 5000,
         maxOutputBytes: 1 << 20,
         cgroup,
+        cpuBoost: { boostMs: 300, cpus: 1, onError: () => undefined },
         now: Date.now,
       },
       { started: () => undefined, output: () => undefined },

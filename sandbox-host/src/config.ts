@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { SandboxRuntime } from './docker/profile.ts';
 import { SANDBOX_RUNTIMES } from './docker/profile.ts';
 import type { MachineFacts } from './machine.ts';
-import { defaultBudgets, readMachineFacts } from './machine.ts';
+import { defaultBudgets, defaultSandboxCpus, readMachineFacts } from './machine.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -42,59 +42,82 @@ const EdgeKeysSchema = z
 /** The schema; defaults that depend on the machine (memory, process budget) come from `machine`. */
 export const configSchema = (machine: MachineFacts) => {
   const budgets = defaultBudgets(machine);
-  return z
-    .object({
-      HOST: z.string().min(1).default('127.0.0.1'),
-      PORT: int(0, 65535).default(8790),
-      HOST_ID: z
-        .string()
-        .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9._-]')
-        .default('local'),
-      EDGE_PUBLIC_JWK: EdgeKeysSchema,
-      // Admission is by the budgets below; this is only an absolute cap (not the core count).
-      MAX_CONCURRENT_RUNS: int(1, 1024).default(64),
-      MAX_QUEUED_RUNS: int(0, 10_000).optional(),
-      HOST_MEMORY_BUDGET_MB: int(64, 16 * 1024 * 1024).default(budgets.memoryMb),
-      HOST_PIDS_BUDGET: int(10, 4_194_304).default(budgets.pids),
-      HOST_ORG_SHARE: z.coerce.number().gt(0).max(1).default(0.5),
-      HOST_ORG_MAX_QUEUED: int(0, 10_000).optional(),
-      POOL_SIZE: int(0, 64).default(1),
-      POOL_LANGUAGES: z.string().optional(),
-      POOL_REFILL_CONCURRENCY: int(1, 64).default(2),
-      POOL_REFILL_DELAY_MS: int(0, 60_000).default(100),
-      RUN_DEFAULT_TIMEOUT_MS: int(LIMITS.minTimeoutMs, LIMITS.maxTimeoutMs).default(LIMITS.defaultTimeoutMs),
-      RUN_MAX_TIMEOUT_MS: int(LIMITS.minTimeoutMs, LIMITS.maxTimeoutMs).default(LIMITS.maxTimeoutMs),
-      RUN_DEFAULT_MEMORY_MB: int(LIMITS.minMemoryMb, LIMITS.maxMemoryMb).default(LIMITS.defaultMemoryMb),
-      RUN_MAX_MEMORY_MB: int(LIMITS.minMemoryMb, LIMITS.maxMemoryMb).default(LIMITS.defaultMemoryMb),
-      RUN_PIDS_LIMIT: int(10, 4096).default(100),
-      RUN_CPUS: z.coerce.number().min(0.1).max(64).default(1),
-      RUN_TMPFS_MB: int(1, 4096).default(64),
-      RUN_MAX_OUTPUT_BYTES: int(1024, LIMITS.maxOutputBytes).default(LIMITS.maxOutputBytes),
-      DRAIN_TIMEOUT_MS: int(0, 600_000).default(30_000),
-      IDLE_TIMEOUT_MS: int(1000, 3_600_000).default(LIMITS.idleTimeoutMs),
-      ORPHAN_SWEEP_INTERVAL_MS: int(1000, 86_400_000).default(60_000),
-      CGROUP_ROOT: z.string().default('/sys/fs/cgroup'),
-      CGROUP_PARENT: z.string().default('docker'),
-      DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
-      SANDBOX_RUNTIME: z.enum(SANDBOX_RUNTIMES).default('runc'),
-      LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    })
-    .refine((c) => c.RUN_DEFAULT_TIMEOUT_MS <= c.RUN_MAX_TIMEOUT_MS, {
-      message: 'must not exceed RUN_MAX_TIMEOUT_MS',
-      path: ['RUN_DEFAULT_TIMEOUT_MS'],
-    })
-    .refine((c) => c.RUN_DEFAULT_MEMORY_MB <= c.RUN_MAX_MEMORY_MB, {
-      message: 'must not exceed RUN_MAX_MEMORY_MB',
-      path: ['RUN_DEFAULT_MEMORY_MB'],
-    })
-    .refine((c) => c.RUN_MAX_MEMORY_MB <= c.HOST_MEMORY_BUDGET_MB, {
-      message: 'must hold at least one run of RUN_MAX_MEMORY_MB',
-      path: ['HOST_MEMORY_BUDGET_MB'],
-    })
-    .refine((c) => c.RUN_PIDS_LIMIT <= c.HOST_PIDS_BUDGET, {
-      message: 'must hold at least one run of RUN_PIDS_LIMIT',
-      path: ['HOST_PIDS_BUDGET'],
-    });
+  return (
+    z
+      .object({
+        HOST: z.string().min(1).default('127.0.0.1'),
+        PORT: int(0, 65535).default(8790),
+        HOST_ID: z
+          .string()
+          .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9._-]')
+          .default('local'),
+        EDGE_PUBLIC_JWK: EdgeKeysSchema,
+        // Admission is by the budgets below; this is only an absolute cap (not the core count).
+        MAX_CONCURRENT_RUNS: int(1, 1024).default(64),
+        MAX_QUEUED_RUNS: int(0, 10_000).optional(),
+        HOST_MEMORY_BUDGET_MB: int(64, 16 * 1024 * 1024).default(budgets.memoryMb),
+        HOST_PIDS_BUDGET: int(10, 4_194_304).default(budgets.pids),
+        HOST_ORG_SHARE: z.coerce.number().gt(0).max(1).default(0.5),
+        HOST_ORG_MAX_QUEUED: int(0, 10_000).optional(),
+        POOL_SIZE: int(0, 64).default(1),
+        POOL_LANGUAGES: z.string().optional(),
+        POOL_REFILL_CONCURRENCY: int(1, 64).default(2),
+        POOL_REFILL_DELAY_MS: int(0, 60_000).default(100),
+        RUN_DEFAULT_TIMEOUT_MS: int(LIMITS.minTimeoutMs, LIMITS.maxTimeoutMs).default(
+          LIMITS.defaultTimeoutMs,
+        ),
+        RUN_MAX_TIMEOUT_MS: int(LIMITS.minTimeoutMs, LIMITS.maxTimeoutMs).default(LIMITS.maxTimeoutMs),
+        RUN_DEFAULT_MEMORY_MB: int(LIMITS.minMemoryMb, LIMITS.maxMemoryMb).default(LIMITS.defaultMemoryMb),
+        RUN_MAX_MEMORY_MB: int(LIMITS.minMemoryMb, LIMITS.maxMemoryMb).default(LIMITS.defaultMemoryMb),
+        RUN_PIDS_LIMIT: int(10, 4096).default(100),
+        RUN_CPUS: z.coerce.number().min(0.1).max(64).default(1),
+        // What all sandboxes together may use (their parent cgroup's quota); 0 = no cap. Default: the
+        // machine's cores minus half a core for the host and the engine (docker/sandbox-cgroup.ts).
+        HOST_SANDBOX_CPUS: z.coerce.number().min(0).max(1024).optional(),
+        // CPU time a run uses at the default weight before its weight is lowered (runner/cpu-boost.ts).
+        RUN_CPU_BOOST_MS: int(10, 3_600_000).default(300),
+        RUN_TMPFS_MB: int(1, 4096).default(64),
+        RUN_MAX_OUTPUT_BYTES: int(1024, LIMITS.maxOutputBytes).default(LIMITS.maxOutputBytes),
+        DRAIN_TIMEOUT_MS: int(0, 600_000).default(30_000),
+        IDLE_TIMEOUT_MS: int(1000, 3_600_000).default(LIMITS.idleTimeoutMs),
+        ORPHAN_SWEEP_INTERVAL_MS: int(1000, 86_400_000).default(60_000),
+        CGROUP_ROOT: z.string().default('/sys/fs/cgroup'),
+        // The sandboxes' parent cgroup (a slice name under the systemd driver); default by the driver.
+        CGROUP_PARENT: z
+          .string()
+          .regex(/^\/?[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/, 'a cgroup path or slice name')
+          .refine((p) => !p.split('/').includes('..'), 'no .. segments')
+          .optional(),
+        DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
+        SANDBOX_RUNTIME: z.enum(SANDBOX_RUNTIMES).default('runc'),
+        LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .refine((c) => c.RUN_DEFAULT_TIMEOUT_MS <= c.RUN_MAX_TIMEOUT_MS, {
+        message: 'must not exceed RUN_MAX_TIMEOUT_MS',
+        path: ['RUN_DEFAULT_TIMEOUT_MS'],
+      })
+      .refine((c) => c.RUN_DEFAULT_MEMORY_MB <= c.RUN_MAX_MEMORY_MB, {
+        message: 'must not exceed RUN_MAX_MEMORY_MB',
+        path: ['RUN_DEFAULT_MEMORY_MB'],
+      })
+      .refine((c) => c.RUN_MAX_MEMORY_MB <= c.HOST_MEMORY_BUDGET_MB, {
+        message: 'must hold at least one run of RUN_MAX_MEMORY_MB',
+        path: ['HOST_MEMORY_BUDGET_MB'],
+      })
+      .refine((c) => c.RUN_PIDS_LIMIT <= c.HOST_PIDS_BUDGET, {
+        message: 'must hold at least one run of RUN_PIDS_LIMIT',
+        path: ['HOST_PIDS_BUDGET'],
+      })
+      // A child's CFS quota above its parent's is refused by the kernel (v1): no container would start.
+      .refine(
+        (c) =>
+          c.HOST_SANDBOX_CPUS === undefined || c.HOST_SANDBOX_CPUS === 0 || c.HOST_SANDBOX_CPUS >= c.RUN_CPUS,
+        {
+          message: 'must be 0 (no cap) or at least RUN_CPUS',
+          path: ['HOST_SANDBOX_CPUS'],
+        },
+      )
+  );
 };
 
 export interface HostConfig {
@@ -123,13 +146,17 @@ export interface HostConfig {
   readonly maxMemoryMb: number;
   readonly pidsLimit: number;
   readonly nanoCpus: number;
+  /** Cores all sandboxes together may use (their parent cgroup's quota); 0 = no cap. */
+  readonly sandboxCpus: number;
+  readonly cpuBoostMs: number;
   readonly tmpfsMb: number;
   readonly maxOutputBytes: number;
   readonly drainTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly orphanSweepIntervalMs: number;
   readonly cgroupRoot: string;
-  readonly cgroupParent: string;
+  /** The sandboxes' parent cgroup; undefined = the default for the engine's cgroup driver. */
+  readonly cgroupParent: string | undefined;
   readonly dockerSocket: string;
   /** The engine runtime sandboxes run under; the host refuses to start if the engine lacks it. */
   readonly sandboxRuntime: SandboxRuntime;
@@ -189,6 +216,8 @@ export function parseConfig(
     maxMemoryMb: c.RUN_MAX_MEMORY_MB,
     pidsLimit: c.RUN_PIDS_LIMIT,
     nanoCpus: Math.round(c.RUN_CPUS * 1e9),
+    sandboxCpus: c.HOST_SANDBOX_CPUS ?? defaultSandboxCpus(machine, c.RUN_CPUS),
+    cpuBoostMs: c.RUN_CPU_BOOST_MS,
     tmpfsMb: c.RUN_TMPFS_MB,
     maxOutputBytes: c.RUN_MAX_OUTPUT_BYTES,
     drainTimeoutMs: c.DRAIN_TIMEOUT_MS,

@@ -13,6 +13,7 @@ import { canResetPeak, cgroupReaderFor, detectCgroupLayout } from './docker/cgro
 import { sweepOrphans } from './docker/orphans.ts';
 import type { ProfileLimits } from './docker/profile.ts';
 import { checkRuntime, RuntimeNotRegistered } from './docker/runtime.ts';
+import { applySandboxCpuCap, defaultSandboxParent, engineCgroupDriver } from './docker/sandbox-cgroup.ts';
 import type { RuntimeManifest } from './images/manifest.ts';
 import { manifests as allManifests } from './images/manifests/index.ts';
 import { WarmPool } from './runner/pool.ts';
@@ -65,11 +66,27 @@ export async function startLifecycle(config: HostConfig, deps: LifecycleDeps): P
   const runtimeCheck = await checkRuntime(docker, config.sandboxRuntime);
   if (!runtimeCheck.ok) throw new RuntimeNotRegistered(config.sandboxRuntime, runtimeCheck.registered);
   const cgroupLayout = await detectCgroupLayout(config.cgroupRoot);
+  const cgroupDriver = await engineCgroupDriver(docker);
+  const cgroupParent = config.cgroupParent ?? defaultSandboxParent(cgroupDriver);
   if (cgroupLayout === 'none')
     log.warn({ root: config.cgroupRoot }, 'no cgroup tree found: no CPU/memory accounting');
-  else if (!(await canResetPeak(cgroupLayout, config.cgroupRoot, config.cgroupParent)))
+  const cap = await applySandboxCpuCap({
+    layout: cgroupLayout,
+    driver: cgroupDriver,
+    root: config.cgroupRoot,
+    parent: cgroupParent,
+    cpus: config.sandboxCpus,
+  });
+  if (cap.ok) log.info({ cgroupParent, cap: cap.applied }, 'sandbox CPU cap');
+  else
     log.warn(
-      { root: config.cgroupRoot, parent: config.cgroupParent },
+      { cgroupParent, reason: cap.reason },
+      'sandbox CPU cap not applied: sandboxes may use every core',
+    );
+  // After the cap: applying it creates the parent cgroup whose writability this checks.
+  if (cgroupLayout !== 'none' && !(await canResetPeak(cgroupLayout, config.cgroupRoot, cgroupParent)))
+    log.warn(
+      { root: config.cgroupRoot, parent: cgroupParent },
       'cgroup tree not writable: peak memory cannot be reset at handover (mount /sys/fs/cgroup read-write)',
     );
   // A previous process's containers are orphans by definition: remove them before anything else.
@@ -105,11 +122,11 @@ export async function startLifecycle(config: HostConfig, deps: LifecycleDeps): P
     targetSize: config.poolSize,
     refillConcurrency: config.poolRefillConcurrency,
     refillDelayMs: config.poolRefillDelayMs,
-    limitsFor: (m) => profileLimits(config, m),
+    limitsFor: (m) => profileLimits(config, m, cgroupParent),
   });
   const service = new RunService({
     pool,
-    cgroup: cgroupReaderFor(cgroupLayout, config.cgroupRoot, config.cgroupParent),
+    cgroup: cgroupReaderFor(cgroupLayout, config.cgroupRoot, cgroupParent),
     logger: log,
     manifests: installed,
     budget: {
@@ -126,6 +143,8 @@ export async function startLifecycle(config: HostConfig, deps: LifecycleDeps): P
     defaultMemoryMb: config.defaultMemoryMb,
     maxMemoryMb: config.maxMemoryMb,
     maxOutputBytes: config.maxOutputBytes,
+    cpuBoostMs: config.cpuBoostMs,
+    runCpus: config.nanoCpus / 1e9,
     now,
     // Runs only finish once the host is serving, long after `metrics` below exists.
     onResult(language, result, warm) {
@@ -201,7 +220,7 @@ function drained(service: RunService, timeoutMs: number): Promise<boolean> {
 }
 
 /** The container profile's limits for a runtime: the host's, raised where its compiler needs more. */
-function profileLimits(config: HostConfig, m: RuntimeManifest): ProfileLimits {
+function profileLimits(config: HostConfig, m: RuntimeManifest, cgroupParent: string): ProfileLimits {
   return {
     memoryMb: Math.max(config.defaultMemoryMb, m.compileLimits?.memoryMb ?? 0),
     pidsLimit: config.pidsLimit,
@@ -211,5 +230,6 @@ function profileLimits(config: HostConfig, m: RuntimeManifest): ProfileLimits {
     fileSizeBytes: config.tmpfsMb * 1024 * 1024,
     openFiles: 256,
     runtime: config.sandboxRuntime,
+    cgroupParent,
   };
 }

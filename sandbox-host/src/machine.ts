@@ -1,14 +1,16 @@
 /**
- * Facts about the machine that the admission budgets default from: its memory and the kernel's process
- * limits. Read once at start; tests pass their own facts.
+ * Facts about the machine that the admission budgets default from: its memory, the kernel's process
+ * limits and its cores. Read once at start; tests pass their own facts.
  */
 import { readFileSync } from 'node:fs';
-import { totalmem } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 
 export interface MachineFacts {
   totalMemoryMb: number;
   /** The kernel's ceiling on tasks (min of pid_max and threads-max). */
   maxTasks: number;
+  /** Cores this process may use (the sandboxes' CPU cap defaults from it). */
+  cpuCores: number;
 }
 
 /** Memory kept for the kernel, the engine, this process and the warm pool: 10 %, at least 1 GiB. */
@@ -17,6 +19,8 @@ const MIN_MEMORY_HEADROOM_MB = 1024;
 /** Sandboxes may hold half of the kernel's tasks; the rest is the machine's own. */
 const PIDS_FRACTION = 0.5;
 const FALLBACK_MAX_TASKS = 32_768;
+/** Cores kept out of the sandboxes' reach for this process, the engine and the system. */
+const CPU_RESERVE_CORES = 0.5;
 
 export function readMachineFacts(): MachineFacts {
   const read = (path: string) => {
@@ -30,7 +34,13 @@ export function readMachineFacts(): MachineFacts {
   return {
     totalMemoryMb: Math.floor(totalmem() / (1024 * 1024)),
     maxTasks: Math.min(read('/proc/sys/kernel/pid_max'), read('/proc/sys/kernel/threads-max')),
+    cpuCores: availableParallelism(),
   };
+}
+
+/** All sandboxes together: the cores minus the reserve, and never less than one run's limit. */
+export function defaultSandboxCpus(m: MachineFacts, runCpus: number): number {
+  return Math.max(runCpus, m.cpuCores - CPU_RESERVE_CORES);
 }
 
 export function defaultBudgets(m: MachineFacts): { memoryMb: number; pids: number } {

@@ -142,3 +142,78 @@ describe.each(cases)('$language', (c) => {
     });
   }
 });
+
+/** Issue #15: the first file is the entry point; Java runs whatever its public class is called. */
+describe('entry point', () => {
+  it('python: the first of several files runs, not main.py, and imports its neighbours', async () => {
+    const out = await runOnHost(h, {
+      language: 'python',
+      files: [
+        { name: 'app.py', content: 'import sys, util\nprint(util.X, sys.argv[1:], __file__)' },
+        { name: 'main.py', content: 'print("main.py is not the entry")' },
+        { name: 'util.py', content: 'X = "from util"' },
+      ],
+      args: ['a b'],
+    });
+    expect(out.result).toMatchObject({ status: 'succeeded', stdout: "from util ['a b'] /work/app.py\n" });
+  });
+
+  it('c: the first file is compiled under its own name', async () => {
+    const out = await runOnHost(h, {
+      language: 'c',
+      files: [
+        {
+          name: 'prog.c',
+          content: '#include <stdio.h>\n#include "greet.h"\nint main(void){ puts(GREETING); }',
+        },
+        { name: 'greet.h', content: '#define GREETING "hello from prog.c"' },
+      ],
+    });
+    expect(out.result).toMatchObject({ status: 'succeeded', stdout: 'hello from prog.c\n' });
+  });
+
+  it('bash: the first file runs with the args', async () => {
+    const out = await runOnHost(h, {
+      language: 'bash',
+      files: [
+        { name: 'run.sh', content: 'source ./lib.sh; say "$1"' },
+        { name: 'lib.sh', content: 'say() { echo "said: $1"; }' },
+      ],
+      args: ['it'],
+    });
+    expect(out.result).toMatchObject({ status: 'succeeded', stdout: 'said: it\n' });
+  });
+
+  const java = (cls: string, body = 'System.out.println("hello from " + NAME);') =>
+    `public class ${cls} {\n  static final String NAME = "${cls}";\n  public static void main(String[] a) { ${body} }\n}\n`;
+
+  it('java: code declaring public class HelloWorld runs', async () => {
+    const out = await runOnHost(h, { language: 'java', code: java('HelloWorld') });
+    expect(out.result).toMatchObject({ status: 'succeeded', stdout: 'hello from HelloWorld\n' });
+  });
+
+  it('java: a single file named Test.java runs', async () => {
+    const out = await runOnHost(h, {
+      language: 'java',
+      files: [{ name: 'Test.java', content: java('Test') }],
+    });
+    expect(out.result).toMatchObject({ status: 'succeeded', stdout: 'hello from Test\n' });
+  });
+
+  it('java: a public class in a package, using a class from another file', async () => {
+    const out = await runOnHost(h, {
+      language: 'java',
+      files: [
+        {
+          name: 'Main.java',
+          content: `package demo;\n${java('Greeter', 'System.out.println(Util.twice(NAME));')}`,
+        },
+        {
+          name: 'Util.java',
+          content: 'package demo;\nclass Util { static String twice(String s) { return s + s; } }',
+        },
+      ],
+    });
+    expect(out.result).toMatchObject({ status: 'succeeded', stdout: 'GreeterGreeter\n' });
+  });
+});

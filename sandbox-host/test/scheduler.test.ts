@@ -161,7 +161,7 @@ describe('FairScheduler: bounded queues', () => {
 });
 
 describe('admission settings', () => {
-  const machine = { totalMemoryMb: 24 * 1024, maxTasks: 32_768 };
+  const machine = { totalMemoryMb: 24 * 1024, maxTasks: 32_768, cpuCores: 2 };
   const env = { EDGE_PUBLIC_JWK: JSON.stringify({ kty: 'OKP', crv: 'Ed25519', x: 'x'.repeat(43) }) };
 
   it('derives the budgets from the machine, not from its cores', () => {
@@ -176,7 +176,10 @@ describe('admission settings', () => {
       maxQueuedPerOrg: 32,
     });
     // A small machine keeps at least a gigabyte for itself.
-    expect(defaultBudgets({ totalMemoryMb: 4096, maxTasks: 1000 })).toEqual({ memoryMb: 3072, pids: 500 });
+    expect(defaultBudgets({ totalMemoryMb: 4096, maxTasks: 1000, cpuCores: 1 })).toEqual({
+      memoryMb: 3072,
+      pids: 500,
+    });
   });
 
   it('takes overrides and refuses budgets that cannot hold one run', () => {

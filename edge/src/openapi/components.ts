@@ -123,6 +123,7 @@ export const schemas: Record<string, JsonSchema> = {
     description:
       'Exactly one of `code` or `files`. Source (code, or all files together) at most ' +
       `${LIMITS.maxCodeBytes} bytes, stdin at most ${LIMITS.maxStdinBytes} bytes, file names unique. ` +
+      'The first of `files` is the entry point (as on Piston); Java runs any public class name. ' +
       'The language and limits must be offered by a sandbox host (GET /v1/runtimes). ' +
       '`wait: true` answers with the finished run when it ends in time, otherwise (and without `wait`) 202.',
   },

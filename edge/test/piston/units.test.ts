@@ -178,7 +178,7 @@ describe('piston execute request → run request', () => {
     expect(parsed(body()).stdin).toBe('\n');
   });
 
-  it('decodes base64 and hex files; the entry is the first utf8 file', () => {
+  it('decodes base64 and hex files; the entry is the first utf8 file, sent first (Airlock runs that)', () => {
     const req = parsed(
       body({
         files: [
@@ -189,9 +189,9 @@ describe('piston execute request → run request', () => {
       }),
     );
     expect(req.files).toEqual([
+      { name: 'main.py', content: 'print(open("data.txt").read())' },
       { name: 'data.txt', content: 'hello' },
       { name: 'more.txt', content: 'world' },
-      { name: 'main.py', content: 'print(open("data.txt").read())' },
     ]);
   });
 

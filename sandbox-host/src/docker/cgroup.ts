@@ -19,7 +19,14 @@ export interface CgroupReader {
   /** Resets the peak-memory watermark and returns the CPU counter (called at handover). */
   mark(containerId: string): Promise<number | null>;
   read(containerId: string): Promise<CgroupUsage>;
+  /** The CPU counter alone (ns), for the interactive boost's checks. */
+  cpuNs(containerId: string): Promise<number | null>;
+  /** Lowers the container's CPU weight to `LOWERED_CPU_WEIGHT` of the default (runner/cpu-boost.ts). */
+  lowerCpuWeight(containerId: string): Promise<void>;
 }
+
+/** A long run's share of the default CPU weight: 1/8 (v1 cpu.shares 1024 → 128; v2 cpu.weight 100 → 12). */
+export const LOWERED_CPU_WEIGHT = { v1Shares: 128, v2Weight: 12 } as const;
 
 export type CgroupLayout = 'v1' | 'v2' | 'none';
 
@@ -56,6 +63,8 @@ export function cgroupReaderFor(layout: CgroupLayout, root: string, parent: stri
   return {
     mark: async () => null,
     read: async () => ({ cpuNs: null, peakMemoryBytes: null, oomKills: null }),
+    cpuNs: async () => null,
+    lowerCpuWeight: async () => undefined,
   };
 }
 
@@ -97,6 +106,10 @@ function cgroupV1Reader(root: string, parent: string): CgroupReader {
         readFile(join(dir('memory', id), 'memory.oom_control'), 'utf8').catch(() => null),
       ]);
       return { cpuNs, peakMemoryBytes, oomKills: keyed(oomControl, 'oom_kill') };
+    },
+    cpuNs: (id) => readNumber(join(dir('cpuacct', id), 'cpuacct.usage')),
+    async lowerCpuWeight(id) {
+      await writeFile(join(dir('cpu', id), 'cpu.shares'), String(LOWERED_CPU_WEIGHT.v1Shares));
     },
   };
 }
@@ -155,6 +168,10 @@ function cgroupV2Reader(root: string, parent: string): CgroupReader {
         readFile(join(dir(id), 'memory.events'), 'utf8').catch(() => null),
       ]);
       return { cpuNs: cpu, peakMemoryBytes, oomKills: keyed(events, 'oom_kill') };
+    },
+    cpuNs,
+    async lowerCpuWeight(id) {
+      await writeFile(join(dir(id), 'cpu.weight'), String(LOWERED_CPU_WEIGHT.v2Weight));
     },
   };
 }

@@ -10,6 +10,8 @@
  *   default minus ptrace, io_uring, namespaces and the like), user 65534, pids/memory/CPU limits, no
  *   swap, ulimits on files and file size.
  * - The OCI runtime the host was configured with (runc, or gVisor's runsc: its own kernel in user space).
+ * - Under the sandboxes' parent cgroup, whose CPU cap leaves cores for the host and the engine
+ *   (./sandbox-cgroup.ts).
  * - No binds, no volumes, no Docker socket, no devices; labels mark the container as ours.
  */
 import type Docker from 'dockerode';
@@ -39,6 +41,8 @@ export interface ProfileLimits {
   openFiles: number;
   /** The engine runtime (HostConfig.Runtime); the engine's default (runc) when absent. */
   runtime?: SandboxRuntime;
+  /** The sandboxes' parent cgroup (HostConfig.CgroupParent); the engine's default when absent. */
+  cgroupParent?: string;
 }
 
 interface SandboxSpecInput {
@@ -95,6 +99,7 @@ export function sandboxContainerSpec(input: SandboxSpecInput): Docker.ContainerC
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges', `seccomp=${seccompProfileJson(runtime)}`],
       Runtime: runtime,
+      ...(limits.cgroupParent === undefined ? {} : { CgroupParent: limits.cgroupParent }),
       Privileged: false,
       PidsLimit: limits.pidsLimit,
       Memory: memoryBytes,

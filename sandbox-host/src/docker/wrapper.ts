@@ -3,11 +3,19 @@
  * stdin, so a pre-started container costs nothing until a run arrives. The host then writes, on the
  * hijacked attach stream:
  *
- *   header line  "AL1 <nonce> <tarBytes> <argLen1> <argLen2> ...\n"
+ *   header line  "AL2 <nonce> <tarBytes> <argLen1> <argLen2> ...\n"
+ *   compile line the compile command's words, space-separated ("" when the language has none)
+ *   run line     the run command's words, space-separated
  *   tar          of the source files (extracted into /work by tar running as uid 65534)
  *   args         raw bytes, one after the other, lengths from the header
  *   [go line]    compiled languages only: "go\n", sent after the host has seen the compile finish
  *   stdin        the user's stdin, then end-of-file (half-close)
+ *
+ * The commands come from the host rather than from scripts baked into the image because they name the
+ * run's entry file (the first file, or a Java file renamed after its public class; runner/entry.ts).
+ * Their words are the manifest's constants and a validated file name, checked by `commandLine` to hold
+ * no whitespace or control characters; the wrapper only splits them into fields with globbing off
+ * (`set -f`): nothing is evaluated. The user's args, which may hold any byte, travel length-prefixed.
  *
  * `dd iflag=fullblock,count_bytes` reads exactly the announced byte counts, so nothing meant for the
  * program is consumed; dash's `read` reads byte by byte. The wrapper prints a completion marker on both
@@ -15,8 +23,9 @@
  * without waiting for Docker's exit handling (~40 ms), and knows both streams are complete.
  *
  * Languages with a preload launcher (Python) start their interpreter before any input arrives; the
- * launcher reads the same stream itself and the wrapper only prints the final marker (or, if the nonce
- * file is gone, exits so the host falls back to the container's exit status).
+ * launcher reads the same stream itself (the run line's last word is its script) and the wrapper only
+ * prints the final marker (or, if the nonce file is gone, exits so the host falls back to the
+ * container's exit status).
  *
  * After the last marker the wrapper sleeps instead of exiting: the container (and its cgroup, which
  * the host reads for CPU, peak memory and OOM kills) stays until the host removes it.
@@ -40,7 +49,9 @@ if [ -x /opt/airlock/preload ]; then
   exit "$c"
 fi
 IFS=' ' read -r magic nonce tarlen lens || exit 97
-[ "$magic" = AL1 ] || exit 98
+[ "$magic" = AL2 ] || exit 98
+IFS= read -r compile || exit 97
+IFS= read -r run || exit 97
 mark() { printf '\\037AL:%s:%s:%s\\037' "$nonce" "$1" "$2"; printf '\\037AL:%s:%s:%s\\037' "$nonce" "$1" "$2" >&2; }
 dd bs=65536 iflag=fullblock,count_bytes count="$tarlen" status=none | tar -x -f - -C /work --no-same-owner --no-same-permissions || exit 96
 set --
@@ -48,22 +59,49 @@ for n in $lens; do
   a=$(dd bs=65536 iflag=fullblock,count_bytes count="$n" status=none; printf x)
   set -- "$@" "\${a%x}"
 done
-if [ -x /opt/airlock/compile ]; then
-  /opt/airlock/compile </dev/null
+if [ -n "$compile" ]; then
+  (IFS=' '; exec $compile) </dev/null
   c=$?
   mark C "$c"
   [ "$c" -eq 0 ] || exec sleep 60
   IFS= read -r go || exit 95
 fi
-/opt/airlock/run "$@"
+IFS=' '
+set -- $run "$@"
+"$@"
 mark R "$?"
 exec sleep 60
 `;
 
 export const WRAPPER_CMD: readonly string[] = ['/bin/sh', '-c', WRAPPER_SCRIPT, 'airlock'];
 
-export function wrapperHeader(nonce: string, tarBytes: number, argBytes: readonly number[]): Buffer {
-  return Buffer.from(`AL1 ${nonce} ${tarBytes}${argBytes.map((n) => ` ${n}`).join('')}\n`, 'latin1');
+/** A command's words: printable ASCII without spaces, so the wrapper's field splitting keeps each whole. */
+const COMMAND_WORD = /^[!-~]+$/;
+
+function commandLine(words: readonly string[]): string {
+  for (const w of words) {
+    if (!COMMAND_WORD.test(w)) throw new Error(`command word not representable: ${JSON.stringify(w)}`);
+  }
+  return words.join(' ');
+}
+
+export interface WrapperInput {
+  nonce: string;
+  tarBytes: number;
+  argBytes: readonly number[];
+  /** null when the language compiles nothing. */
+  compile: readonly string[] | null;
+  run: readonly string[];
+}
+
+/** Everything before the tar: the header line, the compile line and the run line. */
+export function wrapperHeader(input: WrapperInput): Buffer {
+  const lens = input.argBytes.map((n) => ` ${n}`).join('');
+  const compile = input.compile ? commandLine(input.compile) : '';
+  return Buffer.from(
+    `AL2 ${input.nonce} ${input.tarBytes}${lens}\n${compile}\n${commandLine(input.run)}\n`,
+    'latin1',
+  );
 }
 
 export const GO_LINE = Buffer.from('go\n', 'latin1');

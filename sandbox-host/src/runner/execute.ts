@@ -13,6 +13,8 @@ import type { Sandbox } from '../docker/sandbox.ts';
 import type { StreamName } from '../docker/stream.ts';
 import { GO_LINE, wrapperHeader } from '../docker/wrapper.ts';
 import type { RuntimeManifest } from '../images/manifest.ts';
+import { boostWhileShort } from './cpu-boost.ts';
+import { planRun } from './entry.ts';
 import { OutputAccount } from './output.ts';
 import type { Phase } from './phases.ts';
 import { PhaseTimers } from './phases.ts';
@@ -34,6 +36,8 @@ interface ExecuteInput {
   compileTimeoutMs: number;
   maxOutputBytes: number;
   cgroup: CgroupReader;
+  /** The interactive boost (./cpu-boost.ts): CPU ms at the default weight, the run's cores. */
+  cpuBoost: { boostMs: number; cpus: number; onError: (err: unknown) => void };
   now: () => number;
 }
 
@@ -47,7 +51,8 @@ interface RunInput {
   tar: Buffer;
   args: Buffer[];
   stdin: Buffer;
-  compiled: boolean;
+  compile: string[] | null;
+  run: string[];
 }
 
 export function executeRun(input: ExecuteInput, sink: RunSink, signal: AbortSignal): Execution {
@@ -69,7 +74,7 @@ async function run(
 ): Promise<RunResult> {
   const prepared = await prepareInput(input);
   const { sandbox } = input;
-  if (!prepared.compiled) await sandbox.setMemory(input.memoryMb);
+  if (prepared.compile === null) await sandbox.setMemory(input.memoryMb);
   const cpuAtStart = await input.cgroup.mark(sandbox.id);
   const startedAtMs = input.now();
   sink.started(new Date(startedAtMs).toISOString());
@@ -78,14 +83,15 @@ async function run(
   });
 }
 
-/** Step 1: everything the container reads, as bytes. */
+/** Step 1: everything the container reads, as bytes; the entry file and its commands (./entry.ts). */
 async function prepareInput({ manifest, request }: ExecuteInput): Promise<RunInput> {
-  const files = request.files ?? [{ name: manifest.fileName, content: request.code ?? '' }];
+  const plan = planRun(manifest, request);
   return {
-    tar: await packFiles(files),
+    tar: await packFiles(plan.files),
     args: (request.args ?? []).map((a) => Buffer.from(a, 'utf8')),
     stdin: Buffer.from(request.stdin ?? '', 'utf8'),
-    compiled: manifest.compile !== undefined,
+    compile: plan.compile,
+    run: plan.run,
   };
 }
 
@@ -104,6 +110,7 @@ class RunExecution {
   readonly #output: OutputAccount;
   readonly #phases: PhaseTimers;
   #done = false;
+  #stopBoost: () => void = () => undefined;
   readonly #onAbort = () => void this.#finish('cancelled', null);
 
   constructor(input: ExecuteInput, prepared: RunInput, sink: RunSink, signal: AbortSignal, h: Handover) {
@@ -124,7 +131,13 @@ class RunExecution {
       return;
     }
     this.#signal.addEventListener('abort', this.#onAbort);
-    const { sandbox } = this.#in;
+    const { sandbox, cgroup, cpuBoost } = this.#in;
+    this.#stopBoost = boostWhileShort({
+      cgroup,
+      containerId: sandbox.id,
+      cpuAtStart: this.#h.cpuAtStart,
+      ...cpuBoost,
+    });
     sandbox.listen({
       output: (name, data, rawBytes) => this.#onOutput(name, data, rawBytes),
       marker: (name, marker) => this.#phases.marker(name, marker),
@@ -133,20 +146,22 @@ class RunExecution {
     this.#streamInput();
   }
 
-  /** Step 2: header, files and args; then stdin and EOF unless the program waits for its compile. */
+  /** Step 2: header and commands, files and args; then stdin and EOF unless the program waits for its compile. */
   #streamInput(): void {
     const { sandbox } = this.#in;
-    const { tar, args, compiled } = this.#prepared;
+    const { tar, args, compile, run } = this.#prepared;
     sandbox.write(
-      wrapperHeader(
-        sandbox.nonce,
-        tar.length,
-        args.map((a) => a.length),
-      ),
+      wrapperHeader({
+        nonce: sandbox.nonce,
+        tarBytes: tar.length,
+        argBytes: args.map((a) => a.length),
+        compile,
+        run,
+      }),
     );
     sandbox.write(tar);
     for (const a of args) sandbox.write(a);
-    if (compiled) {
+    if (compile !== null) {
       this.#phases.start('compile', this.#in.compileTimeoutMs);
     } else {
       this.#phases.start('run', this.#in.timeoutMs);
@@ -202,6 +217,7 @@ class RunExecution {
     if (this.#done) return;
     this.#done = true;
     this.#phases.stop();
+    this.#stopBoost();
     this.#signal.removeEventListener('abort', this.#onAbort);
     const { sandbox, cgroup, now } = this.#in;
     const endedAtMs = now();

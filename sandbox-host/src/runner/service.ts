@@ -29,6 +29,10 @@ interface RunServiceOptions {
   defaultMemoryMb: number;
   maxMemoryMb: number;
   maxOutputBytes: number;
+  /** CPU ms a run uses at the default weight before it is lowered (RUN_CPU_BOOST_MS). */
+  cpuBoostMs: number;
+  /** Each run's CPU limit in cores (RUN_CPUS). */
+  runCpus: number;
   now: () => number;
   onResult?: (language: string, result: RunResult, warm: boolean) => void;
 }
@@ -57,6 +61,8 @@ export class RunService {
   readonly #inUse = new Set<Sandbox>();
   readonly #cleanups = new Set<Promise<void>>();
   #accepting = true;
+  /** The boost's cgroup writes fail alike for every run (e.g. a read-only mount): warn once. */
+  #boostWarned = false;
   /** Aborted at the end of a shutdown drain: cancels everything still running or queued. */
   readonly #shutdown = new AbortController();
 
@@ -166,6 +172,15 @@ export class RunService {
           compileTimeoutMs: job.manifest.compileLimits?.timeoutMs ?? job.timeoutMs,
           maxOutputBytes: this.#o.maxOutputBytes,
           cgroup: this.#o.cgroup,
+          cpuBoost: {
+            boostMs: this.#o.cpuBoostMs,
+            cpus: this.#o.runCpus,
+            onError: (err) => {
+              if (this.#boostWarned) return;
+              this.#boostWarned = true;
+              log.warn({ err }, 'cannot lower a long run’s CPU weight (warned once): no interactive boost');
+            },
+          },
           now: this.#o.now,
         },
         job.sink,

@@ -11,7 +11,7 @@ import { findPistonRuntime, type PistonRuntime } from './runtimes.ts';
  * Piston's POST /api/v2/execute body → Airlock's run request. Checks and messages follow Piston's
  * get_job (api/src/api/v2.js) so clients see the errors they know; where Airlock differs it says so:
  * - the entry point is Piston's: the first utf8 file, stored under the runtime's file name
- *   (`main.py`, `main.c`, ...) because that is what Airlock's runtimes run;
+ *   (`main.py`, `main.c`, ...) and sent first (Airlock runs a run's first file);
  * - base64 and hex files must decode to UTF-8 text (run files are text on Airlock's wire);
  * - `-1` ("unlimited" on Piston) means Airlock's maximum; `run_timeout` and `run_memory_limit`
  *   (bytes, rounded up to whole MiB) set the run's limits; compile limits and CPU times are checked
@@ -124,7 +124,8 @@ export function parsePistonExecute(body: unknown, runtimes: readonly PistonRunti
     if (i !== entry && name === entryName) {
       return fail(`files[${i}].name: ${entryName} is the entry point's name (the first utf8 file)`);
     }
-    sources.push({ name, content });
+    if (i === entry) sources.unshift({ name, content });
+    else sources.push({ name, content });
   }
 
   if (

@@ -1,6 +1,7 @@
 # Pre-started Python launcher: the interpreter is already up (and these modules imported) while the
 # container waits in the pool, so a run skips Python's start-up. It reads the same input stream as the
-# shell wrapper would (header, tar, args; see docker/wrapper.ts) with exact-size os.read calls, so
+# shell wrapper would (header, command lines, tar, args; see docker/wrapper.ts; the run line's last word
+# is the script, the run's entry file) with exact-size os.read calls, so
 # whatever follows is left on fd 0 for the program's own stdin. The nonce goes to a file for the wrapper,
 # which prints the completion marker after this process exits (the program can tamper with that file:
 # that only affects its own result).
@@ -33,9 +34,13 @@ def read_line():
 
 def main():
     header = read_line().split(" ")
-    if len(header) < 3 or header[0] != "AL1":
+    if len(header) < 3 or header[0] not in ("AL1", "AL2"):
         sys.exit(98)
     nonce, tar_len, arg_lens = header[1], int(header[2]), [int(n) for n in header[3:] if n]
+    entry = os.environ.get("AIRLOCK_MAIN", "main.py")
+    if header[0] == "AL2":  # AL1 (no command lines) is what hosts before the entry rule send
+        read_line()  # the compile line: Python compiles nothing
+        entry = read_line().split(" ")[-1]
     fd = os.open("/tmp/.airlock-nonce", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.write(fd, nonce.encode("latin-1"))
     os.close(fd)
@@ -43,9 +48,9 @@ def main():
         tar.extractall("/work", filter="data")
     args = [read_exact(n).decode("utf-8", "surrogateescape") for n in arg_lens]
     os.chdir("/work")
-    script = "/work/" + os.environ.get("AIRLOCK_MAIN", "main.py")
-    sys.argv = ["main.py", *args]
-    sys.path[0] = "/work"
+    script = os.path.join("/work", entry)
+    sys.argv = [entry, *args]
+    sys.path[0] = os.path.dirname(script)
     try:
         runpy.run_path(script, run_name="__main__")
     except SystemExit:

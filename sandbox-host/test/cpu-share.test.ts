@@ -1,0 +1,194 @@
+/**
+ * CPU sharing (issue #10): the sandboxes' parent cgroup with its CPU cap, and the interactive boost
+ * (a long run's weight is lowered; a fresh run keeps the default). The cap is checked in fixture trees
+ * of both layouts and both cgroup drivers, then on this machine's real tree with real containers.
+ * Asserted by the container spec and the cgroup files, never by timing.
+ */
+import { mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../src/config.ts';
+import { detectCgroupLayout, LOWERED_CPU_WEIGHT } from '../src/docker/cgroup.ts';
+import { applySandboxCpuCap, defaultSandboxParent } from '../src/docker/sandbox-cgroup.ts';
+import type { Session, TestHost } from './support.ts';
+import { connect, containersOf, docker, startTestHost, uniqueId, waitFor } from './support.ts';
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+async function fixture(files: Record<string, string>): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), 'airlock-cap-'));
+  dirs.push(root);
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(join(root, path, '..'), { recursive: true });
+    await writeFile(join(root, path), content);
+  }
+  return root;
+}
+
+describe('the sandboxes’ CPU cap (fixture trees)', () => {
+  it('v1 + cgroupfs: creates <root>/cpu/<parent> and writes the CFS quota', async () => {
+    const root = await fixture({ 'cpu/cpu.shares': '1024\n' });
+    const cap = await applySandboxCpuCap({
+      layout: 'v1',
+      driver: 'cgroupfs',
+      root,
+      parent: '/airlock',
+      cpus: 1.5,
+    });
+    expect(cap.ok).toBe(true);
+    expect(await readFile(join(root, 'cpu/airlock/cpu.cfs_quota_us'), 'utf8')).toBe('150000');
+    expect(await readFile(join(root, 'cpu/airlock/cpu.cfs_period_us'), 'utf8')).toBe('100000');
+  });
+
+  it('v2 + cgroupfs: enables the cpu controller and writes cpu.max', async () => {
+    const root = await fixture({ 'cgroup.controllers': 'cpu memory pids\n' });
+    const cap = await applySandboxCpuCap({
+      layout: 'v2',
+      driver: 'cgroupfs',
+      root,
+      parent: '/airlock',
+      cpus: 3,
+    });
+    expect(cap.ok).toBe(true);
+    expect(await readFile(join(root, 'airlock/cpu.max'), 'utf8')).toBe('300000 100000');
+    expect(await readFile(join(root, 'cgroup.subtree_control'), 'utf8')).toBe('+cpu');
+  });
+
+  it('systemd driver: asks systemd for the slice’s quota with an argument array', async () => {
+    const calls: [string, readonly string[]][] = [];
+    const cap = await applySandboxCpuCap({
+      layout: 'v2',
+      driver: 'systemd',
+      root: '/nonexistent',
+      parent: defaultSandboxParent('systemd'),
+      cpus: 1.5,
+      runCommand: async (file, args) => calls.push([file, args]),
+    });
+    expect(cap.ok).toBe(true);
+    expect(calls).toEqual([['systemctl', ['set-property', '--runtime', 'airlock.slice', 'CPUQuota=150%']]]);
+  });
+
+  it('a cap that cannot be written is reported, not thrown; 0 means no cap', async () => {
+    const root = await fixture({ cpu: '' }); // `cpu` is a file: nothing can be created below it
+    const cap = await applySandboxCpuCap({
+      layout: 'v1',
+      driver: 'cgroupfs',
+      root,
+      parent: '/airlock',
+      cpus: 1,
+    });
+    expect(cap.ok).toBe(false);
+    expect(
+      await applySandboxCpuCap({ layout: 'v1', driver: 'cgroupfs', root, parent: 'x', cpus: 0 }),
+    ).toEqual({
+      ok: true,
+      applied: 'none (HOST_SANDBOX_CPUS=0)',
+    });
+  });
+
+  it('defaults to the cores minus half a core, never below one run; refuses a cap below RUN_CPUS', () => {
+    const env = { EDGE_PUBLIC_JWK: JSON.stringify({ kty: 'OKP', crv: 'Ed25519', x: 'x'.repeat(43) }) };
+    const machine = (cpuCores: number) => ({ totalMemoryMb: 8192, maxTasks: 32_768, cpuCores });
+    const cpus = (e: Record<string, string>, cores: number) => {
+      const parsed = parseConfig({ ...env, ...e }, machine(cores));
+      return parsed.ok ? parsed.config.sandboxCpus : parsed.errors.join('; ');
+    };
+    expect(cpus({}, 2)).toBe(1.5);
+    expect(cpus({}, 1)).toBe(1);
+    expect(cpus({ RUN_CPUS: '2' }, 2)).toBe(2);
+    expect(cpus({ HOST_SANDBOX_CPUS: '0' }, 2)).toBe(0);
+    expect(cpus({ HOST_SANDBOX_CPUS: '0.5' }, 2)).toMatch(
+      /HOST_SANDBOX_CPUS: must be 0 \(no cap\) or at least RUN_CPUS/,
+    );
+    expect(cpus({ CGROUP_PARENT: '../escape' }, 2)).toMatch(/CGROUP_PARENT/);
+  });
+});
+
+/** This machine's tree, as the engine uses it (the suite runs where the engine's cgroups are visible). */
+const CGROUP_ROOT = '/sys/fs/cgroup';
+
+describe('on this machine, with real containers', async () => {
+  const layout = await detectCgroupLayout(CGROUP_ROOT);
+  const driver = ((await docker.info()) as { CgroupDriver?: string }).CgroupDriver;
+  // The checks below read the cgroupfs driver's paths; the test host writes the real tree.
+  const cpuDir = (parent: string, id = '') =>
+    layout === 'v1' ? join(CGROUP_ROOT, 'cpu', parent, id) : join(CGROUP_ROOT, parent, id);
+  const weightFile = layout === 'v1' ? 'cpu.shares' : 'cpu.weight';
+  const defaultWeight = layout === 'v1' ? '1024' : '100';
+  const lowered = String(layout === 'v1' ? LOWERED_CPU_WEIGHT.v1Shares : LOWERED_CPU_WEIGHT.v2Weight);
+  const parent = `/airlock-test-${uniqueId('cap')}`;
+
+  let h: TestHost | undefined;
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+  afterAll(async () => {
+    // The engine leaves the (now empty) parent behind in every controller; remove ours.
+    const controllers =
+      layout === 'v1'
+        ? ['cpu', 'cpuacct', 'memory', 'pids', 'cpuset', 'blkio', 'devices', 'freezer', 'systemd']
+        : [''];
+    for (const c of controllers) await rmdir(join(CGROUP_ROOT, c, parent)).catch(() => undefined);
+  });
+
+  it('precondition: cgroupfs driver and a cgroup tree (what this suite’s machine has)', () => {
+    expect(driver).toBe('cgroupfs');
+    expect(layout).not.toBe('none');
+  });
+
+  async function start(request: Record<string, unknown>): Promise<Session> {
+    const host = h as TestHost;
+    const runId = uniqueId('run');
+    const session = await connect(host.url, await host.token({ runId, request }));
+    session.send({ type: 'run', runId, request });
+    const first = await Promise.race([session.next('started'), session.next('error')]);
+    expect(first.type).toBe('started');
+    return session;
+  }
+
+  const weightOf = async (id: string) =>
+    (await readFile(join(cpuDir(parent, id), weightFile), 'utf8')).trim();
+
+  it('sandboxes are created under the capped parent cgroup; a long run’s weight is lowered, a new run’s is not', async () => {
+    h = await startTestHost({ CGROUP_PARENT: parent, HOST_SANDBOX_CPUS: '1.5', RUN_CPU_BOOST_MS: '100' });
+    const quota =
+      layout === 'v1'
+        ? await readFile(join(cpuDir(parent), 'cpu.cfs_quota_us'), 'utf8')
+        : await readFile(join(cpuDir(parent), 'cpu.max'), 'utf8');
+    expect(quota.trim()).toBe(layout === 'v1' ? '150000' : '150000 100000');
+
+    const burner = await start({
+      language: 'python',
+      code: 'while True:\n    pass',
+      limits: { timeoutMs: 15_000 },
+    });
+    const [burnerInfo] = await containersOf(h.hostId);
+    const burnerId = burnerInfo?.Id as string;
+    const spec = await docker.getContainer(burnerId).inspect();
+    expect(spec.HostConfig.CgroupParent).toBe(parent);
+    // Past RUN_CPU_BOOST_MS of CPU the burner's weight drops (bounded by the test's timeout only).
+    await waitFor(
+      async () => (await weightOf(burnerId)) === lowered || undefined,
+      'the burner’s weight to drop',
+    );
+
+    const sleeper = await start({
+      language: 'python',
+      code: 'import time\ntime.sleep(20)',
+      limits: { timeoutMs: 15_000 },
+    });
+    const sleeperId = (await containersOf(h.hostId)).map((c) => c.Id).find((id) => id !== burnerId) as string;
+    expect(sleeperId).toBeDefined();
+    expect(await weightOf(sleeperId)).toBe(defaultWeight);
+    expect(await weightOf(burnerId)).toBe(lowered);
+
+    burner.ws.close();
+    sleeper.ws.close();
+    await Promise.all([burner.closed, sleeper.closed]);
+  });
+});
