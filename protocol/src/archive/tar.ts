@@ -16,7 +16,7 @@ const BLOCK = 512;
 const SLICE = 1024;
 /** pax and GNU long-name records are metadata: a few KiB at most in real archives. */
 const MAX_META_BYTES = 64 * 1024;
-const text = new TextDecoder('utf-8', { fatal: false });
+const text = new TextDecoder();
 
 const corrupt = (why: string) => new ArchiveRejected('corrupt', `the tar archive is corrupt: ${why}`);
 

@@ -27,7 +27,7 @@ const UNIX_TYPES: Record<number, 'file' | 'dir' | 'link' | 'special'> = {
   2401: 'special',
   26411: 'special',
 };
-const names = new TextDecoder('utf-8', { fatal: false });
+const names = new TextDecoder();
 
 interface CentralEntry {
   name: string;
