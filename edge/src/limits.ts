@@ -203,19 +203,12 @@ export const FIXED = {
   /** Page sizes of GET /v1/files. */
   filesPageDefault: 50,
   filesPageMax: 200,
-  /** Archives: path segments and UTF-8 bytes of a path inside /work (Linux's own name limit is 255 a segment). */
-  archiveMaxPathDepth: 32,
-  archiveMaxPathLength: 255,
   /** Below this many unpacked bytes the ratio limit does not apply (a small text file compresses well). */
   archiveRatioFloorBytes: MIB,
   /** What a multipart upload may carry beyond the file itself (boundaries, part headers). */
   multipartOverheadBytes: 16 * KIB,
   /** A display name is cut to this many characters. */
   fileNameMaxLength: 128,
-  /** tmpfs charges whole pages: a mounted file costs at least this much of /work. */
-  tmpfsPageBytes: 4 * KIB,
-  /** Uploaded files one run may mount. */
-  runMaxFileIds: 8,
 
   // Rate limiter and outbox
   /** A limiter object's state is dropped this long after its window ends. */

@@ -121,6 +121,7 @@ export async function startLifecycle(config: HostConfig, deps: LifecycleDeps): P
     defaultMemoryMb: config.defaultMemoryMb,
     maxMemoryMb: config.maxMemoryMb,
     maxOutputBytes: config.maxOutputBytes,
+    workBytes: config.tmpfsMb * 1024 * 1024,
     now,
     // Runs only finish once the host is serving, long after `metrics` below exists.
     onResult(language, result, warm) {

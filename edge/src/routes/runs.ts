@@ -11,10 +11,11 @@ import { jsonBody } from '../lib/validate.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { orgContext } from '../middleware/org-context.ts';
 import { ipKey, principalKey, rateLimit } from '../middleware/rate-limit.ts';
-import { requireScope } from '../middleware/require-scope.ts';
+import { assertScope, requireScope } from '../middleware/require-scope.ts';
 import { deleteFinishedRun } from '../repositories/run-output.ts';
 import { findRun, listRuns } from '../repositories/runs.ts';
 import { createRun, runCreationRate, runScopeOf, runSessionOf } from '../services/create-run.ts';
+import { resolveMounts } from '../services/files/mounts.ts';
 import { decodeCursor, encodeCursor, ListQuerySchema } from '../services/run-list.ts';
 
 /**
@@ -62,8 +63,11 @@ export const runRoutes = new Hono<AppEnv>()
     runCreationRate,
     jsonBody(RunBodySchema),
     async (c) => {
-      const { wait, ...body } = c.req.valid('json');
-      const request: RunRequest = RunRequestSchema.parse(body);
+      const { wait, fileIds, ...body } = c.req.valid('json');
+      // Mounting a file reads it: an API key needs files:read as well.
+      if (fileIds) assertScope(c, 'files:read');
+      const mounts = fileIds ? await resolveMounts(c, scopeOf(c), fileIds, body) : undefined;
+      const request: RunRequest = RunRequestSchema.parse({ ...body, mounts });
       const created = await createRun(c, request, { wait: wait === true });
       if (created.state === 'final') return c.json(created.run, 200);
       const { runId, ticket } = created;

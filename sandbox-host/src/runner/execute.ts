@@ -19,6 +19,7 @@ import { PhaseTimers } from './phases.ts';
 import type { Ending } from './result.ts';
 import { buildResult } from './result.ts';
 import { packFiles } from './tar.ts';
+import type { WorkEntry } from './work-tree.ts';
 
 export interface RunSink {
   started(startedAt: string): void;
@@ -29,6 +30,8 @@ interface ExecuteInput {
   sandbox: Sandbox;
   manifest: RuntimeManifest;
   request: RunRequest;
+  /** What /work holds (runner/work-tree.ts), built and checked before the run was admitted; without it, the inline source. */
+  work?: readonly WorkEntry[];
   timeoutMs: number;
   memoryMb: number;
   compileTimeoutMs: number;
@@ -79,10 +82,12 @@ async function run(
 }
 
 /** Step 1: everything the container reads, as bytes. */
-async function prepareInput({ manifest, request }: ExecuteInput): Promise<RunInput> {
+async function prepareInput({ manifest, request, work }: ExecuteInput): Promise<RunInput> {
   const files = request.files ?? [{ name: manifest.fileName, content: request.code ?? '' }];
   return {
-    tar: await packFiles(files),
+    tar: await packFiles(
+      work ?? files.map((f) => ({ path: f.name, type: 'file', content: Buffer.from(f.content, 'utf8') })),
+    ),
     args: (request.args ?? []).map((a) => Buffer.from(a, 'utf8')),
     stdin: Buffer.from(request.stdin ?? '', 'utf8'),
     compiled: manifest.compile !== undefined,

@@ -1,3 +1,4 @@
+import { LIMITS } from '@airlock/protocol';
 import type { ArchiveLimits } from '@airlock/protocol/archive';
 import { settingVar as setting } from '../../lib/config-vars.ts';
 import { FIXED, SETTINGS } from '../../limits.ts';
@@ -41,8 +42,9 @@ export function toFileConfig(v: Parsed): FileConfig {
       maxTotalBytes: v.ARCHIVE_MAX_UNPACKED_BYTES,
       maxRatio: v.ARCHIVE_MAX_RATIO,
       ratioFloorBytes: FIXED.archiveRatioFloorBytes,
-      maxPathDepth: FIXED.archiveMaxPathDepth,
-      maxPathLength: FIXED.archiveMaxPathLength,
+      // The path shape under /work is the wire protocol's (the host checks it again).
+      maxPathDepth: LIMITS.maxPathDepth,
+      maxPathLength: LIMITS.maxPathLength,
     }),
     runWorkBytes: v.RUN_TMPFS_MB * 1024 * 1024,
   };
