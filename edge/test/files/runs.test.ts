@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { errorOf } from '../helpers.ts';
 import { postRun, type RunView, requireHost } from '../runs/support.ts';
 import { json, mintApiKey, type Tenant, tenant } from '../tenancy/fixtures.ts';
-import { type FileBody, uploadRaw } from './support.ts';
+import { type FileBody, tar, uploadRaw } from './support.ts';
 
 let t: Tenant;
 beforeAll(async () => {
@@ -50,41 +50,14 @@ describe('runs from files', { timeout: 60_000 }, () => {
   });
 
   it('a tar.gz too, with nested directories kept under /work', async () => {
-    const tarOf = (entries: Record<string, string>) => {
-      const blocks: Uint8Array[] = [];
-      for (const [name, text] of Object.entries(entries)) {
-        const data = strToU8(text);
-        const h = new Uint8Array(512);
-        const put = (s: string, at: number) => h.set(strToU8(s), at);
-        put(name, 0);
-        put('0000644\0', 100);
-        put(`${data.length.toString(8).padStart(11, '0')}\0`, 124);
-        put('00000000000\0', 136);
-        put('0', 156);
-        put('ustar\u000000', 257);
-        h.fill(0x20, 148, 156);
-        put(
-          `${h
-            .reduce((n, x) => n + x, 0)
-            .toString(8)
-            .padStart(6, '0')}\0 `,
-          148,
-        );
-        blocks.push(h, data, new Uint8Array((512 - (data.length % 512)) % 512));
-      }
-      blocks.push(new Uint8Array(1024));
-      const out = new Uint8Array(blocks.reduce((n, x) => n + x.length, 0));
-      blocks.reduce((at, x) => (out.set(x, at), at + x.length), 0);
-      return out;
-    };
     const file = await upload(
       'proj.tar.gz',
       gzipSync(
-        tarOf({
-          'main.py': 'import os\nprint(sorted(os.listdir("a/b")))\n',
-          'a/b/c.txt': 'x',
-          'a/b/d.txt': 'y',
-        }),
+        tar([
+          { name: 'main.py', data: 'import os\nprint(sorted(os.listdir("a/b")))\n' },
+          { name: 'a/b/c.txt', data: 'x' },
+          { name: 'a/b/d.txt', data: 'y' },
+        ]),
       ),
     );
     const run = await json<RunView>(await runWait({ fileIds: [file.id], entry: 'main.py' }), 200);

@@ -60,7 +60,9 @@ class RunConnection {
   /** While receiving: the verified request, and each mount's bytes so far. */
   #pending: Receiving | undefined;
   #seq = 0;
-  #inbox: Promise<void> = Promise.resolve();
+  /** Binary frames, chained in arrival order; and the run frame's check they wait behind. */
+  #bytes: Promise<void> = Promise.resolve();
+  #binding: Promise<void> = Promise.resolve();
   #idleTimer: NodeJS.Timeout | undefined;
 
   constructor(o: ConnectionOptions) {
@@ -72,14 +74,19 @@ class RunConnection {
     const { socket } = this.#o;
     this.#armIdle();
     socket.on('message', (data: RawData, isBinary: boolean) => {
-      // Frames are handled one after another: a run's file bytes follow its run frame at once, and
-      // must not overtake the (asynchronous) digest check of that frame.
-      this.#inbox = this.#inbox
-        .then(() => this.#onFrame(data, isBinary))
-        .catch((err: unknown) => {
-          this.#log.error({ err }, 'message handling failed');
-          this.#fail('internal', 'internal error');
-        });
+      // A run's file bytes follow its run frame at once: binary frames wait, in order, for that
+      // frame's (asynchronous) digest check. Text frames are handled as they come, as before.
+      let handled: Promise<void>;
+      if (isBinary) {
+        this.#bytes = this.#bytes.then(() => this.#binding).then(() => this.#onFrame(data, isBinary));
+        handled = this.#bytes;
+      } else {
+        handled = this.#onFrame(data, isBinary);
+      }
+      void handled.catch((err: unknown) => {
+        this.#log.error({ err }, 'message handling failed');
+        this.#fail('internal', 'internal error');
+      });
     });
     socket.on('close', () => {
       clearTimeout(this.#idleTimer);
@@ -113,10 +120,22 @@ class RunConnection {
   }
 
   async #onRun(message: RunMessage): Promise<void> {
-    const { token } = this.#o;
     if (this.#state !== 'waiting') return this.#fail('bad_request', 'one run per connection');
     // Claimed before the digest is awaited: a second run frame arriving meanwhile must not pass too.
     this.#state = 'binding';
+    let bound: () => void = () => undefined;
+    this.#binding = new Promise<void>((r) => {
+      bound = r;
+    });
+    try {
+      await this.#bind(message);
+    } finally {
+      bound();
+    }
+  }
+
+  async #bind(message: RunMessage): Promise<void> {
+    const { token } = this.#o;
     const matches =
       message.runId === token.runId && (await runRequestDigest(message.request)) === token.requestDigest;
     // The socket may have closed (or idled out) during the digest: then there is no one to run for.
