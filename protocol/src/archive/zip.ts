@@ -18,15 +18,16 @@ const LOCAL = 0x04034b50;
 /** Input fed to the inflater at a time: the most one push can unpack is about 1 KiB × 1032. */
 const SLICE = 1024;
 const S_IFMT = 0o170000;
-const UNIX_TYPES: Record<number, 'file' | 'dir' | 'link' | 'special'> = {
-  16807: 'file',
-  9604: 'dir',
-  21609: 'link',
-  4802: 'special',
-  14406: 'special',
-  2401: 'special',
-  26411: 'special',
-};
+/** Unix file types (st_mode & S_IFMT). A Map: number-keyed object literals get "simplified" by tools. */
+const UNIX_TYPES = new Map<number, 'file' | 'dir' | 'link' | 'special'>([
+  [0o100000, 'file'],
+  [0o040000, 'dir'],
+  [0o120000, 'link'],
+  [0o020000, 'special'],
+  [0o060000, 'special'],
+  [0o010000, 'special'],
+  [0o140000, 'special'],
+]);
 const names = new TextDecoder();
 
 interface CentralEntry {
@@ -128,7 +129,7 @@ function findEndOfCentralDirectory(bytes: Uint8Array, view: DataView): number {
 function entryType(name: string, madeBy: number, external: number): EntryType {
   // Unix (3) and macOS (19) store the file mode in the upper half of the external attributes.
   const mode = madeBy === 3 || madeBy === 19 ? (external >>> 16) & S_IFMT : 0;
-  const kind = mode === 0 ? undefined : UNIX_TYPES[mode];
+  const kind = mode === 0 ? undefined : UNIX_TYPES.get(mode);
   if (kind === 'link') throw new ArchiveRejected('link', 'the archive holds a symbolic link');
   if (kind === 'special')
     throw new ArchiveRejected('special_file', 'the archive holds a device, FIFO or socket');
