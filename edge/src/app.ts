@@ -5,6 +5,7 @@ import { onError } from './errors/handler.ts';
 import { consoleTarget, serveConsole } from './lib/console-assets.ts';
 import type { LogSink } from './lib/logger.ts';
 import { routeMethodIndex } from './lib/route-methods.ts';
+import { FIXED } from './limits.ts';
 import { bodyLimit } from './middleware/body-limit.ts';
 import { clock } from './middleware/clock.ts';
 import { loadConfig } from './middleware/config.ts';
@@ -16,6 +17,7 @@ import { sensitivePaths } from './middleware/sensitive-paths.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { authRoutes } from './routes/auth.ts';
+import { fileRoutes } from './routes/files.ts';
 import { healthRoutes } from './routes/health.ts';
 import { meRoutes } from './routes/me.ts';
 import { openapiRoutes } from './routes/openapi.ts';
@@ -56,6 +58,11 @@ export function createApp(options: AppOptions = {}) {
   const runBodyPaths = new Set(['/v1/runs', ...PISTON_PREFIXES.map((p) => `${p}/execute`)]);
   app.use(function bodyLimits(c, next) {
     if (runBodyPaths.has(c.req.path)) return bodyLimit(c.get('config').runs.bodyLimitBytes)(c, next);
+    // Uploads: the file size limit, plus room for a multipart form's boundaries and part headers
+    // (the upload service checks the file's own size against the limit itself).
+    if (c.req.path === '/v1/files') {
+      return bodyLimit(c.get('config').files.maxBytes + FIXED.multipartOverheadBytes)(c, next);
+    }
     return defaultBodyLimit(c, next);
   });
 
@@ -72,6 +79,7 @@ export function createApp(options: AppOptions = {}) {
   app.route('/', pistonRoutes);
   app.route('/', taskRoutes);
   app.route('/', usageRoutes);
+  app.route('/', fileRoutes);
   app.route('/', openapiRoutes);
 
   const methodsFor = routeMethodIndex(app.routes);

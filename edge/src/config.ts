@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type AuthConfig, authConfigProblems, authConfigShape, toAuthConfig } from './domain/auth/config.ts';
 import { type Keyring, parseKeyring } from './domain/crypto/keyring.ts';
+import { type FileConfig, fileConfigShape, toFileConfig } from './domain/files/config.ts';
 import { type RunConfig, runConfigProblems, runConfigShape, toRunConfig } from './domain/runs/config.ts';
 import { type TaskConfig, taskConfigShape, toTaskConfig } from './domain/tasks/config.ts';
 import { flagVar, listVar, settingVar } from './lib/config-vars.ts';
@@ -32,6 +33,7 @@ export const configSchema = z.object({
   ...authConfigShape,
   ...runConfigShape,
   ...taskConfigShape,
+  ...fileConfigShape,
   // Secrets: validated in parseConfig (problems name the variable, never the value).
   PROVIDER_KEY_KEKS: z.string().optional(),
   PROVIDER_KEY_KEK_CURRENT: z.string().optional(),
@@ -48,6 +50,8 @@ export interface AppConfig {
   readonly runs: RunConfig;
   /** AI tasks: provider base URLs, offered models, limits (domain/tasks/config.ts). */
   readonly tasks: TaskConfig;
+  /** Uploads, the organization's quota, archive inspection, a run's /work (domain/files/config.ts). */
+  readonly files: FileConfig;
   /** Versioned AES-256-GCM key-encryption keys for provider keys (BYOK); material never serialized. */
   readonly providerKeyKeyring: Keyring;
 }
@@ -79,6 +83,7 @@ export function parseConfig(vars: Record<string, unknown>): ConfigResult {
       auth: toAuthConfig(v),
       runs: toRunConfig(v),
       tasks: toTaskConfig(v),
+      files: toFileConfig(v),
       providerKeyKeyring: keyring.keyring,
     }),
   };

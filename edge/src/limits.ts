@@ -98,6 +98,25 @@ export const SETTINGS = {
   taskMaxAttempts: { envVar: 'TASK_MAX_ATTEMPTS', default: 3, min: 1, max: 3 },
   /** The whole task, every model call and run included: 120 s. */
   taskTimeoutMs: { envVar: 'TASK_TIMEOUT_MS', default: 2 * MINUTE_MS, min: SECOND_MS, max: 5 * MINUTE_MS },
+  // Files and archives (issue 15; domain/files/config.ts).
+  /** One upload: 10 MiB. */
+  fileMaxBytes: { envVar: 'FILE_MAX_BYTES', default: 10 * MIB, min: 1, max: 100 * MIB },
+  /** Everything an organization keeps in files: 100 MiB. */
+  orgFileQuotaBytes: { envVar: 'ORG_FILE_QUOTA_BYTES', default: 100 * MIB, min: 1, max: 1024 * 1024 * MIB },
+  /** Archive inspection: entries, total unpacked bytes and unpacked bytes per archive byte. */
+  archiveMaxEntries: { envVar: 'ARCHIVE_MAX_ENTRIES', default: 10_000, min: 1, max: 100_000 },
+  archiveMaxUnpackedBytes: {
+    envVar: 'ARCHIVE_MAX_UNPACKED_BYTES',
+    default: 100 * MIB,
+    min: 1,
+    max: 1024 * MIB,
+  },
+  archiveMaxRatio: { envVar: 'ARCHIVE_MAX_RATIO', default: 100, min: 1, max: 10_000 },
+  /**
+   * The size of a run's /work tmpfs on the sandbox hosts (their RUN_TMPFS_MB; the two must agree):
+   * a run whose files do not fit is refused with `files_too_large_for_run` before any container starts.
+   */
+  runTmpfsMb: { envVar: 'RUN_TMPFS_MB', default: 64, min: 1, max: 4096 },
 } as const satisfies Record<string, Setting>;
 
 export const RATE_LIMITS = {
@@ -199,6 +218,17 @@ export const FIXED = {
   // Usage
   /** The largest monthly task token cap an organization may set (a bound for validation, not a default). */
   orgTokenCapMax: 1_000_000_000_000,
+
+  // Files (issue 15)
+  /** Page sizes of GET /v1/files. */
+  filesPageDefault: 50,
+  filesPageMax: 200,
+  /** Below this many unpacked bytes the ratio limit does not apply (a small text file compresses well). */
+  archiveRatioFloorBytes: MIB,
+  /** What a multipart upload may carry beyond the file itself (boundaries, part headers). */
+  multipartOverheadBytes: 16 * KIB,
+  /** A display name is cut to this many characters. */
+  fileNameMaxLength: 128,
 
   // Rate limiter and outbox
   /** A limiter object's state is dropped this long after its window ends. */

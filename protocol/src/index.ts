@@ -21,3 +21,4 @@ export * from './run-request.ts';
 export * from './run-result.ts';
 export * from './run-token.ts';
 export * from './runtimes.ts';
+export * from './work.ts';

@@ -22,6 +22,14 @@ export const LIMITS = {
   maxClientFrameBytes: 4 * 1024 * 1024,
   /** Largest host → client frame (an `exit` frame with both streams at their limit, JSON-escaped). */
   maxHostFrameBytes: 16 * 1024 * 1024,
+  /** Uploaded files one run may mount, the largest one, and the binary frames their bytes travel in. */
+  maxMounts: 8,
+  maxMountBytes: 64 * 1024 * 1024,
+  mountChunkBytes: 1024 * 1024,
+  /** Archive entries: the ceiling of any inspection, and the path shape under /work (both sides). */
+  maxArchiveEntries: 100_000,
+  maxPathDepth: 32,
+  maxPathLength: 255,
   /** A connection with no run in flight and no message for this long is closed. */
   idleTimeoutMs: 60_000,
 } as const;

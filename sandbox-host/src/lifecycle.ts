@@ -145,6 +145,7 @@ export async function startLifecycle(config: HostConfig, deps: LifecycleDeps): P
     maxOutputBytes: config.maxOutputBytes,
     cpuBoostMs: config.cpuBoostMs,
     runCpus: config.nanoCpus / 1e9,
+    workBytes: config.tmpfsMb * 1024 * 1024,
     now,
     // Runs only finish once the host is serving, long after `metrics` below exists.
     onResult(language, result, warm) {

@@ -226,6 +226,34 @@ export const runs = sqliteTable(
 );
 
 /**
+ * An uploaded file (issue 15). The bytes live in R2 under `orgs/<orgId>/files/<id>` (never the
+ * user's name); `name` is the sanitised display name. `manifest` is the archive inspection's JSON
+ * (entries, sizes, renames) for zip/tar/tar.gz, null for other files. Scoped like runs.
+ */
+export const files = sqliteTable(
+  'files',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => orgs.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    size: integer('size').notNull(),
+    /** `zip`, `tar`, `tar.gz` or `file`. */
+    kind: text('kind').notNull(),
+    contentType: text('content_type').notNull(),
+    /** Hex SHA-256 of the bytes: what a run token covers when the file is mounted. */
+    sha256: text('sha256').notNull(),
+    manifest: text('manifest', { mode: 'json' }).$type<unknown>(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('files_org_user_created').on(t.orgId, t.userId, t.createdAt), index('files_org').on(t.orgId)],
+);
+
+/**
  * An invitation to join an organization. Adding a member creates one; the invitee (the account with
  * that email, once signed in) accepts it, and only then becomes a member. Expired or declined rows
  * are removed by the housekeeping cron.

@@ -1,4 +1,11 @@
-import { CLOSE_CODES, HostMessageSchema, RUN_TOKEN, type RunRequest } from '@airlock/protocol';
+import {
+  CLOSE_CODES,
+  HostMessageSchema,
+  LIMITS,
+  type Mount,
+  RUN_TOKEN,
+  type RunRequest,
+} from '@airlock/protocol';
 import { type CryptoKey, importJWK } from 'jose';
 import { hostRunUrl, parseSigningJwk, type SandboxHostRef } from '../domain/runs/config.ts';
 import { type HostEvent, interpretHostMessage } from '../domain/runs/frames.ts';
@@ -35,10 +42,19 @@ export interface Offer {
   request: RunRequest;
   upstream: Upstream;
   log: Logger;
+  /** The bytes of the request's mounts (issue 15), opened once per offer; absent when it has none. */
+  openMount?: MountOpener;
 }
+
+/** A mounted file's bytes as a stream (its R2 object), or null when the object is gone. */
+export type MountOpener = (mount: Mount) => Promise<ReadableStream<Uint8Array> | null>;
 
 export async function offerRun(offer: Offer): Promise<HostAttempt> {
   const { host, log } = offer;
+  // Mounted files are opened before the host is contacted: a file deleted since the run was
+  // created fails the offer without a socket.
+  const mounts = await openMounts(offer);
+  if (!mounts) return { outcome: 'failed' };
   const token = await mintRunToken({
     key: offer.key,
     hostId: host.id,
@@ -64,10 +80,59 @@ export async function offerRun(offer: Offer): Promise<HostAttempt> {
     log.warn('sandbox host unreachable', { hostId: host.id, err });
     return { outcome: 'failed' };
   }
-  return awaitAnswer(ws, offer);
+  return awaitAnswer(ws, offer, mounts);
 }
 
-function awaitAnswer(ws: WebSocket, { host, runId, request, upstream, log }: Offer): Promise<HostAttempt> {
+async function openMounts(offer: Offer): Promise<ReadableStream<Uint8Array>[] | undefined> {
+  const wanted = offer.request.mounts ?? [];
+  if (wanted.length === 0) return [];
+  if (!offer.openMount) return undefined;
+  const open = offer.openMount;
+  const streams = await Promise.all(wanted.map((m) => open(m)));
+  if (streams.some((s) => s === null)) {
+    offer.log.warn('a mounted file is gone', { runId: offer.runId });
+    await Promise.all(streams.map((s) => s?.cancel()));
+    return undefined;
+  }
+  return streams as ReadableStream<Uint8Array>[];
+}
+
+/**
+ * The mounts' bytes after the run message, in order, as binary frames of at most
+ * LIMITS.mountChunkBytes: never one frame for a whole file, and never more than a frame's worth
+ * held here at once (the R2 object streams through).
+ */
+async function sendMounts(ws: WebSocket, streams: readonly ReadableStream<Uint8Array>[]): Promise<void> {
+  const max = LIMITS.mountChunkBytes;
+  for (const stream of streams) {
+    const reader = stream.getReader();
+    let pending = new Uint8Array(max);
+    let fill = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      let at = 0;
+      while (at < value.length) {
+        const n = Math.min(max - fill, value.length - at);
+        pending.set(value.subarray(at, at + n), fill);
+        fill += n;
+        at += n;
+        if (fill === max) {
+          ws.send(pending);
+          pending = new Uint8Array(max);
+          fill = 0;
+        }
+      }
+    }
+    if (fill > 0) ws.send(pending.subarray(0, fill));
+  }
+}
+
+function awaitAnswer(
+  ws: WebSocket,
+  { host, runId, request, upstream, log }: Offer,
+  mounts: readonly ReadableStream<Uint8Array>[],
+): Promise<HostAttempt> {
   return new Promise((resolve) => {
     let accepted = false;
     let settled = false;
@@ -112,6 +177,13 @@ function awaitAnswer(ws: WebSocket, { host, runId, request, upstream, log }: Off
       if (!accepted) settle({ outcome: 'failed' });
     });
     ws.send(JSON.stringify({ type: 'run', runId, request }));
+    if (mounts.length > 0) {
+      sendMounts(ws, mounts).catch((err: unknown) => {
+        log.warn('sending the mounted files failed', { hostId: host.id, err });
+        ws.close(CLOSE_CODES.normal, 'mount failed');
+        settle({ outcome: 'failed' });
+      });
+    }
   });
 }
 

@@ -3,7 +3,7 @@ import type { CryptoKey } from 'jose';
 import type { SandboxHostRef } from '../domain/runs/config.ts';
 import type { Logger } from '../lib/logger.ts';
 import { FIXED } from '../limits.ts';
-import { offerRun, type Upstream } from './host-connection.ts';
+import { type MountOpener, offerRun, type Upstream } from './host-connection.ts';
 
 /**
  * Finds a sandbox host for a run, through the HostRegistry's leases and back-offs. A host that is
@@ -21,6 +21,8 @@ export interface DispatchInput {
   hosts: readonly SandboxHostRef[];
   busyWaitMs: number;
   key: CryptoKey;
+  /** Opens a mounted file's bytes (issue 15); each offer to a host opens them afresh. */
+  openMount?: MountOpener;
 }
 
 export type Dispatched =
@@ -60,6 +62,7 @@ export async function dispatchRun(input: DispatchInput, ctx: DispatchContext): P
         request: input.request,
         upstream: ctx.upstreamFor(host.id),
         log,
+        ...(input.openMount ? { openMount: input.openMount } : {}),
       });
       if (attempt.outcome === 'accepted') {
         // Off the request path: clearing a back-off is bookkeeping, not something the run waits for.

@@ -1,6 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { CLOSE_CODES, type RunRequest, type RunResult } from '@airlock/protocol';
 import { database } from '../db/client.ts';
+import { objectKey } from '../domain/files/name.ts';
 import type { SandboxHostRef } from '../domain/runs/config.ts';
 import {
   edgeResult,
@@ -115,7 +116,13 @@ export class RunSession extends DurableObject<Env> {
       return { state: 'final', result: await this.#finish(this.#lostResult('sandbox_unavailable')) };
     }
     const dispatched = await dispatchRun(
-      { ...input, orgId: input.scope.orgId, key },
+      {
+        ...input,
+        orgId: input.scope.orgId,
+        key,
+        // Mounted files are read from the run's own organization's prefix, whatever the request says.
+        openMount: async (m) => (await this.env.FILES.get(objectKey(input.scope.orgId, m.id)))?.body ?? null,
+      },
       {
         registry: this.#registry(),
         upstreamFor: (hostId) => ({

@@ -45,6 +45,10 @@ export const errorStatus = {
   provider_rate_limited: 429,
   provider_error: 502,
   provider_timeout: 504,
+  // Files and archives (issue 15).
+  archive_rejected: 400,
+  files_too_large_for_run: 400,
+  file_quota_exceeded: 409,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof errorStatus;
@@ -96,6 +100,9 @@ export const defaultMessage: Record<ErrorCode, string> = {
   provider_rate_limited: 'The provider refused the call for quota or rate limits. Try again later.',
   provider_error: 'The provider failed the call. Try again later.',
   provider_timeout: 'The provider did not answer in time.',
+  archive_rejected: 'The archive was rejected: see `reason`.',
+  files_too_large_for_run: "The run's files do not fit the run's /work.",
+  file_quota_exceeded: "Your organization's file storage is full. Delete files first.",
 };
 
 /** Map a bare HTTP status (e.g. from a Hono built-in) to our code for it. */

@@ -3,6 +3,7 @@ import { accountOperations } from './account.ts';
 import { adminOperations } from './admin.ts';
 import { authOperations } from './auth.ts';
 import { ERROR_CODES, headers, schemas, securitySchemes } from './components.ts';
+import { fileOperations } from './files.ts';
 import { keyOperations } from './keys.ts';
 import { orgOperations } from './orgs.ts';
 import { pistonOperations } from './piston.ts';
@@ -22,7 +23,7 @@ import { usageOperations } from './usage.ts';
  * routes' bodies, the admin queries): they are restated from the same building blocks.
  *
  * Split by area: spec.ts (building blocks), components.ts (shared schemas), one file of operations
- * per area (auth, account, orgs, keys, runs, admin, piston), assembled here in the API's order.
+ * per area (auth, account, orgs, keys, runs, tasks, files, admin, piston), assembled here in the API's order.
  */
 
 const operations: readonly OperationSpec[] = [
@@ -33,6 +34,7 @@ const operations: readonly OperationSpec[] = [
   ...runOperations,
   ...taskOperations,
   ...usageOperations,
+  ...fileOperations,
   ...adminOperations,
   ...pistonOperations,
 ];
@@ -97,7 +99,7 @@ function responsesOf(op: OperationSpec): Record<string, JsonSchema> {
     responses[String(s.status)] = {
       description: s.description,
       headers: successHeaders,
-      ...(s.schema ? { content: { 'application/json': { schema: s.schema } } } : {}),
+      ...(s.schema ? { content: { [s.mediaType ?? 'application/json']: { schema: s.schema } } } : {}),
     };
   }
   const byStatus = new Map<number, ErrorCode[]>();
@@ -157,7 +159,7 @@ function operationObject(op: OperationSpec): JsonSchema {
             required: op.body.required ?? true,
             ...(op.body.description ? { description: op.body.description } : {}),
             content: Object.fromEntries(
-              (op.verbatim?.requestMediaTypes ?? ['application/json']).map((t) => [
+              (op.body.mediaTypes ?? op.verbatim?.requestMediaTypes ?? ['application/json']).map((t) => [
                 t,
                 { schema: op.body?.schema },
               ]),

@@ -43,6 +43,8 @@ interface Success {
   status: number;
   description: string;
   schema?: JsonSchema;
+  /** Default `application/json`; a download names its own. */
+  mediaType?: string;
 }
 
 export interface OperationSpec {
@@ -59,7 +61,7 @@ export interface OperationSpec {
   org?: boolean;
   /** Rate-limit policies (names in `RateLimit-Policy`). */
   rateLimits?: readonly string[];
-  body?: { schema: JsonSchema; required?: boolean; description?: string };
+  body?: { schema: JsonSchema; required?: boolean; description?: string; mediaTypes?: readonly string[] };
   parameters?: readonly JsonSchema[];
   success: readonly Success[];
   /** Errors beyond those implied by access, body, scope, organization and rate limits. */

@@ -1,4 +1,4 @@
-import { RunIdSchema, type RunRequest } from '@airlock/protocol';
+import { RunIdSchema, type RunRequest, RunRequestSchema } from '@airlock/protocol';
 import { type Context, Hono } from 'hono';
 import { database } from '../db/client.ts';
 import { RunBodySchema } from '../domain/runs/request.ts';
@@ -13,10 +13,11 @@ import { authenticate } from '../middleware/authenticate.ts';
 import { idempotency } from '../middleware/idempotency.ts';
 import { orgContext } from '../middleware/org-context.ts';
 import { ipKey, rateLimit } from '../middleware/rate-limit.ts';
-import { requireScope } from '../middleware/require-scope.ts';
+import { assertScope, requireScope } from '../middleware/require-scope.ts';
 import { deleteFinishedRun } from '../repositories/run-output.ts';
 import { findRun, listRuns } from '../repositories/runs.ts';
 import { createRun, runScopeOf, runSessionOf } from '../services/create-run.ts';
+import { resolveMounts } from '../services/files/mounts.ts';
 import { decodeCursor, encodeCursor, ListQuerySchema } from '../services/run-list.ts';
 
 /**
@@ -79,9 +80,13 @@ export const runRoutes = new Hono<AppEnv>()
     runIdempotency,
     jsonBody(RunBodySchema),
     async (c) => {
-      const { wait, ...body } = c.req.valid('json');
-      // RunBodySchema is the protocol's run request plus `wait`, with the same rules: no second parse.
-      const request: RunRequest = body;
+      const { wait, fileIds, ...body } = c.req.valid('json');
+      // Mounting a file reads it: an API key needs files:read as well.
+      if (fileIds) assertScope(c, 'files:read');
+      const mounts = fileIds ? await resolveMounts(c, scopeOf(c), fileIds, body) : undefined;
+      // RunBodySchema is the protocol's run request plus `wait` and `fileIds`, with the same rules: only
+      // a request with mounts is checked again, as a whole.
+      const request: RunRequest = mounts ? RunRequestSchema.parse({ ...body, mounts }) : body;
       const created = await createRun(c, request, { wait: wait === true });
       if (created.state === 'final') return c.json(created.run, 200);
       const { runId, ticket } = created;

@@ -21,6 +21,7 @@ import { PhaseTimers } from './phases.ts';
 import type { Ending } from './result.ts';
 import { buildResult } from './result.ts';
 import { packFiles } from './tar.ts';
+import type { WorkEntry } from './work-tree.ts';
 
 export interface RunSink {
   started(startedAt: string): void;
@@ -31,6 +32,8 @@ interface ExecuteInput {
   sandbox: Sandbox;
   manifest: RuntimeManifest;
   request: RunRequest;
+  /** What /work holds (runner/work-tree.ts), built and checked before the run was admitted; without it, the inline source. */
+  work?: readonly WorkEntry[];
   timeoutMs: number;
   memoryMb: number;
   compileTimeoutMs: number;
@@ -83,11 +86,17 @@ async function run(
   });
 }
 
-/** Step 1: everything the container reads, as bytes; the entry file and its commands (./entry.ts). */
-async function prepareInput({ manifest, request }: ExecuteInput): Promise<RunInput> {
+/**
+ * Step 1: everything the container reads, as bytes: /work's tree (./work-tree.ts, built with the
+ * plan's files) and the entry's commands (./entry.ts; pure, so the same plan as at admission).
+ */
+async function prepareInput({ manifest, request, work }: ExecuteInput): Promise<RunInput> {
   const plan = planRun(manifest, request);
   return {
-    tar: await packFiles(plan.files),
+    tar: await packFiles(
+      work ??
+        plan.files.map((f) => ({ path: f.name, type: 'file', content: Buffer.from(f.content, 'utf8') })),
+    ),
     args: (request.args ?? []).map((a) => Buffer.from(a, 'utf8')),
     stdin: Buffer.from(request.stdin ?? '', 'utf8'),
     compile: plan.compile,

@@ -10,11 +10,13 @@ import type { Logger } from 'pino';
 import type { CgroupReader } from '../docker/cgroup.ts';
 import type { Sandbox } from '../docker/sandbox.ts';
 import type { RuntimeManifest } from '../images/manifest.ts';
+import { planRun } from './entry.ts';
 import type { RunSink } from './execute.ts';
 import { executeRun } from './execute.ts';
 import type { WarmPool } from './pool.ts';
 import type { RunCost, SchedulerBudget, SchedulerSnapshot, Ticket } from './scheduler.ts';
 import { FairScheduler } from './scheduler.ts';
+import { buildWorkTree, type WorkEntry } from './work-tree.ts';
 
 interface RunServiceOptions {
   pool: WarmPool;
@@ -33,6 +35,8 @@ interface RunServiceOptions {
   cpuBoostMs: number;
   /** Each run's CPU limit in cores (RUN_CPUS). */
   runCpus: number;
+  /** A run's /work tmpfs in bytes: what its files may fill. */
+  workBytes: number;
   now: () => number;
   onResult?: (language: string, result: RunResult, warm: boolean) => void;
 }
@@ -48,6 +52,7 @@ interface Job {
   orgId: string;
   manifest: RuntimeManifest;
   request: RunRequest;
+  work: readonly WorkEntry[];
   timeoutMs: number;
   memoryMb: number;
   sink: RunSink;
@@ -109,6 +114,8 @@ export class RunService {
     request: RunRequest,
     sink: RunSink,
     signal: AbortSignal,
+    /** The bytes of `request.mounts`, in order, digests already checked (server/connection.ts). */
+    mounts: readonly Buffer[] = [],
   ): SubmitResult {
     if (!this.#accepting) return { ok: false, code: 'shutting_down', message: 'host is shutting down' };
     const manifest = this.#o.manifests.find((m) => m.language === request.language);
@@ -127,12 +134,27 @@ export class RunService {
     if (memoryMb > this.#o.maxMemoryMb) {
       return { ok: false, code: 'bad_request', message: `limits.memoryMb: at most ${this.#o.maxMemoryMb}` };
     }
+    // Inline files go in as the entry plan names them (a Java entry renamed after its public class).
+    const planned = request.files ? { ...request, files: planRun(manifest, request).files } : request;
+    const work = buildWorkTree(planned, manifest.fileName, mounts, this.#o.workBytes);
+    if (!work.ok) return { ok: false, code: 'bad_request', message: work.message };
     const linked = AbortSignal.any([signal, this.#shutdown.signal]);
     let resolve: (o: RunOutcome) => void = () => undefined;
     const result = new Promise<RunOutcome>((r) => {
       resolve = r;
     });
-    const job: Job = { runId, orgId, manifest, request, timeoutMs, memoryMb, sink, signal: linked, resolve };
+    const job: Job = {
+      runId,
+      orgId,
+      manifest,
+      request,
+      work: work.entries,
+      timeoutMs,
+      memoryMb,
+      sink,
+      signal: linked,
+      resolve,
+    };
     const offer = this.#scheduler.offer(orgId, this.#cost(manifest, memoryMb), job);
     if (offer.decision === 'reject') {
       return { ok: false, code: 'capacity', message: 'host is at capacity; retry later' };
@@ -167,6 +189,7 @@ export class RunService {
           sandbox,
           manifest: job.manifest,
           request: job.request,
+          work: job.work,
           timeoutMs: job.timeoutMs,
           memoryMb: job.memoryMb,
           compileTimeoutMs: job.manifest.compileLimits?.timeoutMs ?? job.timeoutMs,

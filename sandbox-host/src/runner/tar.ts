@@ -1,9 +1,13 @@
-/** Packs the run's source files into an in-memory tar (≤ 256 KiB of content) with tar-stream. */
+/**
+ * Packs a run's /work into an in-memory tar with tar-stream: the inline source (≤ 256 KiB) and the
+ * validated entries of mounted files (≤ the /work tmpfs). Regular files and directories only, with
+ * fixed modes; paths are the validated relative paths of runner/work-tree.ts.
+ */
 
-import type { SourceFile } from '@airlock/protocol';
 import { pack } from 'tar-stream';
+import type { WorkEntry } from './work-tree.ts';
 
-export function packFiles(files: readonly SourceFile[]): Promise<Buffer> {
+export function packFiles(entries: readonly WorkEntry[]): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const tar = pack();
     const chunks: Buffer[] = [];
@@ -11,10 +15,11 @@ export function packFiles(files: readonly SourceFile[]): Promise<Buffer> {
     tar.on('end', () => resolve(Buffer.concat(chunks)));
     tar.on('error', reject);
     const mtime = new Date();
-    for (const file of files) {
-      // Names are validated flat names (protocol FileNameSchema): regular files only, no links.
-      tar.entry({ name: file.name, type: 'file', mode: 0o644, mtime }, Buffer.from(file.content, 'utf8'));
-    }
+    // Directories first, so each exists (with its mode) before anything is extracted into it.
+    for (const e of entries)
+      if (e.type === 'dir') tar.entry({ name: e.path, type: 'directory', mode: 0o755, mtime });
+    for (const e of entries)
+      if (e.type === 'file') tar.entry({ name: e.path, type: 'file', mode: 0o644, mtime }, e.content);
     tar.finalize();
   });
 }

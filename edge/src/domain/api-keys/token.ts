@@ -7,7 +7,14 @@ import { toBase64Url } from '../crypto/encoding.ts';
  * guess from), and lets authentication stay a single indexed lookup.
  */
 
-export const API_KEY_SCOPES = ['runs:write', 'runs:read', 'tasks:write', 'tasks:read'] as const;
+export const API_KEY_SCOPES = [
+  'runs:write',
+  'runs:read',
+  'tasks:write',
+  'tasks:read',
+  'files:write',
+  'files:read',
+] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 const PREFIX_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';

@@ -9,12 +9,39 @@ import type { RuntimeView } from './runtimes.ts';
 const encoder = new TextEncoder();
 const bytes = (s: string) => encoder.encode(s).byteLength;
 
+const { mounts: _mounts, ...clientShape } = RunRequestSchema.shape;
+
+/**
+ * Clients name uploaded files by id (`fileIds`, issue 15); the edge resolves them, in the caller's
+ * scope, into the request's `mounts` (never taken from the client).
+ */
 export const RunBodySchema = z
-  .strictObject({ ...RunRequestSchema.shape, wait: z.boolean().optional() })
+  .strictObject({
+    ...clientShape,
+    fileIds: z.array(z.uuid()).min(1).max(LIMITS.maxMounts).optional(),
+    wait: z.boolean().optional(),
+  })
   .superRefine((body, ctx) => {
-    if ((body.code === undefined) === (body.files === undefined)) {
+    if (body.code !== undefined && body.files !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['code'], message: 'exactly one of code or files is required' });
       return;
+    }
+    if (body.code === undefined && body.files === undefined && body.fileIds === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['code'], message: 'one of code, files or fileIds is required' });
+      return;
+    }
+    if (body.entry !== undefined && (body.fileIds === undefined || body.code !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['entry'], message: 'only with fileIds and without code' });
+    }
+    if (body.fileIds !== undefined && body.code === undefined && body.files === undefined && !body.entry) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['entry'],
+        message: 'required when fileIds are the whole program',
+      });
+    }
+    if (body.fileIds !== undefined && new Set(body.fileIds).size !== body.fileIds.length) {
+      ctx.addIssue({ code: 'custom', path: ['fileIds'], message: 'ids must be unique' });
     }
     if (body.code !== undefined && bytes(body.code) > LIMITS.maxCodeBytes) {
       ctx.addIssue({ code: 'custom', path: ['code'], message: `at most ${LIMITS.maxCodeBytes} bytes` });
