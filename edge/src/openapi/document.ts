@@ -4,6 +4,7 @@ import { adminOperations } from './admin.ts';
 import { authOperations } from './auth.ts';
 import { ERROR_CODES, headers, schemas, securitySchemes } from './components.ts';
 import { keyOperations } from './keys.ts';
+import { oauthOperations } from './oauth.ts';
 import { orgOperations } from './orgs.ts';
 import { pistonOperations } from './piston.ts';
 import { runOperations } from './runs.ts';
@@ -26,6 +27,7 @@ import { taskOperations } from './tasks.ts';
 
 const operations: readonly OperationSpec[] = [
   ...authOperations,
+  ...oauthOperations,
   ...accountOperations,
   ...orgOperations,
   ...keyOperations,

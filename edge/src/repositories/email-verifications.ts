@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull } from 'drizzle-orm';
+import { and, eq, gt, isNotNull, isNull, lt, or } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { emailVerifications } from '../db/schema.ts';
 
@@ -36,4 +36,11 @@ export async function claimEmailVerification(
     )
     .returning({ userId: emailVerifications.userId, email: emailVerifications.email });
   return rows[0] ?? null;
+}
+
+/** Housekeeping: used or expired confirmation rows are spent. */
+export function deleteSpentVerifications(db: Database, now: number) {
+  return db
+    .delete(emailVerifications)
+    .where(or(lt(emailVerifications.expiresAt, now), isNotNull(emailVerifications.usedAt)));
 }

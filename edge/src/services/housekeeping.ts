@@ -2,7 +2,9 @@ import type { AppConfig } from '../config.ts';
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../lib/logger.ts';
 import { DAY_MS } from '../limits.ts';
+import { deleteSpentVerifications } from '../repositories/email-verifications.ts';
 import { deleteSpentInvitations } from '../repositories/invitations.ts';
+import { deleteExpiredFlows } from '../repositories/oauth-flows.ts';
 import { deleteExpiredMessages } from '../repositories/outbox.ts';
 import { deleteSpentResets } from '../repositories/password-resets.ts';
 import { eraseOutputFinishedBefore } from '../repositories/run-output.ts';
@@ -17,6 +19,7 @@ import { deleteSpentRefresh } from '../repositories/sessions.ts';
  * - outbox rows older than the reset lifetime: their links are dead, and with `MAIL_SENDER=none`
  *   this is what bounds how long a reset token sits in D1 (a delivered row keeps no body at all);
  * - invitations expired or accepted;
+ * - OAuth flows nobody finished, email confirmation links used or expired (issue 14);
  * - run output (stdout, stderr) of runs finished more than `RUN_OUTPUT_RETENTION_DAYS` ago.
  * Run-session Durable Object storage is not enumerable from here: each RunSession deletes its own
  * storage by alarm once its retention has passed (durable-objects/run-session.ts), which is the
@@ -32,6 +35,8 @@ export interface HousekeepingReport {
   outboxRows: number;
   invitationRows: number;
   runOutputRows: number;
+  oauthFlowRows: number;
+  emailVerificationRows: number;
 }
 
 export async function runHousekeeping(
@@ -48,6 +53,8 @@ export async function runHousekeeping(
     deleteExpiredMessages(db, now - config.auth.passwordResetTtlMs),
     deleteSpentInvitations(db, now),
     eraseOutputFinishedBefore(db, now - config.auth.runOutputRetentionMs),
+    deleteExpiredFlows(db, now),
+    deleteSpentVerifications(db, now),
   ]);
   const changed = results.map((r) => r.meta.changes ?? 0);
   const report: HousekeepingReport = {
@@ -57,6 +64,8 @@ export async function runHousekeeping(
     outboxRows: changed[3] ?? 0,
     invitationRows: changed[4] ?? 0,
     runOutputRows: changed[5] ?? 0,
+    oauthFlowRows: changed[6] ?? 0,
+    emailVerificationRows: changed[7] ?? 0,
   };
   logger.info('housekeeping done', { ...report });
   return report;

@@ -131,6 +131,15 @@ describe.each<[Provider]>([['google'], ['github']])('%s sign-in', (provider) => 
     expect(replay.refreshCookie).toBeNull();
   });
 
+  it('an expired flow is refused', async () => {
+    const started = await startLogin(provider);
+    const path = await authorize(provider, started, { email: uniqueEmail() });
+    await env.DB.prepare('UPDATE oauth_flows SET expires_at = ? WHERE provider = ?')
+      .bind(Date.now() - 1, provider)
+      .run();
+    expect(outcomeOf(await callback(path, started)).error).toBe('oauth_state_invalid');
+  });
+
   it('a flow cookie without the PKCE verifier is refused (and the state is spent)', async () => {
     const email = uniqueEmail();
     const started = await startLogin(provider);

@@ -1,5 +1,7 @@
 import { env } from 'cloudflare:test';
+import { SignJWT } from 'jose';
 import { expect } from 'vitest';
+import { fromBase64Url } from '../../src/lib/bytes.ts';
 import { authFetch, authHeaders, jsonInit, uniqueIp } from '../helpers.ts';
 
 /**
@@ -146,4 +148,28 @@ export async function auditActions(userId: string): Promise<{ action: string; ou
     .bind(userId)
     .all<{ action: string; outcome: string }>();
   return rows.results;
+}
+
+/** An access token for `userId` whose sign-in happened `ageS` seconds ago (signed with the test key). */
+export async function tokenSignedInAgo(userId: string, ageS: number): Promise<string> {
+  const now = Date.now() / 1000;
+  return new SignJWT({ auth_time: now - ageS })
+    .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: 'k1' })
+    .setIssuer('airlock')
+    .setAudience('airlock-api')
+    .setSubject(userId)
+    .setIssuedAt(now)
+    .setExpirationTime(now + 600)
+    .setJti(crypto.randomUUID())
+    .sign(fromBase64Url(env.JWT_SIGNING_KEY) as Uint8Array);
+}
+
+/** A fresh social-only account and its session. */
+export async function socialUser(
+  provider: Provider,
+  id = uniqueSubject(),
+): Promise<Session & { id: string }> {
+  const out = await socialLogin(provider, { id, email: `social-${crypto.randomUUID()}@example.test` });
+  expect(out.error).toBeNull();
+  return { ...(await sessionFrom(out.refreshCookie)), id };
 }

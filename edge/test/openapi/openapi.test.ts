@@ -112,12 +112,15 @@ describe('GET /v1/openapi.json', () => {
       'POST /api/v2/execute',
       'POST /api/v2/piston/execute',
       'POST /v1/tasks',
+      'POST /v1/auth/email/verify',
     ];
     const withoutBody = [
       'POST /v1/runs/{id}/cancel',
       'POST /v1/runs/{id}/stream-ticket',
       'POST /v1/tasks/{id}/stream-ticket',
       'POST /v1/invitations/{id}/accept',
+      'POST /v1/me/email/verification',
+      'POST /v1/me/identities/{provider}',
     ];
     const writes = documentedOperations(doc).filter((op) => /^(POST|PUT) /.test(op));
     expect(writes.filter((op) => !takesJson.includes(op) && !withoutBody.includes(op))).toEqual([]);
