@@ -37,8 +37,10 @@ export const oauthOperations: readonly OperationSpec[] = [
     success: [
       json(
         200,
-        'Providers with credentials configured.',
-        obj({ providers: arrayOf(str({ enum: ['google', 'github'] })) }),
+        'Providers with credentials configured; `url` starts the sign-in (a browser navigation).',
+        obj({
+          providers: arrayOf(obj({ id: str({ enum: ['google', 'github'] }), name: str(), url: str() })),
+        }),
       ),
     ],
   },

@@ -1,6 +1,6 @@
 import { type Context, Hono } from 'hono';
 import { database } from '../db/client.ts';
-import { enabledProviders } from '../domain/oauth/config.ts';
+import { enabledProviders, type OAuthProvider } from '../domain/oauth/config.ts';
 import type { AppEnv } from '../env.ts';
 import type { ErrorCode } from '../errors/codes.ts';
 import { ipKey, rateLimit } from '../middleware/rate-limit.ts';
@@ -25,6 +25,8 @@ import { audit, setRefreshCookie } from './session.ts';
  * access token, which never appears in a URL), on failure with `?oauth_error=<code>` (details are
  * logged and audited, never put in the URL).
  */
+
+const PROVIDER_NAMES: Record<OAuthProvider, string> = { google: 'Google', github: 'GitHub' };
 
 const oauthLimit = rateLimit({ name: 'oauth', rule: (cfg) => cfg.oauth.rateLimit, key: ipKey });
 
@@ -64,7 +66,15 @@ async function failure(
 }
 
 export const oauthRoutes = new Hono<AppEnv>()
-  .get('/v1/auth/providers', (c) => c.json({ providers: enabledProviders(c.get('config').oauth) }))
+  .get('/v1/auth/providers', (c) =>
+    c.json({
+      providers: enabledProviders(c.get('config').oauth).map((id) => ({
+        id,
+        name: PROVIDER_NAMES[id],
+        url: `/v1/auth/oauth/${id}/start`,
+      })),
+    }),
+  )
   .get('/v1/auth/oauth/:provider/start', oauthLimit, async (c) => {
     const provider = providerParam(c.req.param('provider'));
     providerSettings(c, provider);

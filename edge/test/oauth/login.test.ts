@@ -43,12 +43,20 @@ async function userCountWith(email: string): Promise<number> {
 describe('providers', () => {
   it('lists the providers that have credentials', async () => {
     const res = await authFetch('/v1/auth/providers');
-    expect(await res.json()).toEqual({ providers: ['google', 'github'] });
+    expect(await res.json()).toEqual({
+      providers: [
+        { id: 'google', name: 'Google', url: '/v1/auth/oauth/google/start' },
+        { id: 'github', name: 'GitHub', url: '/v1/auth/oauth/github/start' },
+      ],
+    });
   });
 
   it('a provider without credentials is not offered, and its start answers 404', async () => {
     const off = { GITHUB_CLIENT_ID: undefined, GITHUB_CLIENT_SECRET: undefined } as unknown as Partial<Env>;
-    expect(await (await authFetch('/v1/auth/providers', {}, off)).json()).toEqual({ providers: ['google'] });
+    const listed = (await (await authFetch('/v1/auth/providers', {}, off)).json()) as {
+      providers: { id: string }[];
+    };
+    expect(listed.providers.map((p) => p.id)).toEqual(['google']);
     const start = await authFetch('/v1/auth/oauth/github/start', { redirect: 'manual' }, off);
     expect(start.status).toBe(404);
   });

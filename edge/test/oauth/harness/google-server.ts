@@ -32,9 +32,10 @@ export async function startGoogleServer(): Promise<{ issuer: string; close(): Pr
     const code = redirect.url.searchParams.get('code');
     if (!code) return;
     const q = new URL(req.url ?? '/', 'http://127.0.0.1').searchParams;
+    const sub = q.get('test_sub') ?? 'google-user';
     scenarios.set(code, {
-      sub: q.get('test_sub') ?? 'google-user',
-      email: q.get('test_email'),
+      sub,
+      email: q.get('test_email') ?? `${sub}@example.test`,
       emailVerified: q.get('test_email_verified') !== 'false',
       authTime: q.has('test_auth_time') ? Number(q.get('test_auth_time')) : null,
       tamper: q.get('test_tamper'),
@@ -88,7 +89,8 @@ export async function startGoogleServer(): Promise<{ issuer: string; close(): Pr
   );
 
   await server.start(0, '127.0.0.1');
-  const issuer = server.issuer.url;
-  if (!issuer) throw new Error('oauth2-mock-server did not report its issuer');
+  // The mock names itself `localhost`, which a browser may resolve to ::1, where nothing listens.
+  const issuer = `http://127.0.0.1:${server.address().port}`;
+  server.issuer.url = issuer;
   return { issuer, close: () => server.stop() };
 }
