@@ -7,8 +7,9 @@
  * Each "sign-in" is immediate (no login page): the servers sign in a fixed local user unless the
  * authorization URL carries test_email / test_sub / test_id (see edge/test/oauth/harness/).
  */
-import { oauthBindings } from '../edge/test/oauth/harness/global-setup.ts';
+
 import { startGithubServer } from '../edge/test/oauth/harness/github-server.ts';
+import { oauthBindings } from '../edge/test/oauth/harness/global-setup.ts';
 import { startGoogleServer } from '../edge/test/oauth/harness/google-server.ts';
 
 const google = await startGoogleServer();

@@ -24,7 +24,10 @@ const dotenv = (vars: Record<string, string>) =>
 // Sign in with Google and GitHub (issue 14): the provider endpoints and the test clients' credentials
 // that `node scripts/dev-oauth.ts` prints, so `npm start` can use its local OAuth servers.
 const OAUTH_WIRING = [
-  ...['CLIENT_ID', 'CLIENT_SECRET', 'AUTHORIZE_URL', 'TOKEN_URL'].flatMap((v) => [`GOOGLE_${v}`, `GITHUB_${v}`]),
+  ...['CLIENT_ID', 'CLIENT_SECRET', 'AUTHORIZE_URL', 'TOKEN_URL'].flatMap((v) => [
+    `GOOGLE_${v}`,
+    `GITHUB_${v}`,
+  ]),
   'GOOGLE_JWKS_URL',
   'GOOGLE_ISSUERS',
   'GITHUB_API_URL',
