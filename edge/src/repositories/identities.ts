@@ -1,6 +1,6 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
-import { identities } from '../db/schema.ts';
+import { identities, users } from '../db/schema.ts';
 import type { OAuthProvider } from '../domain/oauth/config.ts';
 
 /** Linked sign-in identities (provider + provider user id, unique). Keyed by the user, or by the subject. */
@@ -47,14 +47,25 @@ export function updateIdentityEmail(db: Database, id: string, email: string | nu
   return db.update(identities).set({ email }).where(eq(identities.id, id));
 }
 
-export async function deleteIdentity(
+/**
+ * Unlinks, but only while another way to sign in remains (a password, or another identity): the
+ * condition is part of the DELETE, so two concurrent unlinks cannot leave the account with none.
+ */
+export async function deleteIdentityKeepingAWayIn(
   db: Database,
   userId: string,
   provider: OAuthProvider,
 ): Promise<boolean> {
   const rows = await db
     .delete(identities)
-    .where(and(eq(identities.userId, userId), eq(identities.provider, provider)))
+    .where(
+      and(
+        eq(identities.userId, userId),
+        eq(identities.provider, provider),
+        sql`(EXISTS (SELECT 1 FROM ${users} WHERE ${users.id} = ${userId} AND ${users.passwordHash} IS NOT NULL)
+          OR EXISTS (SELECT 1 FROM ${identities} AS other WHERE other.user_id = ${userId} AND other.provider <> ${provider}))`,
+      ),
+    )
     .returning({ id: identities.id });
   return rows.length > 0;
 }

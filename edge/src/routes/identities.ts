@@ -3,7 +3,7 @@ import { database } from '../db/client.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { recentAuth } from '../middleware/authenticate.ts';
-import { deleteIdentity, identitiesOf } from '../repositories/identities.ts';
+import { deleteIdentityKeepingAWayIn, identitiesOf } from '../repositories/identities.ts';
 import { findUserById } from '../repositories/users.ts';
 import { beginFlow, providerParam, providerSettings, redirectPath } from '../services/oauth/flow.ts';
 import { audit } from './session.ts';
@@ -42,7 +42,11 @@ export const identityRoutes = new Hono<AppEnv>()
     const linked = await identitiesOf(db, userId);
     if (!linked.some((i) => i.provider === provider)) throw new ApiError('not_found');
     const now = Date.now();
-    if (!user.passwordHash && linked.length <= 1) {
+    // Checked here for a clear answer, and again inside the DELETE against concurrent unlinks.
+    if (
+      !(user.passwordHash || linked.length > 1) ||
+      !(await deleteIdentityKeepingAWayIn(db, userId, provider))
+    ) {
       await audit(
         c,
         db,
@@ -55,7 +59,6 @@ export const identityRoutes = new Hono<AppEnv>()
       );
       throw new ApiError('last_sign_in_method');
     }
-    if (!(await deleteIdentity(db, userId, provider))) throw new ApiError('not_found');
     await audit(
       c,
       db,

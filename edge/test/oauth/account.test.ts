@@ -116,6 +116,27 @@ describe('linking and unlinking', () => {
       expect.objectContaining({ provider: 'github' }),
     ]);
   });
+
+  it('two unlinks at once never leave an account without a way to sign in', async () => {
+    const social = await socialUser('google');
+    expect((await link('github', social.accessToken, uniqueSubject())).error).toBeNull();
+    const unlink = (p: Provider) =>
+      authFetch(`/v1/me/identities/${p}`, { method: 'DELETE', headers: authHeaders(social.accessToken) });
+    const answers = await Promise.all([unlink('google'), unlink('github')]);
+    expect(answers.map((r) => r.status).sort()).toEqual([204, 409]);
+    expect((await me(social.accessToken)).identities).toHaveLength(1);
+  });
+
+  it('unlinking needs a recent sign-in', async () => {
+    const user = await registerUser();
+    expect((await link('github', user.accessToken, uniqueSubject())).error).toBeNull();
+    const stale = await tokenSignedInAgo(user.user.id, STALE_S);
+    const res = await authFetch('/v1/me/identities/github', {
+      method: 'DELETE',
+      headers: authHeaders(stale),
+    });
+    expect((await errorOf(res)).code).toBe('reauthentication_required');
+  });
 });
 
 describe('social-only accounts and passwords', () => {
