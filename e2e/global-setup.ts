@@ -8,8 +8,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { startGithubServer } from '../edge/test/oauth/harness/github-server.ts';
+import { oauthBindings } from '../edge/test/oauth/harness/global-setup.ts';
+import { startGoogleServer } from '../edge/test/oauth/harness/google-server.ts';
 import { generateDevSecrets } from '../scripts/dev-secrets.ts';
-import { startEdgeProcess } from './support/edge-process.ts';
+import { freePort, startEdgeProcess } from './support/edge-process.ts';
 import { startHostProcess } from './support/host-process.ts';
 import { openAiVars, startOpenAiServer } from './support/openai-server.ts';
 
@@ -37,11 +40,21 @@ export default async function setup(project: TestProject) {
     await openai.close();
     throw err;
   });
+  // Sign in with Google and GitHub (issue 14): the local providers, and the edge's own origin for
+  // the callback and the console it returns to.
+  const google = await startGoogleServer();
+  const github = await startGithubServer();
+  const port = await freePort();
+  const edgeOrigin = `http://127.0.0.1:${port}`;
   let edge: Awaited<ReturnType<typeof startEdgeProcess>>;
   try {
     edge = await startEdgeProcess({
       stateDir,
+      port,
       vars: {
+        ...oauthBindings(google.issuer, github.baseUrl),
+        OAUTH_CALLBACK_BASE_URL: edgeOrigin,
+        CONSOLE_URL: edgeOrigin,
         ...secrets.worker,
         SANDBOX_HOSTS: JSON.stringify([{ id: host.id, url: host.url }]),
         // Every client here comes from 127.0.0.1: per-IP sign-up limits would throttle the suite itself.
@@ -57,6 +70,8 @@ export default async function setup(project: TestProject) {
   } catch (err) {
     await host.stop(10_000);
     await openai.close();
+    await google.close();
+    await github.close();
     rmSync(stateDir, { recursive: true, force: true });
     throw err;
   }
@@ -70,6 +85,8 @@ export default async function setup(project: TestProject) {
     await edge.stop();
     await host.stop(10_000);
     await openai.close();
+    await google.close();
+    await github.close();
     rmSync(stateDir, { recursive: true, force: true });
   };
 }

@@ -17,6 +17,8 @@ export default defineConfig({
           ...inject('runsHarness').bindings,
           // Task tests (issue 13): the local provider servers and the models the tests use.
           ...inject('tasksHarness').bindings,
+          // OAuth tests (issue 14): the local Google (OpenID Connect) and GitHub servers.
+          ...inject('oauthHarness').bindings,
           TASK_MODELS_OPENAI: '*',
           TASK_MODELS_ANTHROPIC: 'claude-local-1',
           TASK_MODELS_GOOGLE: 'gemini-local-1',
@@ -29,7 +31,11 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['./test/setup/apply-migrations.ts'],
-    globalSetup: ['./test/runs/harness/global-setup.ts', './test/tasks/harness/global-setup.ts'],
+    globalSetup: [
+      './test/runs/harness/global-setup.ts',
+      './test/tasks/harness/global-setup.ts',
+      './test/oauth/harness/global-setup.ts',
+    ],
     silent: 'passed-only',
   },
 });

@@ -21,9 +21,25 @@ const dotenv = (vars: Record<string, string>) =>
 // Non-secret local wiring comes from the calling script's environment: SANDBOX_HOSTS, and the AI
 // task providers' base URLs and model lists, so `OPENAI_BASE_URL=http://127.0.0.1:11434/v1 npm start`
 // points tasks at a local OpenAI-compatible server (issue 13).
+// Sign in with Google and GitHub (issue 14): the provider endpoints and the test clients' credentials
+// that `node scripts/dev-oauth.ts` prints, so `npm start` can use its local OAuth servers.
+const OAUTH_WIRING = [
+  ...['CLIENT_ID', 'CLIENT_SECRET', 'AUTHORIZE_URL', 'TOKEN_URL'].flatMap((v) => [
+    `GOOGLE_${v}`,
+    `GITHUB_${v}`,
+  ]),
+  'GOOGLE_JWKS_URL',
+  'GOOGLE_ISSUERS',
+  'GITHUB_API_URL',
+  'ALLOW_SOCIAL_PASSWORD',
+  'CONSOLE_URL',
+  'OAUTH_CALLBACK_BASE_URL',
+  'OAUTH_REDIRECT_PATHS',
+];
 const WIRING = [
   'SANDBOX_HOSTS',
   ...['OPENAI', 'ANTHROPIC', 'GOOGLE', 'OPENROUTER'].flatMap((p) => [`${p}_BASE_URL`, `TASK_MODELS_${p}`]),
+  ...OAUTH_WIRING,
 ];
 const wiring = Object.fromEntries(
   WIRING.flatMap((k) =>

@@ -24,6 +24,8 @@ export interface Me {
   email: string;
   isAdmin: boolean;
   hasPassword: boolean;
+  emailVerified: boolean;
+  identities: { provider: 'google' | 'github'; email: string | null; linkedAt: string }[];
   createdAt: string;
 }
 

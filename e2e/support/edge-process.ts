@@ -36,6 +36,8 @@ export async function startEdgeProcess(options: {
   stateDir: string;
   vars: Record<string, string>;
   startTimeoutMs?: number;
+  /** A port chosen beforehand (e.g. for the OAuth callback URL in `vars`); default: a free one. */
+  port?: number;
 }): Promise<EdgeProcess> {
   const envFile = join(options.stateDir, 'edge.env');
   // Single quotes keep JSON literal in dotenv syntax; none of our values contain one.
@@ -59,7 +61,7 @@ export async function startEdgeProcess(options: {
     cwd: ROOT,
     env: childEnv,
   });
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const inspector = await freePort();
   const child = spawn(
     WRANGLER,

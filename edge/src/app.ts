@@ -17,9 +17,11 @@ import { sensitivePaths } from './middleware/sensitive-paths.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { authRoutes } from './routes/auth.ts';
+import { emailVerifyRoutes } from './routes/email-verification.ts';
 import { fileRoutes } from './routes/files.ts';
 import { healthRoutes } from './routes/health.ts';
 import { meRoutes } from './routes/me.ts';
+import { oauthRoutes } from './routes/oauth.ts';
 import { openapiRoutes } from './routes/openapi.ts';
 import { invitationRoutes, orgRoutes } from './routes/orgs.ts';
 import { PISTON_PREFIXES, pistonErrorShape, pistonRoutes } from './routes/piston.ts';
@@ -68,6 +70,8 @@ export function createApp(options: AppOptions = {}) {
 
   app.route('/', healthRoutes);
   app.route('/', authRoutes);
+  app.route('/', oauthRoutes);
+  app.route('/', emailVerifyRoutes);
   app.route('/', meRoutes);
   app.route('/', orgRoutes);
   app.route('/', invitationRoutes);

@@ -2,6 +2,12 @@ import { z } from 'zod';
 import { type AuthConfig, authConfigProblems, authConfigShape, toAuthConfig } from './domain/auth/config.ts';
 import { type Keyring, parseKeyring } from './domain/crypto/keyring.ts';
 import { type FileConfig, fileConfigShape, toFileConfig } from './domain/files/config.ts';
+import {
+  type OAuthConfig,
+  oauthConfigProblems,
+  oauthConfigShape,
+  toOAuthConfig,
+} from './domain/oauth/config.ts';
 import { type RunConfig, runConfigProblems, runConfigShape, toRunConfig } from './domain/runs/config.ts';
 import { type TaskConfig, taskConfigShape, toTaskConfig } from './domain/tasks/config.ts';
 import { flagVar, listVar, settingVar } from './lib/config-vars.ts';
@@ -31,6 +37,7 @@ export const configSchema = z.object({
   HTTP_LOOPBACK_ALLOWED: flagVar(true),
   BODY_LIMIT_BYTES: settingVar(SETTINGS.bodyLimitBytes),
   ...authConfigShape,
+  ...oauthConfigShape,
   ...runConfigShape,
   ...taskConfigShape,
   ...fileConfigShape,
@@ -46,6 +53,8 @@ export interface AppConfig {
   readonly bodyLimitBytes: number;
   /** Accounts, sessions, password hashing, reset mail and rate limits (domain/auth/config.ts). */
   readonly auth: AuthConfig;
+  /** Sign in with Google and GitHub: providers offered, their endpoints, redirects (domain/oauth/config.ts). */
+  readonly oauth: OAuthConfig;
   /** Sandbox hosts, run limits and the per-organization concurrent-run cap (domain/runs/config.ts). */
   readonly runs: RunConfig;
   /** AI tasks: provider base URLs, offered models, limits (domain/tasks/config.ts). */
@@ -69,6 +78,8 @@ export function parseConfig(vars: Record<string, unknown>): ConfigResult {
   const v = parsed.data;
   const authProblems = authConfigProblems(v);
   if (authProblems.length > 0) return { ok: false, problems: authProblems };
+  const oauthProblems = oauthConfigProblems(v);
+  if (oauthProblems.length > 0) return { ok: false, problems: oauthProblems };
   const runProblems = runConfigProblems(v);
   if (runProblems.length > 0) return { ok: false, problems: runProblems };
   const keyring = parseKeyring(v.PROVIDER_KEY_KEKS, v.PROVIDER_KEY_KEK_CURRENT);
@@ -81,6 +92,7 @@ export function parseConfig(vars: Record<string, unknown>): ConfigResult {
       httpLoopbackAllowed: v.HTTP_LOOPBACK_ALLOWED,
       bodyLimitBytes: v.BODY_LIMIT_BYTES,
       auth: toAuthConfig(v),
+      oauth: toOAuthConfig(v),
       runs: toRunConfig(v),
       tasks: toTaskConfig(v),
       files: toFileConfig(v),

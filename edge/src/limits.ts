@@ -87,6 +87,15 @@ export const SETTINGS = {
     min: HOUR_S,
     max: 30 * DAY_S,
   },
+  /** How long an OAuth sign-in, link or re-verification may take from start to callback: 10 minutes. */
+  oauthFlowTtlSeconds: { envVar: 'OAUTH_FLOW_TTL_SECONDS', default: 10 * 60, min: 60, max: HOUR_S },
+  /** Email confirmation link lifetime: 24 hours. */
+  emailVerificationTtlSeconds: {
+    envVar: 'EMAIL_VERIFICATION_TTL_SECONDS',
+    default: DAY_S,
+    min: 5 * 60,
+    max: 7 * DAY_S,
+  },
   /** Stored run output is erased by the housekeeping cron this many days after the run finished. */
   runOutputRetentionDays: { envVar: 'RUN_OUTPUT_RETENTION_DAYS', default: 30, min: 1, max: 3650 },
   // AI tasks (issue 13; domain/tasks/config.ts).
@@ -137,6 +146,8 @@ export const RATE_LIMITS = {
   authFailures: { envVar: 'RATE_LIMIT_AUTH_FAILURES', default: '20/1m' },
   /** Failed logins and reset requests per account (by email, known or not), across all IPs. */
   account: { envVar: 'RATE_LIMIT_ACCOUNT', default: '10/15m' },
+  /** OAuth flow starts and callbacks per IP (issue 14): each start writes a D1 row. */
+  oauth: { envVar: 'RATE_LIMIT_OAUTH', default: '20/1m' },
   /** Task creations per user (issue 13). */
   tasks: { envVar: 'RATE_LIMIT_TASKS', default: '10/1m' },
 } as const satisfies Record<string, RateSetting>;

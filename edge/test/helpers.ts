@@ -123,3 +123,22 @@ export async function registerUser(
   const body = (await res.json()) as Omit<RegisteredUser, 'password'>;
   return { ...body, password };
 }
+
+// ── Email confirmation (issue 14) ──────────────────────────────────────────────────────────────
+
+/** The token of the newest confirmation mail the outbox holds for `email` ('' if none). */
+export async function verificationTokenFor(email: string): Promise<string> {
+  const row = await env.DB.prepare(
+    "SELECT body FROM outbox WHERE recipient = ? AND kind = 'email_verification' ORDER BY created_at DESC",
+  )
+    .bind(email)
+    .first<{ body: string }>();
+  return /#token=(ev_[A-Za-z0-9_-]+)/.exec(row?.body ?? '')?.[1] ?? '';
+}
+
+/** Follows the confirmation link from the outbox, as the owner of the address would. */
+export async function confirmEmailOf(email: string): Promise<void> {
+  const token = await verificationTokenFor(email);
+  const res = await authFetch('/v1/auth/email/verify', jsonInit('POST', { token }));
+  if (res.status !== 204) throw new Error(`confirmEmailOf: ${res.status} ${await res.text()}`);
+}

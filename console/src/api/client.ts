@@ -153,3 +153,31 @@ export async function authProviders(): Promise<{ id: string; name: string; url: 
     return [];
   }
 }
+
+/** Sudo mode with the password (POST /v1/auth/reauth): the fresh access token replaces the current one. */
+export async function reauthenticate(password: string): Promise<void> {
+  const answer = await api<{ accessToken: string }>('POST', '/v1/auth/reauth', { password });
+  accessToken = answer.accessToken;
+}
+
+/**
+ * Leaves the page for a provider round trip (re-verification or linking): the edge answers where to
+ * go and sets the flow cookie; its callback brings the browser back to `redirect` on the console.
+ */
+export async function goToProvider(path: string, body: Record<string, unknown>): Promise<void> {
+  const answer = await api<{ authorizationUrl: string }>('POST', path, body);
+  const target = new URL(answer.authorizationUrl);
+  // Only http(s): never let a response turn navigation into script.
+  if (target.protocol !== 'https:' && target.protocol !== 'http:') throw new Error('unexpected provider URL');
+  window.location.assign(target.toString());
+}
+
+/** The code a social sign-in callback left in the URL (`?oauth_error=`), once; the URL is cleaned. */
+export function takeOAuthOutcome(): { error: string | null } {
+  const params = new URLSearchParams(window.location.search);
+  const error = params.get('oauth_error');
+  if (params.has('oauth_error') || params.has('signed_in') || params.has('linked')) {
+    window.history.replaceState(null, '', window.location.pathname);
+  }
+  return { error: error && /^[a-z_]{1,64}$/.test(error) ? error : null };
+}

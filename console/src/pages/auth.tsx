@@ -1,7 +1,19 @@
 /** Sign in / sign up with a password; Google and GitHub buttons appear only when the edge lists them. */
 import { useEffect, useState } from 'preact/hooks';
-import { authProviders, startSession } from '../api/client.ts';
+import { authProviders, startSession, takeOAuthOutcome } from '../api/client.ts';
 import { ErrorBox, useAction } from '../components/ui.tsx';
+
+/** What a failed Google/GitHub sign-in (`?oauth_error=`) means for the person at the keyboard. */
+export const OAUTH_ERRORS: Record<string, string> = {
+  oauth_account_exists:
+    'An account with this email already exists. Sign in to it with your password, then link the provider on your account page.',
+  oauth_email_unverified: 'The provider has no verified email address for this account.',
+  oauth_identity_in_use: 'That provider account is already linked to another Airlock account.',
+  oauth_identity_mismatch: 'Re-verify with the provider account that is linked to this Airlock account.',
+  oauth_denied: 'The provider did not grant access.',
+};
+export const oauthErrorText = (code: string) =>
+  OAUTH_ERRORS[code] ?? 'The sign-in with the provider did not complete. Try again.';
 
 /** Only the edge's own auth routes may be a provider's start URL (no open redirect from config). */
 const isOwnAuthPath = (url: string) => /^\/v1\/auth\/[A-Za-z0-9/_-]+$/.test(url);
@@ -12,6 +24,7 @@ export function AuthPage(props: { onSignedIn: () => Promise<void> }) {
   const [password, setPassword] = useState('');
   const [providers, setProviders] = useState<{ id: string; name: string; url: string }[]>([]);
   const action = useAction();
+  const [oauthError] = useState(() => takeOAuthOutcome().error);
 
   useEffect(() => {
     void authProviders().then((list) => setProviders(list.filter((p) => isOwnAuthPath(p.url))));
@@ -57,6 +70,12 @@ export function AuthPage(props: { onSignedIn: () => Promise<void> }) {
             {action.busy ? 'Please wait…' : title}
           </button>
         </form>
+        {oauthError ? (
+          <div class="error" role="alert" data-testid="oauth-error">
+            <strong>{oauthError}: </strong>
+            {oauthErrorText(oauthError)}
+          </div>
+        ) : null}
         {providers.length > 0 ? (
           <div class="providers">
             {providers.map((p) => (

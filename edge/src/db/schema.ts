@@ -18,6 +18,11 @@ export const users = sqliteTable('users', {
   isAdmin: integer('is_admin', { mode: 'boolean' }).notNull().default(false),
   /** Access tokens issued before this time (epoch ms) are refused (set by a reset or password change). */
   tokensValidAfter: integer('tokens_valid_after').notNull().default(0),
+  /**
+   * When the address was proven: a followed confirmation link, or a provider-verified address at a
+   * social sign-up. Null: unconfirmed (no invitations; a social login with this address wins it).
+   */
+  emailVerifiedAt: integer('email_verified_at'),
   createdAt: createdAt(),
   updatedAt: integer('updated_at').notNull(),
 });
@@ -36,7 +41,52 @@ export const identities = sqliteTable(
   },
   (t) => [
     uniqueIndex('identities_provider_subject').on(t.provider, t.providerUserId),
-    index('identities_user').on(t.userId),
+    // One identity per provider and user: unlinking names the provider (DELETE /v1/me/identities/{p}).
+    uniqueIndex('identities_user_provider').on(t.userId, t.provider),
+  ],
+);
+
+/**
+ * OAuth authorization flows in progress (login, link, re-verification), one row per `state`, kept
+ * by the SHA-256 of the state so a D1 read gives nothing to replay. Claimed (deleted) by the first
+ * callback: a replayed state finds nothing. The PKCE verifier is never stored here: it lives only in
+ * the browser's flow cookie, so neither a D1 leak nor a stolen code alone can redeem the flow.
+ */
+export const oauthFlows = sqliteTable(
+  'oauth_flows',
+  {
+    stateHash: text('state_hash').primaryKey(),
+    provider: text('provider', { enum: ['google', 'github'] }).notNull(),
+    purpose: text('purpose', { enum: ['login', 'link', 'reauth'] }).notNull(),
+    /** The signed-in user who started a link or re-verification; null for a login. */
+    userId: text('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    /** OpenID Connect nonce (Google); null for GitHub. */
+    nonce: text('nonce'),
+    /** A console path from the allowlist (OAUTH_REDIRECT_PATHS). */
+    redirectPath: text('redirect_path').notNull(),
+    createdAt: createdAt(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('oauth_flows_expires').on(t.expiresAt)],
+);
+
+/** Email confirmation links (hash only), single use, for the address the user had when it was sent. */
+export const emailVerifications = sqliteTable(
+  'email_verifications',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    email: text('email').notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    createdAt: createdAt(),
+    expiresAt: integer('expires_at').notNull(),
+    usedAt: integer('used_at'),
+  },
+  (t) => [
+    index('email_verifications_user').on(t.userId),
+    index('email_verifications_expires').on(t.expiresAt),
   ],
 );
 

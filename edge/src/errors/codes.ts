@@ -49,6 +49,23 @@ export const errorStatus = {
   archive_rejected: 400,
   files_too_large_for_run: 400,
   file_quota_exceeded: 409,
+  // Sign in with Google and GitHub, email confirmation (issue 14).
+  oauth_provider_disabled: 404,
+  invalid_redirect: 400,
+  oauth_state_invalid: 400,
+  oauth_pkce_missing: 400,
+  oauth_denied: 400,
+  oauth_provider_error: 502,
+  oauth_token_invalid: 401,
+  oauth_email_unverified: 403,
+  oauth_account_exists: 409,
+  oauth_identity_in_use: 409,
+  oauth_identity_mismatch: 403,
+  identity_already_linked: 409,
+  last_sign_in_method: 409,
+  password_not_allowed: 403,
+  invalid_verification_token: 400,
+  email_unverified: 403,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof errorStatus;
@@ -103,6 +120,23 @@ export const defaultMessage: Record<ErrorCode, string> = {
   archive_rejected: 'The archive was rejected: see `reason`.',
   files_too_large_for_run: "The run's files do not fit the run's /work.",
   file_quota_exceeded: "Your organization's file storage is full. Delete files first.",
+  oauth_provider_disabled: 'This sign-in provider is not offered here.',
+  invalid_redirect: 'That redirect is not allowed.',
+  oauth_state_invalid: 'The sign-in could not be matched to this browser, or it expired. Start again.',
+  oauth_pkce_missing: 'The sign-in could not be completed in this browser. Start again.',
+  oauth_denied: 'The provider did not grant access.',
+  oauth_provider_error: 'The provider could not complete the sign-in. Try again.',
+  oauth_token_invalid: 'The provider’s answer could not be verified.',
+  oauth_email_unverified: 'The provider has no verified email address for this account.',
+  oauth_account_exists:
+    'An account with this email already exists. Sign in to it, then link this provider from your account page.',
+  oauth_identity_in_use: 'This provider account is already linked to another Airlock account.',
+  oauth_identity_mismatch: 'Re-verify with the provider account linked to this Airlock account.',
+  identity_already_linked: 'An account of this provider is already linked. Unlink it first.',
+  last_sign_in_method: 'This is your last way to sign in: add another before removing it.',
+  password_not_allowed: 'Accounts created with Google or GitHub cannot set a password here.',
+  invalid_verification_token: 'This confirmation link is invalid or has expired. Ask for a new one.',
+  email_unverified: 'Confirm your email address first (see the confirmation mail).',
 };
 
 /** Map a bare HTTP status (e.g. from a Hono built-in) to our code for it. */

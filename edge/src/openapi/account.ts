@@ -19,8 +19,10 @@ export const accountOperations: readonly OperationSpec[] = [
     path: '/v1/me/password',
     operationId: 'changePassword',
     tag: 'account',
-    summary: 'Change the password',
-    description: 'Needs the current password; every session of the account ends.',
+    summary: 'Change the password (or set one, where allowed)',
+    description:
+      'Needs the current password; every session of the account ends. A social-only account has none: it may ' +
+      'set one only when the operator sets ALLOW_SOCIAL_PASSWORD, and only with a recent provider sign-in.',
     access: 'user',
     rateLimits: ['api', 'reauth'],
     body: {
@@ -28,7 +30,7 @@ export const accountOperations: readonly OperationSpec[] = [
       required: true,
     },
     success: [noContent('The password is changed.')],
-    errors: ['weak_password', 'password_incorrect', 'reauthentication_required'],
+    errors: ['weak_password', 'password_incorrect', 'reauthentication_required', 'password_not_allowed'],
   },
   {
     method: 'post',
@@ -50,7 +52,8 @@ export const accountOperations: readonly OperationSpec[] = [
     tag: 'account',
     summary: 'Delete the account',
     description:
-      'Needs the current password (social-only accounts: `reauthentication_required`). Organizations left ' +
+      'Needs a recent sign-in and, for a password account, the password (a social-only account re-verifies with ' +
+      'its provider through POST /v1/auth/reauth). Organizations left ' +
       'without members are deleted; ownership passes on where another member remains.',
     access: 'user',
     rateLimits: ['api', 'reauth'],

@@ -79,21 +79,29 @@ export const authOperations: readonly OperationSpec[] = [
     path: '/v1/auth/reauth',
     operationId: 'reauthenticate',
     tag: 'auth',
-    summary: 'Confirm the password for sudo mode',
+    summary: 'Confirm the password, or re-verify with the provider, for sudo mode',
     description:
-      'Answers a new access token whose sign-in time is now; routes answering 403 `reauthentication_required` ' +
-      '(API-key creation, member changes, account deletion) accept it for RECENT_AUTH_SECONDS.',
+      '`{password}`: answers a new access token whose sign-in time is now; routes answering 403 ' +
+      '`reauthentication_required` (API-key creation, member changes, account deletion) accept it for ' +
+      'RECENT_AUTH_SECONDS. `{provider}` (social accounts): answers `{authorizationUrl}`; the provider round ' +
+      'trip (Google: prompt=login, max_age=0, auth_time checked) ends at the callback with a fresh session.',
     access: 'user',
     rateLimits: ['reauth'],
     body: { schema: fromZod(reauthBody), required: true },
     success: [
-      json(
-        200,
-        'A fresh access token.',
-        obj({ accessToken: str(), expiresIn: { type: 'integer' }, tokenType: str() }),
-      ),
+      json(200, 'A fresh access token.', {
+        oneOf: [
+          obj({ accessToken: str(), expiresIn: { type: 'integer' }, tokenType: str() }),
+          obj({ authorizationUrl: str({ format: 'uri' }) }),
+        ],
+      }),
     ],
-    errors: ['password_incorrect', 'reauthentication_required'],
+    errors: [
+      'password_incorrect',
+      'reauthentication_required',
+      'oauth_identity_mismatch',
+      'invalid_redirect',
+    ],
   },
   {
     method: 'post',

@@ -58,6 +58,14 @@ export const schemas: Record<string, JsonSchema> = {
     email: str({ format: 'email' }),
     isAdmin: bool,
     hasPassword: { ...bool, description: 'False for social-only accounts.' },
+    emailVerified: { ...bool, description: 'The address was confirmed (link or provider-verified sign-up).' },
+    identities: arrayOf(
+      obj({
+        provider: str({ enum: ['google', 'github'] }),
+        email: { type: ['string', 'null'] },
+        linkedAt: dateTime(),
+      }),
+    ),
     createdAt: dateTime(),
   }),
   Org: obj({

@@ -5,6 +5,7 @@ import { authOperations } from './auth.ts';
 import { ERROR_CODES, headers, schemas, securitySchemes } from './components.ts';
 import { fileOperations } from './files.ts';
 import { keyOperations } from './keys.ts';
+import { oauthOperations } from './oauth.ts';
 import { orgOperations } from './orgs.ts';
 import { pistonOperations } from './piston.ts';
 import { runOperations } from './runs.ts';
@@ -28,6 +29,7 @@ import { usageOperations } from './usage.ts';
 
 const operations: readonly OperationSpec[] = [
   ...authOperations,
+  ...oauthOperations,
   ...accountOperations,
   ...orgOperations,
   ...keyOperations,

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { users } from '../db/schema.ts';
 
@@ -16,12 +16,21 @@ export async function findUserById(db: Database, id: string): Promise<UserRow | 
 
 export function insertUser(
   db: Database,
-  row: { id: string; email: string; passwordHash: string; now: number },
+  row: {
+    id: string;
+    email: string;
+    /** Null: a social-only account (no password). */
+    passwordHash: string | null;
+    /** Set when a provider verified the address at sign-up; a password account confirms by mail. */
+    emailVerifiedAt?: number | null;
+    now: number;
+  },
 ) {
   return db.insert(users).values({
     id: row.id,
     email: row.email,
     passwordHash: row.passwordHash,
+    emailVerifiedAt: row.emailVerifiedAt ?? null,
     createdAt: row.now,
     updatedAt: row.now,
   });
@@ -49,4 +58,19 @@ export async function findTokensValidAfter(db: Database, userId: string): Promis
     .where(eq(users.id, userId))
     .get();
   return row ? row.tokensValidAfter : null;
+}
+
+/** Confirms the address, only if it is still the one the link was sent to. */
+export async function markEmailVerified(
+  db: Database,
+  userId: string,
+  email: string,
+  now: number,
+): Promise<boolean> {
+  const rows = await db
+    .update(users)
+    .set({ emailVerifiedAt: now, updatedAt: now })
+    .where(and(eq(users.id, userId), eq(users.email, email)))
+    .returning({ id: users.id });
+  return rows.length > 0;
 }

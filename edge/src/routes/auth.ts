@@ -5,6 +5,7 @@ import { issueAccessToken } from '../domain/auth/access-token.ts';
 import { emailSchema } from '../domain/auth/email.ts';
 import { burnHash, hashPassword, verifyPassword } from '../domain/auth/password.ts';
 import { passwordProblem } from '../domain/auth/password-policy.ts';
+import { OAUTH_PROVIDERS } from '../domain/oauth/config.ts';
 import { senderFor } from '../domain/outbox/sender.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
@@ -12,9 +13,11 @@ import { sha256Hex } from '../lib/bytes.ts';
 import { jsonBody } from '../lib/validate.ts';
 import { authenticate, userOnly } from '../middleware/authenticate.ts';
 import { hitLimit, ipKey, peekLimit, principalKey, rateLimit, refusal } from '../middleware/rate-limit.ts';
+import { identitiesOf } from '../repositories/identities.ts';
 import { personalOrgInserts } from '../repositories/orgs.ts';
 import { findUserByEmail, findUserById, insertUser, setPasswordHash } from '../repositories/users.ts';
 import { afterResponse } from '../services/after-response.ts';
+import { beginFlow, redirectPath } from '../services/oauth/flow.ts';
 import { drainOutbox } from '../services/outbox.ts';
 import {
   completePasswordReset,
@@ -23,6 +26,7 @@ import {
   mintResetToken,
 } from '../services/password-reset.ts';
 import { revokeFamilyOf, rotateRefreshToken, startFamily } from '../services/refresh-tokens.ts';
+import { sendVerificationMail } from './email-verification.ts';
 import { audit, clearRefreshCookie, refreshCookie, sessionResponse } from './session.ts';
 
 /**
@@ -38,7 +42,11 @@ export const credentials = z.strictObject({ email: emailSchema, password: passwo
 export const refreshBody = z.strictObject({ refreshToken: z.string().min(1).max(256).optional() });
 export const forgotBody = z.strictObject({ email: emailSchema });
 export const resetBody = z.strictObject({ token: z.string().min(1).max(256), password: passwordInput });
-export const reauthBody = z.strictObject({ password: passwordInput });
+export const reauthBody = z.union([
+  z.strictObject({ password: passwordInput }),
+  /** Social accounts: a provider round trip (the answer's authorizationUrl), back to `redirect`. */
+  z.strictObject({ provider: z.enum(OAUTH_PROVIDERS), redirect: z.string().max(200).optional() }),
+]);
 
 // ── Per-account throttling: failures per email across all IPs, known or unknown alike ─────────
 
@@ -130,6 +138,7 @@ export const authRoutes = new Hono<AppEnv>()
         { action: 'auth.register', actorUserId: userId, targetType: 'user', targetId: userId },
         now,
       );
+      await sendVerificationMail(c, { id: userId, email }, now);
       const refresh = await startFamily(db, userId, now, auth.refreshTokenTtlMs);
       return sessionResponse(c, { id: userId, email }, refresh, now, 201);
     },
@@ -248,10 +257,24 @@ export const authRoutes = new Hono<AppEnv>()
       const userId = c.get('principal').userId;
       const user = await findUserById(db, userId);
       if (!user) throw new ApiError('unauthorized');
-      // Social accounts re-authenticate with their provider (OAuth issue); none is wired yet.
+      const body = c.req.valid('json');
+      if ('provider' in body) {
+        // The provider's callback issues the fresh session (routes/oauth.ts); only the linked account counts.
+        const linked = (await identitiesOf(db, userId)).some((i) => i.provider === body.provider);
+        if (!linked) throw new ApiError('oauth_identity_mismatch');
+        const url = await beginFlow(c, {
+          provider: body.provider,
+          purpose: 'reauth',
+          userId,
+          redirectPath: redirectPath(c, body.redirect, '/account'),
+        });
+        c.header('Cache-Control', 'no-store');
+        return c.json({ authorizationUrl: url.toString() });
+      }
+      // A social-only account has no password: it re-verifies with its provider (above).
       if (!user.passwordHash) throw new ApiError('reauthentication_required');
       const now = Date.now();
-      const verified = await verifyPassword(c.req.valid('json').password, user.passwordHash, auth.hashParams);
+      const verified = await verifyPassword(body.password, user.passwordHash, auth.hashParams);
       if (!verified.ok) {
         await audit(c, db, { action: 'auth.reauth', outcome: 'failure', actorUserId: userId }, now);
         throw new ApiError('password_incorrect');

@@ -1,7 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { database } from '../db/client.ts';
-import { planAccountDeletion } from '../domain/auth/account-deletion.ts';
 import { hashPassword, verifyPassword } from '../domain/auth/password.ts';
 import { passwordProblem } from '../domain/auth/password-policy.ts';
 import type { AppEnv } from '../env.ts';
@@ -11,17 +10,13 @@ import { apiLimit } from '../middleware/api-limit.ts';
 import { authenticate, recentAuth, userOnly } from '../middleware/authenticate.ts';
 import { principalKey, rateLimit } from '../middleware/rate-limit.ts';
 import { revokeAllApiKeysOfUser } from '../repositories/api-keys.ts';
-import { deleteOrg, membershipsAlongside, promoteHeirUnlessOwned } from '../repositories/orgs.ts';
-import { deleteMessagesTo } from '../repositories/outbox.ts';
+import { identitiesOf } from '../repositories/identities.ts';
 import { revokeAllFamiliesOfUser } from '../repositories/sessions.ts';
-import {
-  deleteUser,
-  findUserById,
-  setPasswordHash,
-  setTokensValidAfter,
-  type UserRow,
-} from '../repositories/users.ts';
+import { findUserById, setPasswordHash, setTokensValidAfter, type UserRow } from '../repositories/users.ts';
+import { deleteAccount } from '../services/account-deletion.ts';
 import { passwordInput as password } from './auth.ts';
+import { emailResendRoutes } from './email-verification.ts';
+import { identityRoutes } from './identities.ts';
 import { audit, clearRefreshCookie } from './session.ts';
 
 /**
@@ -44,24 +39,32 @@ async function currentUser(db: ReturnType<typeof database>, userId: string): Pro
 const reauth = rateLimit({ name: 'reauth', rule: (cfg) => cfg.auth.rateLimits.login, key: principalKey });
 
 export const changePasswordBody = z.strictObject({
-  currentPassword: password,
+  /** Required when the account has a password; a social-only account has none to give. */
+  currentPassword: password.optional(),
   newPassword: password,
   /** A change offers what a reset does: revoke every API key of the user too (default false). */
   revokeApiKeys: z.boolean().optional(),
 });
-export const deleteMeBody = z.strictObject({ password });
+export const deleteMeBody = z.strictObject({ password: password.optional() });
 
 export const meRoutes = new Hono<AppEnv>()
   // `/v1/me/*` matches `/v1/me` itself too: one registration, so each request counts once.
   .use('/v1/me/*', authenticate(), userOnly(), apiLimit)
   .get('/v1/me', async (c) => {
     const principal = c.get('principal');
-    const user = await currentUser(database(c.env.DB), principal.userId);
+    const db = database(c.env.DB);
+    const user = await currentUser(db, principal.userId);
     return c.json({
       id: user.id,
       email: user.email,
       isAdmin: user.isAdmin,
       hasPassword: user.passwordHash !== null,
+      emailVerified: user.emailVerifiedAt !== null,
+      identities: (await identitiesOf(db, user.id)).map((i) => ({
+        provider: i.provider,
+        email: i.email,
+        linkedAt: new Date(i.createdAt).toISOString(),
+      })),
       createdAt: new Date(user.createdAt).toISOString(),
     });
   })
@@ -69,15 +72,34 @@ export const meRoutes = new Hono<AppEnv>()
     const { currentPassword, newPassword, revokeApiKeys } = c.req.valid('json');
     const { auth } = c.get('config');
     const db = database(c.env.DB);
-    const user = await currentUser(db, c.get('principal').userId);
-    if (!user.passwordHash) throw new ApiError('reauthentication_required');
+    const principal = c.get('principal');
+    const user = await currentUser(db, principal.userId);
+    const now = Date.now();
+    if (!user.passwordHash) {
+      // Social login isolation (seed): a social-only account gets a password only where the
+      // operator allows it, and then only right after a provider sign-in or re-verification.
+      if (!c.get('config').oauth.allowSocialPassword) {
+        await audit(
+          c,
+          db,
+          { action: 'user.password_set', outcome: 'failure', metadata: { reason: 'not_allowed' } },
+          now,
+        );
+        throw new ApiError('password_not_allowed');
+      }
+      if (principal.kind !== 'user' || now - principal.authenticatedAt > auth.recentAuthMs)
+        throw new ApiError('reauthentication_required');
+    }
     const problem = passwordProblem(newPassword);
     if (problem) throw new ApiError('weak_password', { details: { problem } });
-    const now = Date.now();
-    const verified = await verifyPassword(currentPassword, user.passwordHash, auth.hashParams);
-    if (!verified.ok) {
-      await audit(c, db, { action: 'user.password_change', outcome: 'failure', actorUserId: user.id }, now);
-      throw new ApiError('password_incorrect');
+    if (user.passwordHash) {
+      if (currentPassword === undefined)
+        throw new ApiError('validation_failed', { message: 'currentPassword is required.' });
+      const verified = await verifyPassword(currentPassword, user.passwordHash, auth.hashParams);
+      if (!verified.ok) {
+        await audit(c, db, { action: 'user.password_change', outcome: 'failure', actorUserId: user.id }, now);
+        throw new ApiError('password_incorrect');
+      }
     }
     // Every session and every access token issued before now end (tokens-valid-after).
     await db.batch([
@@ -90,7 +112,7 @@ export const meRoutes = new Hono<AppEnv>()
       c,
       db,
       {
-        action: 'user.password_change',
+        action: user.passwordHash ? 'user.password_change' : 'user.password_set',
         actorUserId: user.id,
         metadata: { revokedApiKeys: revokeApiKeys === true },
       },
@@ -115,27 +137,19 @@ export const meRoutes = new Hono<AppEnv>()
     const { auth } = c.get('config');
     const db = database(c.env.DB);
     const user = await currentUser(db, c.get('principal').userId);
-    // Social accounts re-verify with their provider (OAuth issue); until then they cannot delete here.
-    if (!user.passwordHash) throw new ApiError('reauthentication_required');
     const now = Date.now();
-    const verified = await verifyPassword(c.req.valid('json').password, user.passwordHash, auth.hashParams);
-    if (!verified.ok) {
-      await audit(c, db, { action: 'user.delete', outcome: 'failure', actorUserId: user.id }, now);
-      throw new ApiError('password_incorrect');
+    // A password account confirms its password too. A social-only account has none: its proof is
+    // recentAuth() above, a provider sign-in or re-verification (POST /v1/auth/reauth) this recent.
+    if (user.passwordHash) {
+      const given = c.req.valid('json').password;
+      if (given === undefined) throw new ApiError('validation_failed', { message: 'password is required.' });
+      const verified = await verifyPassword(given, user.passwordHash, auth.hashParams);
+      if (!verified.ok) {
+        await audit(c, db, { action: 'user.delete', outcome: 'failure', actorUserId: user.id }, now);
+        throw new ApiError('password_incorrect');
+      }
     }
-    const members = await membershipsAlongside(db, user.id);
-    const plan = planAccountDeletion(user.id, members);
-    // Every shared organization the user owns gets a conditional hand-over, not only those the plan
-    // (read before the batch) saw as solely owned: another owner may be leaving at the same time.
-    const owned = members.filter((m) => m.userId === user.id && m.role === 'owner').map((m) => m.orgId);
-    const handOver = owned.filter((orgId) => !plan.deleteOrgs.includes(orgId));
-    // One batch (one transaction in D1): the account never half disappears.
-    await db.batch([
-      deleteMessagesTo(db, user.email),
-      ...handOver.map((orgId) => promoteHeirUnlessOwned(db, orgId, user.id)),
-      ...plan.deleteOrgs.map((orgId) => deleteOrg(db, orgId)),
-      deleteUser(db, user.id),
-    ]);
+    const plan = await deleteAccount(db, user);
     for (const p of plan.promote) {
       await audit(
         c,
@@ -164,4 +178,6 @@ export const meRoutes = new Hono<AppEnv>()
     );
     clearRefreshCookie(c);
     return c.body(null, 204);
-  });
+  })
+  .route('/', identityRoutes)
+  .route('/', emailResendRoutes);

@@ -239,8 +239,7 @@ export const invitationRoutes = new Hono<AppEnv>()
   .use('/v1/invitations/*', authenticate(), apiLimit, userOnly())
   .get('/v1/invitations', async (c) => {
     const db = database(c.env.DB);
-    const user = await findUserById(db, c.get('principal').userId);
-    if (!user) throw new ApiError('unauthorized');
+    const user = await verifiedUser(db, c.get('principal').userId);
     const pending = await pendingInvitationsFor(db, user.email, Date.now());
     return c.json({
       invitations: pending.map((i) => ({
@@ -255,8 +254,7 @@ export const invitationRoutes = new Hono<AppEnv>()
   .post('/v1/invitations/:id/accept', async (c) => {
     const db = database(c.env.DB);
     const now = Date.now();
-    const user = await findUserById(db, c.get('principal').userId);
-    if (!user) throw new ApiError('unauthorized');
+    const user = await verifiedUser(db, c.get('principal').userId);
     const joined = await acceptInvitation(db, {
       id: c.req.param('id'),
       email: user.email,
@@ -279,6 +277,17 @@ export const invitationRoutes = new Hono<AppEnv>()
     const org = await orgOfMember(db, joined.orgId, user.id);
     return c.json(orgJson(org), 200);
   });
+
+/**
+ * Invitations go to an address: only an account that proved it owns the address (a followed
+ * confirmation link, or a provider-verified social sign-up) may see or accept them (issue 14).
+ */
+async function verifiedUser(db: Database, userId: string) {
+  const user = await findUserById(db, userId);
+  if (!user) throw new ApiError('unauthorized');
+  if (user.emailVerifiedAt === null) throw new ApiError('email_unverified');
+  return user;
+}
 
 async function orgOfMember(db: Database, orgId: string, userId: string): Promise<OrgView> {
   const org = await findOrgOfMember(db, { orgId, userId });

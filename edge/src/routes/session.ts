@@ -38,14 +38,7 @@ export async function sessionResponse(
     { userId: user.id, authenticatedAt: refresh.authenticatedAt },
     now,
   );
-  setCookie(c, REFRESH_COOKIE, refresh.token, {
-    prefix: 'secure',
-    httpOnly: true,
-    secure: true,
-    sameSite: 'Strict',
-    path: COOKIE_PATH,
-    maxAge: Math.max(0, Math.floor((refresh.expiresAt - now) / 1000)),
-  });
+  setRefreshCookie(c, refresh, now);
   c.header('Cache-Control', 'no-store');
   return c.json(
     {
@@ -57,6 +50,18 @@ export async function sessionResponse(
     },
     status,
   );
+}
+
+/** The refresh cookie alone: a social sign-in's callback sets it and redirects (no JSON body). */
+export function setRefreshCookie(c: Context<AppEnv>, refresh: IssuedRefresh, now: number): void {
+  setCookie(c, REFRESH_COOKIE, refresh.token, {
+    prefix: 'secure',
+    httpOnly: true,
+    secure: true,
+    sameSite: 'Strict',
+    path: COOKIE_PATH,
+    maxAge: Math.max(0, Math.floor((refresh.expiresAt - now) / 1000)),
+  });
 }
 
 export function refreshCookie(c: Context<AppEnv>): string | undefined {

@@ -2,8 +2,10 @@ import type { AppConfig } from '../config.ts';
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../lib/logger.ts';
 import { DAY_MS } from '../limits.ts';
+import { deleteSpentVerifications } from '../repositories/email-verifications.ts';
 import { deleteExpiredKeys } from '../repositories/idempotency-keys.ts';
 import { deleteSpentInvitations } from '../repositories/invitations.ts';
+import { deleteExpiredFlows } from '../repositories/oauth-flows.ts';
 import { deleteExpiredMessages } from '../repositories/outbox.ts';
 import { deleteSpentResets } from '../repositories/password-resets.ts';
 import { eraseOutputFinishedBefore } from '../repositories/run-output.ts';
@@ -19,7 +21,8 @@ import { deleteSpentRefresh } from '../repositories/sessions.ts';
  *   this is what bounds how long a reset token sits in D1 (a delivered row keeps no body at all);
  * - invitations expired or accepted;
  * - run output (stdout, stderr) of runs finished more than `RUN_OUTPUT_RETENTION_DAYS` ago;
- * - `Idempotency-Key` records past their 24 hours (a late retry then starts afresh, as documented).
+ * - `Idempotency-Key` records past their 24 hours (a late retry then starts afresh, as documented);
+ * - OAuth flows nobody finished, email confirmation links used or expired (issue 14).
  * Run-session Durable Object storage is not enumerable from here: each RunSession deletes its own
  * storage by alarm once its retention has passed (durable-objects/run-session.ts), which is the
  * hook for stale session state.
@@ -35,6 +38,8 @@ export interface HousekeepingReport {
   invitationRows: number;
   runOutputRows: number;
   idempotencyRows: number;
+  oauthFlowRows: number;
+  emailVerificationRows: number;
 }
 
 export async function runHousekeeping(
@@ -52,6 +57,8 @@ export async function runHousekeeping(
     deleteSpentInvitations(db, now),
     eraseOutputFinishedBefore(db, now - config.auth.runOutputRetentionMs),
     deleteExpiredKeys(db, now),
+    deleteExpiredFlows(db, now),
+    deleteSpentVerifications(db, now),
   ]);
   const changed = results.map((r) => r.meta.changes ?? 0);
   const report: HousekeepingReport = {
@@ -62,6 +69,8 @@ export async function runHousekeeping(
     invitationRows: changed[4] ?? 0,
     runOutputRows: changed[5] ?? 0,
     idempotencyRows: changed[6] ?? 0,
+    oauthFlowRows: changed[7] ?? 0,
+    emailVerificationRows: changed[8] ?? 0,
   };
   logger.info('housekeeping done', { ...report });
   return report;

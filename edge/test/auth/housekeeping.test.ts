@@ -80,7 +80,12 @@ describe('scheduled housekeeping', () => {
     expect(await q(`SELECT count(*) AS n FROM refresh_tokens WHERE user_id = ?`, uid)).toBe(1);
     expect(await q(`SELECT count(*) AS n FROM password_resets WHERE user_id = ?`, uid)).toBe(1);
     expect(await q(`SELECT count(*) AS n FROM password_resets WHERE id = ?`, `r3-${uid}`)).toBe(1);
-    expect(await q(`SELECT count(*) AS n FROM outbox WHERE recipient = ?`, user.user.email)).toBe(1);
+    expect(
+      await q(
+        `SELECT count(*) AS n FROM outbox WHERE recipient = ? AND kind = 'password_reset'`,
+        user.user.email,
+      ),
+    ).toBe(1);
     expect(
       await q(`SELECT count(*) AS n FROM outbox WHERE body = 'pr_secret' AND recipient = ?`, user.user.email),
     ).toBe(0);

@@ -12,9 +12,10 @@ import { authFetch, errorOf, jsonInit, registerUser, uniqueEmail } from '../help
 
 const MINUTE = 60_000;
 
+/** Reset mail only: registration also queues a confirmation mail (issue 14). */
 async function outboxFor(email: string) {
   const rows = await env.DB.prepare(
-    'SELECT kind, subject, body, sent_at FROM outbox WHERE recipient = ? ORDER BY created_at',
+    "SELECT kind, subject, body, sent_at FROM outbox WHERE recipient = ? AND kind = 'password_reset' ORDER BY created_at",
   )
     .bind(email)
     .all<{ kind: string; subject: string; body: string; sent_at: number | null }>();

@@ -112,6 +112,7 @@ describe('GET /v1/openapi.json', () => {
       'POST /api/v2/execute',
       'POST /api/v2/piston/execute',
       'POST /v1/tasks',
+      'POST /v1/auth/email/verify',
     ];
     const withoutBody = [
       'POST /v1/runs/{id}/cancel',
@@ -119,6 +120,8 @@ describe('GET /v1/openapi.json', () => {
       'POST /v1/tasks/{id}/stream-ticket',
       'POST /v1/invitations/{id}/accept',
       'POST /v1/me/sessions/revoke',
+      'POST /v1/me/email/verification',
+      'POST /v1/me/identities/{provider}',
     ];
     // Uploads take the file's bytes, raw or as a multipart form (issue 15).
     const takesBytes = ['POST /v1/files'];

@@ -1,5 +1,12 @@
 import { env } from 'cloudflare:test';
-import { authFetch, authHeaders, jsonInit, type RegisteredUser, registerUser } from '../helpers.ts';
+import {
+  authFetch,
+  authHeaders,
+  confirmEmailOf,
+  jsonInit,
+  type RegisteredUser,
+  registerUser,
+} from '../helpers.ts';
 
 /** Worker secrets are not in the generated `Env` type (they are not vars); tests override them through this. */
 export function secretOverrides(secrets: Record<string, string>): Partial<Env> {
@@ -37,8 +44,10 @@ export interface Tenant {
   personalOrgId: string;
 }
 
+/** A registered user who confirmed their address (invitations reach confirmed addresses only). */
 export async function tenant(): Promise<Tenant> {
   const user = await registerUser();
+  await confirmEmailOf(user.user.email);
   const orgs = await json<{ orgs: { id: string; personal: boolean }[] }>(
     await as(user.accessToken, '/v1/orgs'),
     200,

@@ -39,6 +39,9 @@ export const authConfigShape = {
   REFRESH_TOKEN_TTL_SECONDS: setting(SETTINGS.refreshTokenTtlSeconds),
   PASSWORD_RESET_TTL_SECONDS: setting(SETTINGS.passwordResetTtlSeconds),
   PASSWORD_RESET_URL: url.optional().default('http://127.0.0.1:8787/reset-password'),
+  EMAIL_VERIFICATION_TTL_SECONDS: setting(SETTINGS.emailVerificationTtlSeconds),
+  /** The console page a confirmation link opens (the token follows in the fragment). */
+  EMAIL_VERIFICATION_URL: url.optional().default('http://127.0.0.1:8787/verify-email'),
   PASSWORD_HASH_MEMORY_KIB: setting(SETTINGS.passwordHashMemoryKib),
   PASSWORD_HASH_ITERATIONS: setting(SETTINGS.passwordHashIterations),
   PASSWORD_HASH_PARALLELISM: setting(SETTINGS.passwordHashParallelism),
@@ -79,6 +82,8 @@ export interface AuthConfig {
   readonly refreshTokenTtlMs: number;
   readonly passwordResetTtlMs: number;
   readonly passwordResetUrl: string;
+  readonly emailVerificationTtlMs: number;
+  readonly emailVerificationUrl: string;
   readonly hashParams: HashParams;
   readonly rateLimits: {
     readonly login: RateRule;
@@ -130,6 +135,8 @@ export function toAuthConfig(v: ParsedAuthVars): AuthConfig {
     refreshTokenTtlMs: v.REFRESH_TOKEN_TTL_SECONDS * 1000,
     passwordResetTtlMs: v.PASSWORD_RESET_TTL_SECONDS * 1000,
     passwordResetUrl: v.PASSWORD_RESET_URL,
+    emailVerificationTtlMs: v.EMAIL_VERIFICATION_TTL_SECONDS * 1000,
+    emailVerificationUrl: v.EMAIL_VERIFICATION_URL,
     hashParams: Object.freeze({
       memoryKib: v.PASSWORD_HASH_MEMORY_KIB,
       iterations: v.PASSWORD_HASH_ITERATIONS,
