@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
-import type { RunRequest } from '@airlock/protocol';
+import type { Mount, RunRequest, SourceFile } from '@airlock/protocol';
 import { database } from '../db/client.ts';
 import type { TaskAttemptRecord } from '../db/schema.ts';
 import type { RateRule } from '../domain/auth/rate-limit.ts';
@@ -36,6 +36,9 @@ export interface TaskStartInput {
   prompt: string;
   language: string;
   limits: RunRequest['limits'];
+  files?: SourceFile[];
+  mounts?: Mount[];
+  programFile: string;
   maxAttempts: number;
   maxOutputTokens: number;
   timeoutMs: number;

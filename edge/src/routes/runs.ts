@@ -83,7 +83,7 @@ export const runRoutes = new Hono<AppEnv>()
       const { wait, fileIds, ...body } = c.req.valid('json');
       // Mounting a file reads it: an API key needs files:read as well.
       if (fileIds) assertScope(c, 'files:read');
-      const mounts = fileIds ? await resolveMounts(c, scopeOf(c), fileIds, body) : undefined;
+      const mounts = fileIds ? (await resolveMounts(c, scopeOf(c), fileIds, body)).mounts : undefined;
       // RunBodySchema is the protocol's run request plus `wait` and `fileIds`, with the same rules: only
       // a request with mounts is checked again, as a whole.
       const request: RunRequest = mounts ? RunRequestSchema.parse({ ...body, mounts }) : body;

@@ -1,10 +1,11 @@
-import { RunIdSchema } from '@airlock/protocol';
+import { LIMITS, RunIdSchema } from '@airlock/protocol';
 import { type Context, Hono } from 'hono';
 import { database } from '../db/client.ts';
 import { runtimeProblem } from '../domain/runs/request.ts';
 import { isTicketShaped, STREAM_TICKET_TTL_MS } from '../domain/runs/stream-ticket.ts';
 import { modelAllowed, PROVIDERS } from '../domain/tasks/config.ts';
 import { decodeCursor, encodeCursor, TaskListQuerySchema } from '../domain/tasks/list-query.ts';
+import { projectPrompt } from '../domain/tasks/program.ts';
 import { TaskBodySchema } from '../domain/tasks/request.ts';
 import { taskView } from '../domain/tasks/view.ts';
 import type { AppEnv } from '../env.ts';
@@ -16,9 +17,10 @@ import { authenticate } from '../middleware/authenticate.ts';
 import { idempotency } from '../middleware/idempotency.ts';
 import { orgContext, requestScope } from '../middleware/org-context.ts';
 import { ipKey, rateLimit } from '../middleware/rate-limit.ts';
-import { requireScope } from '../middleware/require-scope.ts';
+import { assertScope, requireScope } from '../middleware/require-scope.ts';
 import type { ProviderFailure } from '../providers/errors.ts';
 import { deleteTask, findTask, insertTask, listTaskRuns, listTasks } from '../repositories/tasks.ts';
+import { resolveMounts } from '../services/files/mounts.ts';
 import { resolveProviderKey } from '../services/provider-key-resolver.ts';
 import { capError, capReached, tokenCapState } from '../services/token-cap.ts';
 
@@ -134,11 +136,28 @@ export const taskRoutes = new Hono<AppEnv>()
         runtimes.runtimes,
       );
       if (problem) throw invalid(problem.field, problem.problem);
+      // The program runs under the runtime's own file name, first among the project's files.
+      const programFile =
+        runtimes.runtimes.find((r) => r.language === body.language)?.fileName ?? `main.${body.language}`;
+      if (body.files?.some((f) => f.name === programFile)) {
+        throw invalid('files', `${programFile} is the name of the model's program`);
+      }
+      if ((body.files ?? []).reduce((n, f) => n + byteLength(f.content), 0) > LIMITS.maxCodeBytes) {
+        throw invalid('files', `at most ${LIMITS.maxCodeBytes} bytes in total`);
+      }
 
       const db = database(c.env.DB);
       const principal = c.get('principal');
       const now = Date.now();
       const scope = scopeOf(c);
+      // Mounting a file reads it: an API key needs files:read as well (as on POST /v1/runs).
+      if (body.fileIds) assertScope(c, 'files:read');
+      const project = body.fileIds
+        ? await resolveMounts(c, scope, body.fileIds, {
+            language: body.language,
+            ...(body.files ? { files: body.files } : {}),
+          })
+        : undefined;
       // The organization's monthly token cap, before any provider call (and before decrypting a key).
       const cap = await tokenCapState(db, scope.orgId, now);
       if (capReached(cap)) throw capError(cap, now);
@@ -186,9 +205,12 @@ export const taskRoutes = new Hono<AppEnv>()
             baseUrl: config.tasks.baseUrls[body.provider],
             apiKey: key.key,
           },
-          prompt: body.prompt,
+          prompt: projectPrompt(body.prompt, body.files ?? [], project?.paths ?? []),
           language: body.language,
           limits: body.limits,
+          ...(body.files ? { files: body.files } : {}),
+          ...(project ? { mounts: project.mounts } : {}),
+          programFile,
           maxAttempts,
           maxOutputTokens: limits.maxOutputTokens,
           timeoutMs: limits.timeoutMs,

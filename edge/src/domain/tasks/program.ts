@@ -16,6 +16,24 @@ export function systemPrompt(language: string): string {
   ].join(' ');
 }
 
+/**
+ * The user's prompt with the project the program works with (POST /v1/tasks `files`, `fileIds`):
+ * inline files in full, uploaded files by path. All of it goes to the provider the user chose, as
+ * the prompt does, and nowhere else.
+ */
+export function projectPrompt(
+  prompt: string,
+  files: readonly SourceFile[],
+  mountedPaths: readonly string[],
+): string {
+  if (files.length === 0 && mountedPaths.length === 0) return prompt;
+  const parts = [prompt, '', 'The program runs in /work beside these files of the project:'];
+  for (const f of files) parts.push('', `${f.name}:`, '```', f.content, '```');
+  if (mountedPaths.length > 0)
+    parts.push('', 'Uploaded files (paths under /work):', ...mountedPaths.map((p) => `- ${p}`));
+  return parts.join('\n');
+}
+
 /** The follow-up after a failed run: its exit status and the end of its stderr. */
 export function fixPrompt(run: { status: string; exitCode: number | null; stderr: string }): string {
   const stderr = run.stderr.slice(-FEEDBACK_STDERR_CHARS);

@@ -11,7 +11,8 @@ import type { Scope } from '../../repositories/scope.ts';
  * A run's `fileIds` (issue 15) become the request's `mounts`: found in the caller's scope (another
  * tenant's id is a 404, as everywhere), checked to fit the run's /work with the inline source
  * (`files_too_large_for_run`, before any container starts), and the `entry` checked to exist.
- * The unpacked sizes come from the manifests written at upload; the host counts again.
+ * The unpacked sizes come from the manifests written at upload; the host counts again. Also answers
+ * the paths /work will hold (what a task shows its model).
  */
 
 const utf8 = new TextEncoder();
@@ -21,7 +22,7 @@ export async function resolveMounts(
   scope: Scope,
   fileIds: readonly string[],
   request: Omit<RunRequest, 'mounts'>,
-): Promise<Mount[]> {
+): Promise<{ mounts: Mount[]; paths: string[] }> {
   const rows = await findFiles(database(c.env.DB), scope, fileIds);
   const byId = new Map(rows.map((r) => [r.id, r]));
   const ordered = fileIds.map((id) => byId.get(id));
@@ -51,7 +52,8 @@ export async function resolveMounts(
       details: { fields: [{ field: 'entry', problem: 'not a file of the mounted files' }] },
     });
   }
-  return files.map((f) =>
+  const mounts = files.map((f) =>
     MountSchema.parse({ id: f.id, name: f.name, kind: f.kind, size: f.size, sha256: f.sha256 }),
   );
+  return { mounts, paths: [...paths.keys()] };
 }

@@ -1,4 +1,4 @@
-import type { RunRequest, RunResult, SourceFile } from '@airlock/protocol';
+import type { Mount, RunRequest, RunResult, SourceFile } from '@airlock/protocol';
 import type { ModelMessage } from 'ai';
 import type { TaskAttemptRecord } from '../../db/schema.ts';
 import type { StreamFrame } from '../../domain/runs/frames.ts';
@@ -20,6 +20,11 @@ export interface TaskPlan {
   prompt: string;
   language: string;
   limits: RunRequest['limits'];
+  /** The project's inline files and uploads, run beside the program (which is the entry). */
+  files?: SourceFile[];
+  mounts?: Mount[];
+  /** The runtime's file name: what the program is called when it runs beside other files. */
+  programFile: string;
   maxAttempts: number;
   maxOutputTokens: number;
   deadline: number;
@@ -113,9 +118,8 @@ export async function driveTask(
     // Deleted while the model wrote: no run for a task that no longer exists.
     if (deps.cancelled()) return done({ status: 'error', errorCode: 'cancelled' });
     const entry = files[0]?.content ?? '';
-    const run = await deps.runProgram(
-      { language: plan.language, code: entry, ...(plan.limits ? { limits: plan.limits } : {}) },
-      (frame) => events.runFrame(attempt, frame),
+    const run = await deps.runProgram(attemptRequest(plan, entry), (frame) =>
+      events.runFrame(attempt, frame),
     );
     if (!run.ok) {
       record(run.runId ?? null, run.code, files);
@@ -132,6 +136,18 @@ export async function driveTask(
 }
 
 type Usage = { inputTokens: number; outputTokens: number };
+
+/** An attempt's run: the program alone as `code`, or first among the project's files (the entry). */
+export function attemptRequest(plan: TaskPlan, program: string): RunRequest {
+  const limits = plan.limits ? { limits: plan.limits } : {};
+  if (!plan.files && !plan.mounts) return { language: plan.language, code: program, ...limits };
+  return {
+    language: plan.language,
+    files: [{ name: plan.programFile, content: program }, ...(plan.files ?? [])],
+    ...(plan.mounts ? { mounts: plan.mounts } : {}),
+    ...limits,
+  };
+}
 
 /** A program's own failure is worth a fix; the platform's (no host, host lost, cancelled) is not. */
 function retryable(result: RunResult): boolean {
