@@ -21,21 +21,20 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HOST_PATHS, RUN_TOKEN, type RunTokenClaims, runRequestDigest } from '@airlock/protocol';
-import { importJWK, type JWK, SignJWT } from 'jose';
+import { HOST_PATHS } from '@airlock/protocol';
+import { importJWK, type JWK } from 'jose';
 import WebSocket from 'ws';
 import { Client, openStream } from '../e2e/support/client.ts';
 import { startEdgeProcess } from '../e2e/support/edge-process.ts';
 import { startHostProcess } from '../e2e/support/host-process.ts';
 import { generateDevSecrets } from '../scripts/dev-secrets.ts';
+import { signRunToken } from './support/run-token.ts';
 
 const iterations = Number(process.argv[2] ?? 40);
 const warmup = Number(process.argv[3] ?? 5);
 const loadSeconds = Number(process.argv[4] ?? 60);
 const loadRate = Number(process.argv[5] ?? 6);
 const REQUEST = { language: 'python', code: 'print("hello, world")' };
-/** The organization the direct runs' tokens name (the host only groups runs by it). */
-const BENCH_ORG = 'bench';
 
 interface Sample {
   firstOutputMs: number;
@@ -51,20 +50,7 @@ const fmt = (n: number) => (Number.isNaN(n) ? '   -  ' : `${n.toFixed(1).padStar
 async function direct(hostUrl: string, hostId: string, key: CryptoKey): Promise<Sample> {
   const runId = randomUUID();
   const t0 = performance.now();
-  const now = Math.floor(Date.now() / 1000);
-  const claims: RunTokenClaims = {
-    iss: RUN_TOKEN.issuer,
-    aud: hostId,
-    iat: now,
-    exp: now + 30,
-    jti: randomUUID(),
-    run: runId,
-    req: await runRequestDigest(REQUEST),
-    org: BENCH_ORG,
-  };
-  const token = await new SignJWT(claims)
-    .setProtectedHeader({ alg: RUN_TOKEN.alg, typ: RUN_TOKEN.typ })
-    .sign(key);
+  const token = await signRunToken(key, hostId, runId, REQUEST);
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`${hostUrl}${HOST_PATHS.run}`, {
       headers: { authorization: `Bearer ${token}` },

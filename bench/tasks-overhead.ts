@@ -19,14 +19,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  HOST_PATHS,
-  RUN_TOKEN,
-  type RunRequest,
-  type RunTokenClaims,
-  runRequestDigest,
-} from '@airlock/protocol';
-import { importJWK, type JWK, SignJWT } from 'jose';
+import { HOST_PATHS, type RunRequest } from '@airlock/protocol';
+import { importJWK, type JWK } from 'jose';
 import WebSocket from 'ws';
 import { Client, type Frame, openStream } from '../e2e/support/client.ts';
 import { startEdgeProcess } from '../e2e/support/edge-process.ts';
@@ -34,13 +28,13 @@ import { startHostProcess } from '../e2e/support/host-process.ts';
 import { extractProgram, systemPrompt } from '../edge/src/domain/tasks/program.ts';
 import { type ScriptedReply, startProviderServers } from '../edge/test/tasks/harness/provider-servers.ts';
 import { generateDevSecrets } from '../scripts/dev-secrets.ts';
+import { signRunToken } from './support/run-token.ts';
 
 const iterations = Number(process.argv[2] ?? 30);
 const warmup = Number(process.argv[3] ?? 3);
 const MODEL = 'bench-model';
 const PROMPT = 'Print hello, world.';
 const PROGRAM = 'print("hello, world")';
-const BENCH_ORG = 'bench';
 
 /** The model's reply, in 7-character chunks as the task tests script it. */
 function reply(): ScriptedReply {
@@ -125,20 +119,7 @@ async function runOnHost(
   request: RunRequest,
 ): Promise<void> {
   const runId = randomUUID();
-  const now = Math.floor(Date.now() / 1000);
-  const claims: RunTokenClaims = {
-    iss: RUN_TOKEN.issuer,
-    aud: hostId,
-    iat: now,
-    exp: now + 30,
-    jti: randomUUID(),
-    run: runId,
-    req: await runRequestDigest(request),
-    org: BENCH_ORG,
-  };
-  const token = await new SignJWT(claims)
-    .setProtectedHeader({ alg: RUN_TOKEN.alg, typ: RUN_TOKEN.typ })
-    .sign(key);
+  const token = await signRunToken(key, hostId, runId, request);
   await new Promise<void>((resolve, reject) => {
     const ws = new WebSocket(`${hostUrl}${HOST_PATHS.run}`, {
       headers: { authorization: `Bearer ${token}` },
