@@ -17,6 +17,7 @@ import { RunDetailPage } from './pages/run-detail.tsx';
 import { RunHistoryPage } from './pages/run-history.tsx';
 import { TaskDetailPage } from './pages/task-detail.tsx';
 import { TasksPage } from './pages/tasks.tsx';
+import { ResetPasswordPage, VerifyEmailPage } from './pages/token-links.tsx';
 import { navigate, usePath } from './router.ts';
 
 export interface Me {
@@ -92,6 +93,9 @@ export function App() {
     document.getElementById('page-title')?.focus();
   }, [path]);
 
+  // The mails' links work signed in or not.
+  if (path === '/verify-email') return <VerifyEmailPage />;
+  if (path === '/reset-password') return <ResetPasswordPage />;
   if (booting) return <Loading label="Restoring your session…" />;
   if (!me) return <AuthPage onSignedIn={loadMe} />;
 

@@ -158,6 +158,9 @@ export const taskRoutes = new Hono<AppEnv>()
             ...(body.files ? { files: body.files } : {}),
           })
         : undefined;
+      if (project?.paths.includes(programFile)) {
+        throw invalid('fileIds', `an uploaded file is named ${programFile}, the name of the model's program`);
+      }
       // The organization's monthly token cap, before any provider call (and before decrypting a key).
       const cap = await tokenCapState(db, scope.orgId, now);
       if (capReached(cap)) throw capError(cap, now);
