@@ -4,6 +4,7 @@ import { frameStream, type Sequenced, type WebSocketFactory } from './stream.ts'
 import type {
   ApiKey,
   CreatedApiKey,
+  FilePage,
   Frame,
   Provider,
   ProviderKey,
@@ -13,6 +14,7 @@ import type {
   RunRequest,
   Runtime,
   Session,
+  StoredFile,
   Task,
   TaskAccepted,
   TaskFrame,
@@ -40,8 +42,14 @@ export interface ClientOptions {
 interface CallOptions {
   params?: Record<string, string>;
   query?: Record<string, string | number | undefined>;
+  /** Sent as JSON. */
   body?: unknown;
+  /** Sent as is, as `application/octet-stream` (uploads). */
+  bytes?: FileBytes;
 }
+
+/** What uploadFile() takes: the bytes as Node, browsers and Workers all hold them. */
+export type FileBytes = Uint8Array | Blob | ArrayBuffer;
 
 /** Something streaming: iterate it for its frames (reconnecting as needed), or await `result()`. */
 export interface StreamHandle<F, R> extends AsyncIterable<F> {
@@ -84,26 +92,41 @@ export class AirlockClient {
     this.#maxReconnects = options.maxReconnects ?? 5;
   }
 
+  /** Calls `op` and returns its JSON answer (undefined for an empty one, e.g. 204). */
   async call<T>(op: OperationName, options: CallOptions = {}): Promise<T> {
+    const text = await (await this.#send(op, options, 'application/json')).text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** The response of `op` when it succeeded (its body unread); an AirlockError otherwise. */
+  async #send(op: OperationName, options: CallOptions, accept: string): Promise<Response> {
     const [method] = OPERATIONS[op];
     const url = new URL(this.baseUrl + pathOf(op, options.params));
     for (const [k, v] of Object.entries(options.query ?? {}))
       if (v !== undefined) url.searchParams.set(k, String(v));
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept };
     if (this.#credential) headers.authorization = `Bearer ${this.#credential}`;
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    const res = await this.#fetch(url, {
-      method,
-      headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    });
-    const text = await res.text();
-    const json: unknown = text ? JSON.parse(text) : undefined;
-    if (!res.ok) {
-      const error = (json as { error?: Record<string, unknown> } | undefined)?.error ?? {};
-      throw new AirlockError(res.status, error, res.headers.get('retry-after'));
+    let body: BodyInit | undefined;
+    if (options.bytes !== undefined) {
+      headers['content-type'] = 'application/octet-stream';
+      // Typed views over a possibly shared buffer (Node's Buffer is one) are not BodyInit to TypeScript;
+      // fetch sends any ArrayBufferView.
+      body = options.bytes as BodyInit;
+    } else if (options.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(options.body);
     }
-    return json as T;
+    const res = await this.#fetch(url, { method, headers, body });
+    if (res.ok) return res;
+    // Errors are JSON `{error: {code, message, requestId}}`; anything else (a proxy's page) is kept generic.
+    const text = await res.text();
+    let error: Record<string, unknown> = {};
+    try {
+      error = (JSON.parse(text) as { error?: Record<string, unknown> }).error ?? {};
+    } catch {
+      // Not JSON: the status alone.
+    }
+    throw new AirlockError(res.status, error, res.headers.get('retry-after'));
   }
 
   // ── auth
@@ -255,6 +278,30 @@ export class AirlockClient {
   }
   taskStreamTicket(id: string): Promise<{ ticket: string; streamUrl: string; expiresAt: string }> {
     return this.call('taskStreamTicket', { params: { id } });
+  }
+
+  // ── files: uploads (archives are inspected: a manifest, or 400 archive_rejected), mounted into
+  // runs and tasks by id (`fileIds`)
+
+  /** Uploads `bytes` as `name` (a `.zip`, `.tar`, `.tar.gz` or `.tgz` is read as an archive). */
+  uploadFile(name: string, bytes: FileBytes): Promise<StoredFile> {
+    return this.call('uploadFile', { query: { name }, bytes });
+  }
+  /** The caller's files in the organization, newest first, and its storage use. */
+  listFiles(query: { limit?: number; cursor?: string } = {}): Promise<FilePage> {
+    return this.call('listFiles', { query });
+  }
+  /** Metadata, and for archives the manifest. */
+  getFile(id: string): Promise<StoredFile> {
+    return this.call('getFile', { params: { id } });
+  }
+  /** The file's bytes. */
+  async downloadFile(id: string): Promise<Uint8Array> {
+    const res = await this.#send('downloadFile', { params: { id } }, 'application/octet-stream');
+    return new Uint8Array(await res.arrayBuffer());
+  }
+  async deleteFile(id: string): Promise<void> {
+    await this.call('deleteFile', { params: { id } });
   }
 
   // ── API keys (a user session only: API keys cannot manage keys)

@@ -1,8 +1,15 @@
-import type { RunRequest, RunResult } from '@airlock/protocol';
+import type { RunRequest as ProtocolRunRequest, RunResult } from '@airlock/protocol';
 
 /** Shapes of the API's answers (DESIGN.md "The contract (v1)"); more fields may appear. */
 
-export type { RunRequest, RunResult };
+export type { RunResult };
+
+/**
+ * The body of POST /v1/runs: the protocol's run request, with uploaded files named by id (`fileIds`)
+ * rather than the `mounts` the edge resolves them into. `entry` (a path inside the files) is the
+ * program when there is no `code` or `files`.
+ */
+export type RunRequest = Omit<ProtocolRunRequest, 'mounts'> & { fileIds?: string[] };
 
 export interface Session {
   accessToken: string;
@@ -93,6 +100,9 @@ export interface TaskRequest {
   maxAttempts?: number;
   /** Limits of each attempt's run (those of POST /v1/runs). */
   limits?: RunRequest['limits'];
+  /** The project the program works with: inline files and uploaded files by id, beside the program. */
+  files?: { name: string; content: string }[];
+  fileIds?: string[];
 }
 
 export interface TaskAccepted {
@@ -169,3 +179,44 @@ export type TaskFrame =
       inputTokens: number;
       outputTokens: number;
     };
+
+// ── files (issue 15): uploads and archives, mounted into runs by id
+
+export type FileKind = 'zip' | 'tar' | 'tar.gz' | 'file';
+
+/** What inspecting an archive found at upload. */
+export interface FileManifest {
+  kind: Exclude<FileKind, 'file'>;
+  entries: { path: string; type: 'file' | 'dir'; size: number }[];
+  files: number;
+  totalBytes: number;
+  /** Names changed by sanitisation. */
+  renamed: { from: string; to: string }[];
+}
+
+/** A file as a page of the list shows it (no manifest). */
+export interface FileSummary {
+  id: string;
+  /** The sanitised display name ([A-Za-z0-9._+-]). */
+  name: string;
+  size: number;
+  kind: FileKind;
+  contentType: string;
+  /** Hex SHA-256 of the bytes. */
+  sha256: string;
+  createdAt: string;
+}
+
+export interface StoredFile extends FileSummary {
+  /** Archives only. */
+  manifest: FileManifest | null;
+  /** The name as sent, when sanitising changed it (upload answers only). */
+  renamedFrom?: string;
+}
+
+export interface FilePage {
+  files: FileSummary[];
+  nextCursor: string | null;
+  /** The organization's storage use against its quota. */
+  usage: { bytes: number; quotaBytes: number };
+}
