@@ -8,7 +8,16 @@ import type { AppEnv } from '../env.ts';
  * API's JSON 404, so a typo under the API never turns into a 200 HTML page.
  * The page list mirrors the routes in console/src/app.tsx (a page added there is added here).
  */
-const CONSOLE_PAGES = ['/runs', '/tasks', '/account', '/orgs', '/provider-keys', '/api-keys', '/admin'];
+const CONSOLE_PAGES = [
+  '/runs',
+  '/tasks',
+  '/files',
+  '/account',
+  '/orgs',
+  '/provider-keys',
+  '/api-keys',
+  '/admin',
+];
 const BUNDLE_DIR = '/assets/';
 
 export type ConsoleTarget = 'page' | 'bundle' | null;
