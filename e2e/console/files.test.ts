@@ -60,6 +60,14 @@ describe('the files page in Chromium', { timeout: 120_000 }, () => {
         if (bar && seen.at(-1) !== bar.value) seen.push(bar.value);
       }).observe(document.body, { childList: true, subtree: true, attributes: true, characterData: true });
     });
+    // Slow the link (Chromium's own network emulation) so the upload spans several progress events.
+    const cdp = await browser.context.newCDPSession(page);
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: 2 * 1048576,
+    });
     await page
       .getByLabel(/File to upload/)
       .setInputFiles({ name: 'project.zip', mimeType: 'application/zip', buffer: Buffer.from(project) });
@@ -70,6 +78,13 @@ describe('the files page in Chromium', { timeout: 120_000 }, () => {
     expect(await page.locator('#upload-progress').evaluate((p: HTMLProgressElement) => p.value)).toBe(100);
     const seen = await page.evaluate(() => (window as unknown as { progressSeen: number[] }).progressSeen);
     expect(seen.at(-1)).toBe(100);
+    expect(seen.some((v) => v > 0 && v < 100)).toBe(true);
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: -1,
+    });
     await screenshot(page, 'files-uploaded');
 
     // The list shows it; its page shows the manifest.
