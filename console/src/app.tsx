@@ -10,6 +10,7 @@ import { AccountPage } from './pages/account.tsx';
 import { AdminPage } from './pages/admin.tsx';
 import { ApiKeysPage } from './pages/api-keys.tsx';
 import { AuthPage } from './pages/auth.tsx';
+import { FileDetailPage, FilesPage } from './pages/files.tsx';
 import { OrgSwitcher, OrgsPage } from './pages/orgs.tsx';
 import { ProviderKeysPage } from './pages/provider-keys.tsx';
 import { RunPage } from './pages/run.tsx';
@@ -34,6 +35,7 @@ const NAV: { href: string; label: string; admin?: boolean }[] = [
   { href: '/runs', label: 'Run code' },
   { href: '/runs/history', label: 'History' },
   { href: '/tasks', label: 'Tasks' },
+  { href: '/files', label: 'Files' },
   { href: '/api-keys', label: 'API keys' },
   { href: '/provider-keys', label: 'Provider keys' },
   { href: '/orgs', label: 'Organizations' },
@@ -44,11 +46,14 @@ const NAV: { href: string; label: string; admin?: boolean }[] = [
 function content(path: string, me: Me, onOrgsChanged: () => void) {
   const run = /^\/runs\/([A-Za-z0-9_-]{1,64})$/.exec(path);
   const task = /^\/tasks\/([A-Za-z0-9_-]{1,64})$/.exec(path);
+  const file = /^\/files\/([A-Za-z0-9_-]{1,64})$/.exec(path);
   if (path === '/' || path === '/runs') return <RunPage />;
   if (path === '/runs/history') return <RunHistoryPage />;
   if (run?.[1]) return <RunDetailPage id={run[1]} />;
   if (path === '/tasks') return <TasksPage />;
   if (task?.[1]) return <TaskDetailPage id={task[1]} />;
+  if (path === '/files') return <FilesPage />;
+  if (file?.[1]) return <FileDetailPage id={file[1]} />;
   if (path === '/account') return <AccountPage me={me} />;
   if (path === '/orgs') return <OrgsPage me={me} onOrgsChanged={onOrgsChanged} />;
   if (path === '/provider-keys') return <ProviderKeysPage />;

@@ -181,3 +181,46 @@ export function takeOAuthOutcome(): { error: string | null } {
   }
   return { error: error && /^[a-z_]{1,64}$/.test(error) ? error : null };
 }
+
+/**
+ * Uploads one file (POST /v1/files?name=, the raw bytes) through XMLHttpRequest, the one browser API
+ * that reports upload progress (fetch does not). Same headers and 401 handling as `api()`.
+ */
+export async function uploadFile<T>(
+  file: Blob,
+  name: string,
+  onProgress: (sent: number, total: number) => void,
+) {
+  const once = () =>
+    new Promise<{ status: number; body: string; requestId: string }>((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', `/v1/files?name=${encodeURIComponent(name)}`);
+      xhr.setRequestHeader('Accept', 'application/json');
+      xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+      if (accessToken) xhr.setRequestHeader('Authorization', `Bearer ${accessToken}`);
+      if (orgId) xhr.setRequestHeader('X-Org-Id', orgId);
+      xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
+      xhr.onload = () =>
+        resolve({
+          status: xhr.status,
+          body: xhr.responseText,
+          requestId: xhr.getResponseHeader('X-Request-Id') ?? '',
+        });
+      xhr.onerror = () => reject(new Error('The upload failed: network error.'));
+      xhr.onabort = () => reject(new Error('The upload was cancelled.'));
+      xhr.send(file);
+    });
+  let res = await once();
+  if (res.status === 401) {
+    if (!(await refresh())) {
+      endSession();
+      throw await toError(new Response(res.body, { status: res.status }));
+    }
+    res = await once();
+  }
+  if (res.status < 200 || res.status >= 300) {
+    const headers = new Headers({ 'X-Request-Id': res.requestId });
+    throw await toError(new Response(res.body, { status: res.status, headers }));
+  }
+  return JSON.parse(res.body) as T;
+}

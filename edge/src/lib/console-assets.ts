@@ -11,6 +11,7 @@ import type { AppEnv } from '../env.ts';
 const CONSOLE_PAGES = [
   '/runs',
   '/tasks',
+  '/files',
   '/account',
   '/orgs',
   '/provider-keys',
