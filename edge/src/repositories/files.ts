@@ -96,3 +96,15 @@ export async function deleteFile(db: Database, scope: Scope, id: string): Promis
     .run();
   return (result.meta.changes ?? 0) > 0;
 }
+
+/**
+ * The files an account's deletion takes with it (rows go by cascade): the user's own, and every
+ * file of the organizations deleted with the account. Read before the deletion, for their objects.
+ */
+export function filesGoingWith(db: Database, userId: string, orgIds: readonly string[]) {
+  const owned = eq(files.userId, userId);
+  return db
+    .select({ id: files.id, orgId: files.orgId })
+    .from(files)
+    .where(orgIds.length > 0 ? or(owned, inArray(files.orgId, [...orgIds])) : owned);
+}

@@ -149,7 +149,7 @@ export const meRoutes = new Hono<AppEnv>()
         throw new ApiError('password_incorrect');
       }
     }
-    const plan = await deleteAccount(db, user);
+    const plan = await deleteAccount(db, c.env.FILES, user);
     for (const p of plan.promote) {
       await audit(
         c,

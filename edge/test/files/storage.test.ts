@@ -5,7 +5,7 @@
  */
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { errorOf } from '../helpers.ts';
+import { authFetch, authHeaders, errorOf, jsonInit, TEST_PASSWORD } from '../helpers.ts';
 import { addMember, createOrg, json, mintApiKey, type Tenant, tenant } from '../tenancy/fixtures.ts';
 import { type FileBody, fileRequest, fileRowsOf, objectsOf, uploadForm, uploadRaw } from './support.ts';
 
@@ -209,5 +209,33 @@ describe('tenancy and scopes', () => {
     ] as const) {
       expect((await fileRequest('', path, method)).status, `${method} ${path}`).toBe(401);
     }
+  });
+
+  it("deleting the account deletes its files' objects: its own and those of organizations deleted with it", async () => {
+    const leaving = await tenant();
+    const staying = await tenant();
+    const shared = await createOrg(leaving, 'Shared');
+    await addMember(leaving, shared, staying, 'admin');
+    const solo = await createOrg(leaving, 'Solo');
+    await json<FileBody>(await uploadRaw(leaving.token, 'mine.txt', 'personal'), 201);
+    await json<FileBody>(await uploadRaw({ token: leaving.token, orgId: solo }, 'solo.txt', 'solo'), 201);
+    await json<FileBody>(
+      await uploadRaw({ token: leaving.token, orgId: shared }, 'theirs.txt', 'shared'),
+      201,
+    );
+    const kept = await json<FileBody>(
+      await uploadRaw({ token: staying.token, orgId: shared }, 'kept.txt', 'k'),
+      201,
+    );
+
+    const del = await authFetch(
+      '/v1/me',
+      jsonInit('DELETE', { password: TEST_PASSWORD }, authHeaders(leaving.token)),
+    );
+    expect(del.status).toBe(204);
+    expect(await objectsOf(leaving.personalOrgId)).toEqual([]);
+    expect(await objectsOf(solo)).toEqual([]);
+    // The shared organization lives on with its other member's file only.
+    expect(await objectsOf(shared)).toEqual([`orgs/${shared}/files/${kept.id}`]);
   });
 });

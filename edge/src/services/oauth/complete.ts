@@ -56,7 +56,7 @@ export async function completeLogin(
       const email = profile.email as string;
       if (decision.kind === 'create_replacing' && owner) {
         // The address was never confirmed by that account; the provider just proved who owns it.
-        const plan = await deleteAccount(db, owner);
+        const plan = await deleteAccount(db, c.env.FILES, owner);
         await auditRequest(
           c,
           db,
