@@ -69,6 +69,11 @@ export class RateLimiter extends DurableObject<Env> {
     return peekRate(this.ctx.storage.kv.get<RateState>('state') ?? EMPTY_RATE_STATE, rule, now);
   }
 
+  /** `peek` for one quota of an `admit` object (GET /v1/usage: what remains, counting nothing). */
+  peekQuota({ key, rule }: QuotaCheck, now: number): RateDecision {
+    return peekRate(this.ctx.storage.kv.get<RateState>(`q:${key}`) ?? EMPTY_RATE_STATE, rule, now);
+  }
+
   override async alarm(): Promise<void> {
     // A later `admit` with a longer window may have moved the cleanup past this alarm.
     const cleanupAt = this.ctx.storage.kv.get<number>('cleanupAt') ?? 0;

@@ -1,12 +1,12 @@
-import { type Context, Hono } from 'hono';
+import { Hono } from 'hono';
 import { database } from '../db/client.ts';
-import type { RateRule } from '../domain/auth/rate-limit.ts';
+import type { RateDecision, RateRule } from '../domain/auth/rate-limit.ts';
 import { remainingOf, utcMonth } from '../domain/usage/month.ts';
 import type { AppEnv } from '../env.ts';
-import { apiLimit } from '../middleware/api-limit.ts';
+import { API_QUOTA, apiLimit, RUNS_QUOTA, runsQuotaKey } from '../middleware/api-limit.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { orgContext, requestScope } from '../middleware/org-context.ts';
-import { peekLimit, principalKey } from '../middleware/rate-limit.ts';
+import { peekLimit, principalKey, userQuotas } from '../middleware/rate-limit.ts';
 import { callerUsage, orgTokenCap, orgTokensIn, runsInProgress } from '../repositories/usage.ts';
 
 /**
@@ -20,8 +20,7 @@ import { callerUsage, orgTokenCap, orgTokensIn, runsInProgress } from '../reposi
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-async function rate(c: Context<AppEnv>, name: string, key: string, rule: RateRule, now: number) {
-  const d = await peekLimit(c, name, key, rule);
+function rateView(d: RateDecision, rule: RateRule, now: number) {
   return {
     limit: rule.limit,
     windowSeconds: rule.windowMs / 1000,
@@ -48,14 +47,21 @@ export const usageRoutes = new Hono<AppEnv>().get(
     const scope = requestScope(c);
     const month = utcMonth(now);
     const userKey = `user:${scope.userId}`;
+    const quotas = userQuotas(c.env, scope.userId);
+    const [runRule, taskRule, apiRule] = [
+      config.runs.createRate,
+      config.tasks.createRate,
+      config.auth.rateLimits.api,
+    ];
     const [mine, cap, orgTokens, active, runRate, taskRate, apiRate] = await Promise.all([
       callerUsage(db, scope, month),
       orgTokenCap(db, scope.orgId),
       orgTokensIn(db, scope.orgId, month),
       runsInProgress(db, scope, now),
-      rate(c, 'runs', userKey, config.runs.createRate, now),
-      rate(c, 'tasks', userKey, config.tasks.createRate, now),
-      rate(c, 'api', principalKey(c), config.auth.rateLimits.api, now),
+      // Run creation and the API live in the user's quota object (middleware/api-limit.ts).
+      quotas.peekQuota({ key: `${RUNS_QUOTA.name}:${runsQuotaKey(scope.userId)}`, rule: runRule }, now),
+      peekLimit(c, 'tasks', userKey, taskRule),
+      quotas.peekQuota({ key: `${API_QUOTA.name}:${principalKey(c)}`, rule: apiRule }, now),
     ]);
     return c.json({
       period: { from: iso(month.from), to: iso(month.to) },
@@ -75,9 +81,9 @@ export const usageRoutes = new Hono<AppEnv>().get(
           remaining: remainingOf(cap, orgTokens),
           resetsAt: iso(month.to),
         },
-        runsPerWindow: runRate,
-        tasksPerWindow: taskRate,
-        apiRequestsPerWindow: apiRate,
+        runsPerWindow: rateView(runRate, runRule, now),
+        tasksPerWindow: rateView(taskRate, taskRule, now),
+        apiRequestsPerWindow: rateView(apiRate, apiRule, now),
         runsInProgress: {
           organization: concurrent(config.runs.maxConcurrentPerOrg, active.org),
           user: concurrent(config.runs.maxConcurrentPerUser, active.user),
