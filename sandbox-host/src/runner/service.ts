@@ -134,8 +134,11 @@ export class RunService {
     if (memoryMb > this.#o.maxMemoryMb) {
       return { ok: false, code: 'bad_request', message: `limits.memoryMb: at most ${this.#o.maxMemoryMb}` };
     }
-    // Inline files go in as the entry plan names them (a Java entry renamed after its public class).
-    const planned = request.files ? { ...request, files: planRun(manifest, request).files } : request;
+    // Inline source goes in as the entry plan names it (`code` under the runtime's file name, a Java
+    // entry renamed after its public class): the commands execute.ts runs come from the same plan.
+    const { code, ...rest } = request;
+    const inline = code !== undefined || request.files !== undefined;
+    const planned = inline ? { ...rest, files: planRun(manifest, request).files } : request;
     const work = buildWorkTree(planned, manifest.fileName, mounts, this.#o.workBytes);
     if (!work.ok) return { ok: false, code: 'bad_request', message: work.message };
     const linked = AbortSignal.any([signal, this.#shutdown.signal]);
