@@ -56,13 +56,13 @@ export async function receivedRequests(controlUrl: string, key: string): Promise
 export const freshProviderKey = () => `sk-e2e-${randomUUID()}`;
 
 /** A streamed reply in small chunks, as a model's tokens arrive. */
-export function streamedReply(text: string, chunkSize = 6): ScriptedReply {
+export function streamedReply(text: string, chunkSize = 6, inputTokens = 30): ScriptedReply {
   const chunks: string[] = [];
   for (let i = 0; i < text.length; i += chunkSize) chunks.push(text.slice(i, i + chunkSize));
-  return { kind: 'text', chunks, inputTokens: 30, outputTokens: chunks.length };
+  return { kind: 'text', chunks, inputTokens, outputTokens: chunks.length };
 }
 
 /** A model reply holding one fenced program, in small chunks as a real stream sends them. */
 export function programReply(program: string, language = 'python'): ScriptedReply {
-  return streamedReply(`Here is the program.\n\n\`\`\`${language}\n${program}\n\`\`\`\n`, 7);
+  return streamedReply(`Here is the program.\n\n\`\`\`${language}\n${program}\n\`\`\`\n`, 7, 42);
 }
