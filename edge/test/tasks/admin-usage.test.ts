@@ -5,11 +5,9 @@
  */
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { jsonInit } from '../helpers.ts';
 import { bearer, worker } from '../runs/support.ts';
 import { as, createOrg, json, setAdmin, tenant } from '../tenancy/fixtures.ts';
-import { freshKey, programReply, script } from './providers-script.ts';
-import { storeKey, watchToEnd } from './support.ts';
+import { scriptedTask } from './support.ts';
 
 interface BillingRow {
   orgId: string;
@@ -91,23 +89,10 @@ describe('admin reports: tasks and tokens per organization', { timeout: 60_000 }
     const admin = await tenant();
     await setAdmin(admin.user.user.id, true);
     const user = await tenant();
-    const key = freshKey('openai');
-    await storeKey(user.user, 'openai', key);
-    await script(key, programReply('print(42)'));
-    const res = await worker(
-      '/v1/tasks',
-      jsonInit(
-        'POST',
-        { prompt: 'p', provider: 'openai', model: 'gpt-local', language: 'python' },
-        bearer(user.token),
-      ),
+    const { id, end } = await scriptedTask(user.token);
+    expect((await worker(`/v1/tasks/${id}`, { method: 'DELETE', headers: bearer(user.token) })).status).toBe(
+      204,
     );
-    expect(res.status).toBe(202);
-    const accepted = (await res.json()) as { id: string; streamUrl: string };
-    const end = (await watchToEnd(accepted.streamUrl)).at(-1);
-    expect(
-      (await worker(`/v1/tasks/${accepted.id}`, { method: 'DELETE', headers: bearer(user.token) })).status,
-    ).toBe(204);
 
     const billing = await json<{ orgs: BillingRow[] }>(await as(admin.token, '/v1/admin/billing'), 200);
     expect(billing.orgs.find((o) => o.orgId === user.personalOrgId)).toMatchObject({

@@ -5,6 +5,7 @@
  */
 import { fetchApp, jsonInit, type RegisteredUser } from '../helpers.ts';
 import { BASE, bearer, type Overrides, watch, worker } from '../runs/support.ts';
+import { freshKey, programReply, script } from './providers-script.ts';
 
 export { registerUser } from '../runs/support.ts';
 
@@ -25,7 +26,7 @@ export interface TaskFrame {
   outputTokens?: number;
 }
 
-export async function storeKey(user: RegisteredUser, provider: string, key: string): Promise<void> {
+export async function storeKey(user: RegisteredUser | string, provider: string, key: string): Promise<void> {
   const res = await worker(`/v1/provider-keys/${provider}`, jsonInit('PUT', { key }, bearer(user)));
   if (res.status !== 200 && res.status !== 201)
     throw new Error(`store key: ${res.status} ${await res.text()}`);
@@ -65,3 +66,27 @@ export const getTask = (user: RegisteredUser, id: string) =>
   worker(`/v1/tasks/${id}`, { headers: bearer(user) });
 
 export const ofType = (frames: TaskFrame[], type: string) => frames.filter((f) => f.type === type);
+
+/**
+ * A whole task for the usage and billing tests: a fresh OpenAI key whose scripted model writes
+ * `print(42)`, created as `user` (in `orgId` when given) and watched to its end.
+ */
+export async function scriptedTask(
+  user: RegisteredUser | string,
+  orgId?: string,
+): Promise<{ id: string; end: TaskFrame | undefined }> {
+  const key = freshKey('openai');
+  await storeKey(user, 'openai', key);
+  await script(key, programReply('print(42)'));
+  const res = await worker(
+    '/v1/tasks',
+    jsonInit(
+      'POST',
+      { prompt: 'p', provider: 'openai', model: 'gpt-local', language: 'python' },
+      { ...bearer(user), ...(orgId ? { 'X-Org-Id': orgId } : {}) },
+    ),
+  );
+  if (res.status !== 202) throw new Error(`task: ${res.status} ${await res.text()}`);
+  const accepted = (await res.json()) as AcceptedTask;
+  return { id: accepted.id, end: (await watchToEnd(accepted.streamUrl)).at(-1) };
+}

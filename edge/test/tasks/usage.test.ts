@@ -9,8 +9,7 @@ import { utcMonth } from '../../src/domain/usage/month.ts';
 import { jsonInit } from '../helpers.ts';
 import { bearer, worker } from '../runs/support.ts';
 import { as, createOrg, json, type Tenant, tenant } from '../tenancy/fixtures.ts';
-import { freshKey, programReply, script } from './providers-script.ts';
-import { storeKey, watchToEnd } from './support.ts';
+import { scriptedTask } from './support.ts';
 
 interface Usage {
   period: { from: string; to: string };
@@ -43,21 +42,8 @@ const usageOf = async (token: string, orgId?: string) =>
   json<Usage>(await as({ token, orgId }, '/v1/usage'), 200);
 
 async function task(t: Tenant, orgId?: string): Promise<{ id: string; tokens: number }> {
-  const key = freshKey('openai');
-  await storeKey(t.user, 'openai', key);
-  await script(key, programReply('print(42)'));
-  const res = await worker(
-    '/v1/tasks',
-    jsonInit(
-      'POST',
-      { prompt: 'p', provider: 'openai', model: 'gpt-local', language: 'python' },
-      { ...bearer(t.token), ...(orgId ? { 'X-Org-Id': orgId } : {}) },
-    ),
-  );
-  if (res.status !== 202) throw new Error(`task: ${res.status} ${await res.text()}`);
-  const accepted = (await res.json()) as { id: string; streamUrl: string };
-  const end = (await watchToEnd(accepted.streamUrl)).at(-1);
-  return { id: accepted.id, tokens: (end?.inputTokens ?? 0) + (end?.outputTokens ?? 0) };
+  const { id, end } = await scriptedTask(t.token, orgId);
+  return { id, tokens: (end?.inputTokens ?? 0) + (end?.outputTokens ?? 0) };
 }
 
 describe('GET /v1/usage', { timeout: 60_000 }, () => {
