@@ -1,5 +1,4 @@
 import { RunIdSchema } from '@airlock/protocol';
-import { STREAM_TICKET_TTL_MS } from '../domain/runs/stream-ticket.ts';
 import { FIXED } from '../limits.ts';
 import { ListQuerySchema } from '../services/run-list.ts';
 import {
@@ -17,6 +16,7 @@ import {
   queryParams,
   ref,
   str,
+  streamSocketParams,
 } from './spec.ts';
 
 const runIdParam = pathParam('id', fromZod(RunIdSchema), 'The run id.');
@@ -173,24 +173,7 @@ export const runOperations: readonly OperationSpec[] = [
       'JSON `StreamFrame` messages: the frames so far (after `from`, when given), then live ones; it closes ' +
       'the socket after `exit`. A browser `Origin` must be allowed.',
     access: 'ticket',
-    parameters: [
-      runIdParam,
-      {
-        name: 'ticket',
-        in: 'query',
-        required: true,
-        description: `Single-use, valid for ${STREAM_TICKET_TTL_MS / 1000} s.`,
-        schema: str(),
-      },
-      {
-        name: 'from',
-        in: 'query',
-        required: false,
-        description: 'Resume: only frames with a `seq` greater than this.',
-        schema: str({ pattern: '^\\d{1,9}$' }),
-      },
-      { name: 'Upgrade', in: 'header', required: true, schema: str({ const: 'websocket' }) },
-    ],
+    parameters: [runIdParam, ...streamSocketParams],
     success: [
       { status: 101, description: 'Switching Protocols: the WebSocket; messages are `StreamFrame`s.' },
     ],

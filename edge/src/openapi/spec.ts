@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ApiKeyScope } from '../domain/api-keys/token.ts';
+import { STREAM_TICKET_TTL_MS } from '../domain/runs/stream-ticket.ts';
 import type { ErrorCode } from '../errors/codes.ts';
 
 /**
@@ -110,6 +111,25 @@ export const idempotencyKeyHeader: JsonSchema = {
   schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7E]+$' },
 };
 export const IDEMPOTENCY_ERRORS = ['idempotency_in_progress', 'idempotency_key_reused'] as const;
+
+/** A stream WebSocket's query and header parameters: runs and tasks share the ticket and resume scheme. */
+export const streamSocketParams: readonly JsonSchema[] = [
+  {
+    name: 'ticket',
+    in: 'query',
+    required: true,
+    description: `Single-use, valid for ${STREAM_TICKET_TTL_MS / 1000} s.`,
+    schema: str(),
+  },
+  {
+    name: 'from',
+    in: 'query',
+    required: false,
+    description: 'Resume: only frames with a `seq` greater than this.',
+    schema: str({ pattern: '^\\d{1,9}$' }),
+  },
+  { name: 'Upgrade', in: 'header', required: true, schema: str({ const: 'websocket' }) },
+];
 
 /** The authenticated-API rate limit, which most routes carry. */
 export const API = ['api'] as const;

@@ -1,5 +1,4 @@
 import { RunIdSchema } from '@airlock/protocol';
-import { STREAM_TICKET_TTL_MS } from '../domain/runs/stream-ticket.ts';
 import { TaskListQuerySchema } from '../domain/tasks/list-query.ts';
 import { TaskBodySchema } from '../domain/tasks/request.ts';
 import { FIXED, SETTINGS } from '../limits.ts';
@@ -19,6 +18,7 @@ import {
   queryParams,
   ref,
   str,
+  streamSocketParams,
 } from './spec.ts';
 
 /** AI tasks (issue 13): create, list, read, delete, stream. */
@@ -214,24 +214,7 @@ export const taskOperations: readonly OperationSpec[] = [
       'Same rules as GET /v1/runs/{id}/stream: the single-use `ticket` authenticates, `from` resumes after a ' +
       'frame seq, the server closes the socket after `end`.',
     access: 'ticket',
-    parameters: [
-      taskIdParam,
-      {
-        name: 'ticket',
-        in: 'query',
-        required: true,
-        description: `Single-use, valid for ${STREAM_TICKET_TTL_MS / 1000} s.`,
-        schema: str(),
-      },
-      {
-        name: 'from',
-        in: 'query',
-        required: false,
-        description: 'Resume: only frames with a `seq` greater than this.',
-        schema: str({ pattern: '^\\d{1,9}$' }),
-      },
-      { name: 'Upgrade', in: 'header', required: true, schema: str({ const: 'websocket' }) },
-    ],
+    parameters: [taskIdParam, ...streamSocketParams],
     success: [{ status: 101, description: 'Switching Protocols: the WebSocket; messages are task frames.' }],
     errors: ['upgrade_required', 'origin_not_allowed', 'validation_failed', 'unauthorized', 'not_found'],
     extensions: {
