@@ -168,15 +168,13 @@ async function hostEnv(keys: KeyPair, hostId: string, extra: Record<string, stri
 }
 
 describe('SIGTERM', () => {
-  it('lets an in-flight run finish, then exits 0 with no containers left', async () => {
+  /** A host with a run that has written its first line, then SIGTERM: the run's exit and the host's. */
+  async function terminateDuringRun(code: string, extraEnv: Record<string, string> = {}) {
     const keys = await makeKeys();
     const hostId = uniqueId('drain');
-    const child = spawnHost(await hostEnv(keys, hostId));
+    const child = spawnHost(await hostEnv(keys, hostId, extraEnv));
     const port = await child.port;
-    const request = {
-      language: 'python',
-      code: 'import sys, time\nsys.stdout.write("working\\n")\ntime.sleep(1.5)\nprint("done")',
-    };
+    const request = { language: 'python', code };
     const runId = uniqueId('run');
     const s = await connect(
       `ws://127.0.0.1:${port}${RUN_PATH}`,
@@ -185,33 +183,25 @@ describe('SIGTERM', () => {
     s.send({ type: 'run', runId, request });
     await s.next('stdout');
     child.proc.kill('SIGTERM');
-    const exit = await s.next('exit');
-    expect(exit).toMatchObject({ result: { status: 'succeeded', stdout: 'working\ndone\n' } });
-    expect(await child.exit).toBe(0);
-    expect(await containersOf(hostId)).toEqual([]);
+    return { exit: await s.next('exit'), code: await child.exit, left: await containersOf(hostId) };
+  }
+
+  it('lets an in-flight run finish, then exits 0 with no containers left', async () => {
+    const end = await terminateDuringRun(
+      'import sys, time\nsys.stdout.write("working\\n")\ntime.sleep(1.5)\nprint("done")',
+    );
+    expect(end.exit).toMatchObject({ result: { status: 'succeeded', stdout: 'working\ndone\n' } });
+    expect(end.code).toBe(0);
+    expect(end.left).toEqual([]);
   });
 
   it('cancels runs still going at the drain deadline, then exits 0', async () => {
-    const keys = await makeKeys();
-    const hostId = uniqueId('drain');
-    const child = spawnHost(await hostEnv(keys, hostId, { DRAIN_TIMEOUT_MS: '500' }));
-    const port = await child.port;
-    const request = {
-      language: 'python',
-      code: 'import sys, time\nsys.stdout.write("working\\n")\ntime.sleep(10)',
-    };
-    const runId = uniqueId('run');
-    const s = await connect(
-      `ws://127.0.0.1:${port}${RUN_PATH}`,
-      await mintToken(keys.privateKey, hostId, { runId, request }),
-    );
-    s.send({ type: 'run', runId, request });
-    await s.next('stdout');
-    child.proc.kill('SIGTERM');
-    const exit = await s.next('exit');
-    expect(exit).toMatchObject({ result: { status: 'cancelled', stdout: 'working\n' } });
-    expect(await child.exit).toBe(0);
-    expect(await containersOf(hostId)).toEqual([]);
+    const end = await terminateDuringRun('import sys, time\nsys.stdout.write("working\\n")\ntime.sleep(10)', {
+      DRAIN_TIMEOUT_MS: '500',
+    });
+    expect(end.exit).toMatchObject({ result: { status: 'cancelled', stdout: 'working\n' } });
+    expect(end.code).toBe(0);
+    expect(end.left).toEqual([]);
   });
 });
 
