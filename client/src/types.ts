@@ -1,8 +1,19 @@
-import type { RunRequest as ProtocolRunRequest, RunResult } from '@airlock/protocol';
+import type {
+  RunRequest as ProtocolRunRequest,
+  RunResult,
+  RunViewStatus,
+  TaskEndStatus,
+  TaskStatus,
+} from '@airlock/protocol';
+import type { ArchiveKind, ArchiveManifest } from '@airlock/protocol/archive';
 
-/** Shapes of the API's answers (DESIGN.md "The contract (v1)"); more fields may appear. */
+/**
+ * Shapes of the API's answers (DESIGN.md "The contract (v1)"); more fields may appear. The one copy
+ * for TypeScript callers: the console imports these (type-only) too. Statuses and the archive
+ * manifest come from the protocol, where the edge takes them.
+ */
 
-export type { RunResult };
+export type { RunResult, RunViewStatus, TaskEndStatus, TaskStatus };
 
 /**
  * The body of POST /v1/runs: the protocol's run request, with uploaded files named by id (`fileIds`)
@@ -21,7 +32,8 @@ export interface Session {
 export interface Run {
   id: string;
   language: string;
-  status: string;
+  /** `queued` or `running` until the run has a result, then the result's status. */
+  status: RunViewStatus;
   exitCode: number | null;
   signal: string | null;
   stdout: string | null;
@@ -50,10 +62,10 @@ export interface RunPage {
 
 /** A frame of a run's stream: `started`, `stdout`, `stderr`, then `exit` (with the result) or `error`. */
 export type Frame =
-  | { type: 'started'; seq: number; runId: string; startedAt?: string }
+  | { type: 'started'; seq: number; runId: string; startedAt: string }
   | { type: 'stdout' | 'stderr'; seq: number; runId: string; data: string }
   | { type: 'exit'; seq: number; runId: string; result: RunResult }
-  | { type: 'error'; seq: number; runId: string; code?: string; message?: string };
+  | { type: 'error'; seq: number; runId: string; code: string; message: string };
 
 export interface Runtime {
   language: string;
@@ -117,7 +129,7 @@ export interface TaskSummary {
   provider: Provider;
   model: string;
   language: string;
-  status: 'running' | 'succeeded' | 'failed' | 'error';
+  status: TaskStatus;
   errorCode: string | null;
   maxAttempts: number;
   usage: { inputTokens: number; outputTokens: number };
@@ -173,7 +185,7 @@ export type TaskFrame =
       type: 'end';
       seq: number;
       taskId: string;
-      status: 'succeeded' | 'failed' | 'error';
+      status: TaskEndStatus;
       errorCode: string | null;
       attempts: number;
       inputTokens: number;
@@ -182,17 +194,10 @@ export type TaskFrame =
 
 // ── files (issue 15): uploads and archives, mounted into runs by id
 
-export type FileKind = 'zip' | 'tar' | 'tar.gz' | 'file';
+export type FileKind = ArchiveKind | 'file';
 
-/** What inspecting an archive found at upload. */
-export interface FileManifest {
-  kind: Exclude<FileKind, 'file'>;
-  entries: { path: string; type: 'file' | 'dir'; size: number }[];
-  files: number;
-  totalBytes: number;
-  /** Names changed by sanitisation. */
-  renamed: { from: string; to: string }[];
-}
+/** What inspecting an archive found at upload: its entries, and the names sanitising changed. */
+export type FileManifest = ArchiveManifest;
 
 /** A file as a page of the list shows it (no manifest). */
 export interface FileSummary {

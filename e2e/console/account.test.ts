@@ -1,6 +1,7 @@
 /**
  * The account and admin pages in a real Chromium (issue 16): "sign out everywhere" ends the session in
- * another browser too (its refresh cookie and its in-memory access token both stop working); deleting
+ * another browser too (its refresh cookie and its in-memory access token both stop working); changing
+ * the password needs the current one and a long enough new one, and ends the session; deleting
  * the account needs the typed confirmation and the password, and the account is gone afterwards; an
  * administrator made with the operator's own tool (`npm run admin:grant`, against the edge's local
  * D1) sees stats, users, billing and the audit log, where a hostile user agent stays text.
@@ -65,6 +66,40 @@ describe('account and admin pages in Chromium', { timeout: 120_000 }, () => {
     expect(await violationsOf(here)).toEqual([]);
     await here.close();
     await there.close();
+  });
+
+  it('changes the password: the form needs the current one and a long enough new one', async () => {
+    const page = await (await browser()).newPage();
+    const email = await signUp(page, edgeUrl);
+    await openAccount(page);
+    const fresh = `${PASSWORD} changed`;
+    const change = page.getByRole('button', { name: 'Change password' });
+    const next = page.getByLabel('New password', { exact: true });
+
+    // Too short: the browser keeps the form (the same rule as the edge's), nothing is sent.
+    await page.getByLabel('Current password').fill(PASSWORD);
+    await next.fill('short');
+    await change.click();
+    expect(await next.evaluate((i: HTMLInputElement) => i.validity.tooShort)).toBe(true);
+    expect((await login(email)).status).toBe(200);
+
+    // A wrong current password: the edge refuses, the page says so.
+    await page.getByLabel('Current password').fill('not the password');
+    await next.fill(fresh);
+    await change.click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/Request id: \S+/);
+    expect((await login(email, {}, fresh)).status).toBe(401);
+
+    // Every session ends, this one too: the page signs out; only the new password works.
+    await page.getByLabel('Current password').fill(PASSWORD);
+    await change.click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    expect((await login(email)).status).toBe(401);
+    expect((await login(email, {}, fresh)).status).toBe(200);
+    expect(await violationsOf(page)).toEqual([]);
+    await page.close();
   });
 
   it('deletes the account only after the typed confirmation and the password', async () => {

@@ -21,4 +21,5 @@ export * from './run-request.ts';
 export * from './run-result.ts';
 export * from './run-token.ts';
 export * from './runtimes.ts';
+export * from './statuses.ts';
 export * from './work.ts';

@@ -1,18 +1,7 @@
 import { z } from 'zod';
+import { RUN_STATUSES, type RunStatus } from './statuses.ts';
 
-/** Final statuses a host reports; the edge adds `sandbox_unavailable` and `host_lost`. */
-export const HOST_RUN_STATUSES = [
-  'succeeded',
-  'failed',
-  'timed_out',
-  'oom_killed',
-  'output_limited',
-  'cancelled',
-  'compile_failed',
-] as const;
-export const RUN_STATUSES = [...HOST_RUN_STATUSES, 'sandbox_unavailable', 'host_lost'] as const;
 export const RunStatusSchema = z.enum(RUN_STATUSES);
-export type RunStatus = z.infer<typeof RunStatusSchema>;
 
 /**
  * What a run printed and measured: the result's fields besides its status and its times. Views and

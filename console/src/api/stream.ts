@@ -4,29 +4,10 @@
  * resumes with `&from=<last seq seen>`, so no frame is lost or shown twice. A run ends with its
  * `exit` frame, a task with its `end` frame.
  */
+import type { Frame } from '@airlock/client';
 import { api } from './client.ts';
 
-export interface RunResult {
-  status: string;
-  exitCode: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-  stdoutTruncated: boolean;
-  stderrTruncated: boolean;
-  wallMs: number | null;
-  cpuMs: number | null;
-  peakMemoryBytes: number | null;
-}
-
-export type Frame =
-  | { type: 'accepted'; seq: number; queued: boolean }
-  | { type: 'started'; seq: number; startedAt: string }
-  | { type: 'stdout' | 'stderr'; seq: number; data: string }
-  | { type: 'exit'; seq: number; result: RunResult }
-  | { type: 'error'; seq: number; code: string; message: string };
-
-export interface StreamHandlers<F = Frame> {
+export interface StreamHandlers<F> {
   onFrame(frame: F): void;
   onState(state: 'connecting' | 'open' | 'reconnecting' | 'ended' | 'failed', detail?: string): void;
 }
@@ -35,7 +16,11 @@ export interface StreamHandlers<F = Frame> {
 const MAX_RECONNECTS = 5;
 const RECONNECT_DELAY_MS = 500;
 
-export function followRun(runId: string, firstUrl: string, handlers: StreamHandlers): { stop(): void } {
+export function followRun(
+  runId: string,
+  firstUrl: string,
+  handlers: StreamHandlers<Frame>,
+): { stop(): void } {
   return followStream(`/v1/runs/${encodeURIComponent(runId)}/stream-ticket`, firstUrl, handlers, 'exit');
 }
 

@@ -2,7 +2,7 @@
  * A run's output as it arrives: one element per frame, rendered as text (JSX text nodes), never as
  * HTML, whatever the program printed. stderr is marked so it can be told apart without colour.
  */
-import type { RunResult } from '../api/stream.ts';
+import type { Run, RunResult } from '@airlock/client';
 
 export interface Chunk {
   seq: number;
@@ -25,7 +25,14 @@ export function OutputView(props: { chunks: Chunk[]; label: string }) {
 const ms = (v: number | null) => (v === null ? '—' : `${v} ms`);
 const mib = (v: number | null) => (v === null ? '—' : `${(v / 1048576).toFixed(1)} MiB`);
 
-export function Accounting(props: { result: RunResult }) {
+/** What the accounting shows: a finished run's result, or a stored run (whose measures may be missing). */
+type Measured = Pick<
+  RunResult | Run,
+  'status' | 'exitCode' | 'signal' | 'wallMs' | 'cpuMs' | 'peakMemoryBytes'
+> &
+  Pick<RunResult, 'stdoutTruncated' | 'stderrTruncated'>;
+
+export function Accounting(props: { result: Measured }) {
   const r = props.result;
   return (
     <dl class="facts accounting">

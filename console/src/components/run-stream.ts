@@ -1,12 +1,15 @@
 /**
- * Starts a run and follows its stream live, as the Run code page does: output chunks in order, the
- * exit frame's accounting, a status note, reconnection handled by followRun. For pages that start a
- * run from something other than the editor (the files page).
+ * Starts a run and follows its stream live, for every page that starts one (Run code, a file's page):
+ * output chunks in order, the exit frame's result, a status note, reconnection handled by followRun,
+ * and Cancel (POST /v1/runs/{id}/cancel) while it is live. The controls and the output that go with
+ * it are in run-controls.tsx.
  */
+import type { Frame, RunRequest, RunResult } from '@airlock/client';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api/client.ts';
-import { type Frame, followRun, type RunResult } from '../api/stream.ts';
+import { followRun } from '../api/stream.ts';
 import type { Chunk } from './run-output.tsx';
+import { useAction } from './ui.tsx';
 
 export type Phase = 'idle' | 'starting' | 'connecting' | 'open' | 'reconnecting' | 'ended' | 'failed';
 
@@ -17,6 +20,8 @@ export function useRunStream() {
   const [phase, setPhase] = useState<Phase>('idle');
   const [note, setNote] = useState('');
   const stream = useRef<{ stop(): void } | null>(null);
+  const starting = useAction();
+  const cancelling = useAction();
 
   useEffect(() => () => stream.current?.stop(), []);
 
@@ -29,33 +34,54 @@ export function useRunStream() {
       setNote('');
     } else if (frame.type === 'error') setNote(`${frame.code}: ${frame.message}`);
     else if (frame.type === 'started') setNote('Running…');
-    else if (frame.type === 'accepted')
-      setNote(frame.queued ? 'Queued: waiting for a sandbox…' : 'Starting…');
   };
 
-  /** POST /v1/runs with `body`, then follow the stream; a refused start leaves the page idle and throws. */
-  const start = async (body: Record<string, unknown>) => {
-    stream.current?.stop();
-    setChunks([]);
-    setResult(null);
-    setNote('');
-    setPhase('starting');
-    try {
-      const created = await api<{ id: string; streamUrl: string }>('POST', '/v1/runs', body);
-      setRunId(created.id);
-      stream.current = followRun(created.id, created.streamUrl, {
-        onFrame,
-        onState: (state, detail) => {
-          setPhase(state);
-          if (detail) setNote(detail);
-        },
-      });
-    } catch (err) {
-      setPhase('idle');
-      throw err;
-    }
-  };
+  /** POST /v1/runs with `body`, then follow the stream; a refused start leaves the page idle with the error. */
+  const start = (body: RunRequest) =>
+    starting.run(async () => {
+      stream.current?.stop();
+      cancelling.setError(null);
+      setRunId(null);
+      setChunks([]);
+      setResult(null);
+      setNote('');
+      setPhase('starting');
+      try {
+        const created = await api<{ id: string; streamUrl: string }>('POST', '/v1/runs', body);
+        setRunId(created.id);
+        stream.current = followRun(created.id, created.streamUrl, {
+          onFrame,
+          onState: (state, detail) => {
+            setPhase(state);
+            if (detail) setNote(detail);
+          },
+        });
+      } catch (err) {
+        setPhase('idle');
+        throw err;
+      }
+    });
+
+  /** Asks the edge to stop the run; its stream then ends with the `cancelled` result. */
+  const cancel = () =>
+    cancelling.run(async () => {
+      if (runId) await api('POST', `/v1/runs/${encodeURIComponent(runId)}/cancel`);
+    });
 
   const live = phase === 'starting' || phase === 'connecting' || phase === 'open' || phase === 'reconnecting';
-  return { runId, chunks, result, phase, note, live, start };
+  return {
+    runId,
+    chunks,
+    result,
+    phase,
+    note,
+    live,
+    start,
+    cancel,
+    starting: starting.busy,
+    cancelling: cancelling.busy,
+    error: starting.error ?? cancelling.error,
+  };
 }
+
+export type RunStream = ReturnType<typeof useRunStream>;

@@ -4,36 +4,18 @@
  * task's status and token usage. Reconnects like the run page (fresh ticket, `from`). Everything the
  * model or the program wrote is rendered as text; links in the reply pass `safeUrl()` (model-text.tsx).
  */
+import type { RunResult, TaskAttempt, TaskFrame, TaskStatus } from '@airlock/client';
 import { useEffect, useState } from 'preact/hooks';
-import { followStream, type RunResult } from '../api/stream.ts';
+import { followStream } from '../api/stream.ts';
 import { ModelText } from './model-text.tsx';
 import { Accounting, type Chunk, OutputView } from './run-output.tsx';
 import { Loading } from './ui.tsx';
 
-export interface SourceFile {
-  name: string;
-  content: string;
-}
+export type SourceFile = TaskAttempt['files'][number];
 
-export type TaskFrame =
-  | { type: 'token'; seq: number; attempt: number; text: string }
-  | { type: 'program'; seq: number; attempt: number; files: SourceFile[] }
-  | { type: 'accepted' | 'started'; seq: number; attempt: number; runId?: string }
-  | { type: 'stdout' | 'stderr'; seq: number; attempt: number; data: string }
-  | { type: 'exit'; seq: number; attempt: number; result: RunResult }
-  | { type: 'error'; seq: number; attempt?: number; code: string; message: string }
-  | {
-      type: 'end';
-      seq: number;
-      status: string;
-      errorCode: string | null;
-      attempts: number;
-      inputTokens: number;
-      outputTokens: number;
-    };
-
+/** How a task ended (its `end` frame), or how a stored task stands. */
 export interface TaskEnd {
-  status: string;
+  status: TaskStatus;
   errorCode: string | null;
   attempts: number;
   inputTokens: number;
@@ -60,7 +42,7 @@ const emptyAttempt = (attempt: number): Attempt => ({
 
 /** Folds one frame into the attempts (pure, so replays and reconnects land the same way). */
 function apply(attempts: Attempt[], frame: TaskFrame): Attempt[] {
-  if (frame.type === 'end' || frame.attempt === undefined) return attempts;
+  if (frame.type === 'end') return attempts;
   const n = frame.attempt;
   const list = attempts.some((a) => a.attempt === n) ? attempts : [...attempts, emptyAttempt(n)];
   return list.map((a) => {

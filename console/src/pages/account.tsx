@@ -5,6 +5,7 @@
 import { useState } from 'preact/hooks';
 import { api, forgetSession } from '../api/client.ts';
 import type { Me } from '../app.tsx';
+import { PasswordForm } from '../components/password-form.tsx';
 import { ErrorBox, formatDate, Page, useAction } from '../components/ui.tsx';
 import { Identities, needsReverify, Reverify } from './account-identities.tsx';
 
@@ -94,46 +95,19 @@ export function AccountPage(props: { me: Me }) {
 }
 
 function ChangePassword() {
-  const [current, setCurrent] = useState('');
-  const [next, setNext] = useState('');
-  const change = useAction();
   return (
     <>
       <h2>Change password</h2>
       <p class="hint">Every session ends, this one too: you sign in again with the new password.</p>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          void change.run(async () => {
-            await api('PUT', '/v1/me/password', { currentPassword: current, newPassword: next });
-            forgetSession();
-          });
+      <PasswordForm
+        withCurrent
+        submitLabel="Change password"
+        busyLabel="Changing…"
+        onSubmit={async ({ current, next }) => {
+          await api('PUT', '/v1/me/password', { currentPassword: current, newPassword: next });
+          forgetSession();
         }}
-      >
-        <label for="current-password">Current password</label>
-        <input
-          id="current-password"
-          type="password"
-          autocomplete="current-password"
-          required
-          value={current}
-          onInput={(e) => setCurrent(e.currentTarget.value)}
-        />
-        <label for="new-password">New password</label>
-        <input
-          id="new-password"
-          type="password"
-          autocomplete="new-password"
-          minLength={12}
-          required
-          value={next}
-          onInput={(e) => setNext(e.currentTarget.value)}
-        />
-        <ErrorBox error={change.error} />
-        <button type="submit" disabled={change.busy}>
-          {change.busy ? 'Changing…' : 'Change password'}
-        </button>
-      </form>
+      />
     </>
   );
 }

@@ -1,6 +1,7 @@
 /** Sign in / sign up with a password; Google and GitHub buttons appear only when the edge lists them. */
 import { useEffect, useState } from 'preact/hooks';
 import { authProviders, startSession, takeOAuthOutcome } from '../api/client.ts';
+import { PASSWORD_HINT, PASSWORD_MIN_LENGTH } from '../components/password-form.tsx';
 import { ErrorBox, useAction } from '../components/ui.tsx';
 
 /** What a failed Google/GitHub sign-in (`?oauth_error=`) means for the person at the keyboard. */
@@ -59,12 +60,12 @@ export function AuthPage(props: { onSignedIn: () => Promise<void> }) {
             id="password"
             type="password"
             autocomplete={mode === 'login' ? 'current-password' : 'new-password'}
-            minLength={mode === 'register' ? 12 : undefined}
+            minLength={mode === 'register' ? PASSWORD_MIN_LENGTH : undefined}
             required
             value={password}
             onInput={(e) => setPassword(e.currentTarget.value)}
           />
-          {mode === 'register' ? <p class="hint">At least 12 characters, not a common password.</p> : null}
+          {mode === 'register' ? <p class="hint">{PASSWORD_HINT}</p> : null}
           <ErrorBox error={action.error} />
           <button type="submit" class="primary" disabled={action.busy}>
             {action.busy ? 'Please wait…' : title}

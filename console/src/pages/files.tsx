@@ -1,34 +1,18 @@
 /**
  * Files (issue 15/16): upload with a progress bar (XMLHttpRequest: fetch reports no upload progress),
- * the caller's files, and one file's page: its archive manifest (every name shown as text, with the
- * sanitised-name mapping), Delete after a confirmation, and Run from the file with an entry, whose
- * output streams live as on the Run code page.
+ * the caller's files a page at a time (Load more follows the API's cursor), and one file's page: its
+ * archive manifest (every name shown as text, with the sanitised-name mapping), Delete after a
+ * confirmation, and Run from the file with an entry, whose output streams live and which Cancel
+ * stops, as on the Run code page.
  */
-import type { ArchiveManifest } from '@airlock/protocol/archive';
+import type { FileManifest, FilePage, StoredFile } from '@airlock/client';
 import { useState } from 'preact/hooks';
 import { api, uploadFile } from '../api/client.ts';
-import { Accounting, OutputView } from '../components/run-output.tsx';
+import { LoadMore, usePaged } from '../components/paged.tsx';
+import { RunControls, RunLiveOutput } from '../components/run-controls.tsx';
 import { useRunStream } from '../components/run-stream.ts';
 import { ErrorBox, formatDate, Link, Loading, Page, useAction, useLoad } from '../components/ui.tsx';
 import { navigate } from '../router.ts';
-
-export interface FileView {
-  id: string;
-  name: string;
-  size: number;
-  kind: string;
-  contentType: string;
-  sha256: string;
-  manifest?: ArchiveManifest | null;
-  createdAt: string;
-  renamedFrom?: string;
-}
-
-interface FileList {
-  files: FileView[];
-  nextCursor: string | null;
-  usage: { bytes: number; quotaBytes: number };
-}
 
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -37,10 +21,13 @@ export function formatBytes(n: number): string {
 }
 
 export function FilesPage() {
-  const list = useLoad(() => api<FileList>('GET', '/v1/files'));
+  const list = usePaged(
+    (q) => api<FilePage>('GET', `/v1/files?${q}`),
+    (page) => page.files,
+  );
   const [chosen, setChosen] = useState<File | null>(null);
   const [progress, setProgress] = useState<{ sent: number; total: number } | null>(null);
-  const [done, setDone] = useState<FileView | null>(null);
+  const [done, setDone] = useState<StoredFile | null>(null);
   const upload = useAction();
 
   const send = () =>
@@ -49,7 +36,7 @@ export function FilesPage() {
       setDone(null);
       setProgress({ sent: 0, total: chosen.size });
       try {
-        const file = await uploadFile<FileView>(chosen, chosen.name, (sent, total) =>
+        const file = await uploadFile<StoredFile>(chosen, chosen.name, (sent, total) =>
           setProgress({ sent, total }),
         );
         setDone(file);
@@ -61,7 +48,8 @@ export function FilesPage() {
     });
 
   const percent = progress && progress.total > 0 ? Math.round((progress.sent / progress.total) * 100) : 0;
-  const usage = list.data?.usage;
+  const usage = list.page?.usage;
+  const files = list.items;
 
   return (
     <Page title="Files">
@@ -119,10 +107,10 @@ export function FilesPage() {
           {formatBytes(usage.bytes)} of {formatBytes(usage.quotaBytes)} used in this organization.
         </p>
       ) : null}
-      {list.loading && !list.data ? <Loading label="Loading files…" /> : null}
+      {list.busy && !files ? <Loading label="Loading files…" /> : null}
       <ErrorBox error={list.error} />
-      {list.data && list.data.files.length === 0 ? <p>No files yet.</p> : null}
-      {list.data && list.data.files.length > 0 ? (
+      {files && files.length === 0 ? <p>No files yet.</p> : null}
+      {files && files.length > 0 ? (
         <div class="scroll">
           <table class="table" aria-label="Files">
             <thead>
@@ -134,7 +122,7 @@ export function FilesPage() {
               </tr>
             </thead>
             <tbody>
-              {list.data.files.map((f) => (
+              {files.map((f) => (
                 <tr key={f.id}>
                   <td>
                     <Link href={`/files/${f.id}`}>{f.name}</Link>
@@ -148,6 +136,7 @@ export function FilesPage() {
           </table>
         </div>
       ) : null}
+      <LoadMore list={list} what="files" />
     </Page>
   );
 }
@@ -160,14 +149,14 @@ const LANGUAGE_BY_EXTENSION: Record<string, string> = { py: 'python', js: 'javas
 const guessLanguage = (entry: string) => LANGUAGE_BY_EXTENSION[entry.split('.').pop() ?? ''];
 
 /** The files a run can start from: an archive's files, or a plain file itself. */
-function entriesOf(file: FileView): string[] {
+function entriesOf(file: StoredFile): string[] {
   if (file.manifest) return file.manifest.entries.filter((e) => e.type === 'file').map((e) => e.path);
   return [file.name];
 }
 
 export function FileDetailPage(props: { id: string }) {
   const path = `/v1/files/${encodeURIComponent(props.id)}`;
-  const file = useLoad(() => api<FileView>('GET', path), [path]);
+  const file = useLoad(() => api<StoredFile>('GET', path), [path]);
   const runtimes = useLoad(() => api<Runtimes>('GET', '/v1/runtimes'));
   const remove = useAction();
   const f = file.data;
@@ -217,7 +206,7 @@ export function FileDetailPage(props: { id: string }) {
   );
 }
 
-function Manifest(props: { manifest: ArchiveManifest }) {
+function Manifest(props: { manifest: FileManifest }) {
   const m = props.manifest;
   return (
     <>
@@ -273,13 +262,12 @@ function Manifest(props: { manifest: ArchiveManifest }) {
   );
 }
 
-function RunFromFile(props: { file: FileView; languages: { language: string; version?: string }[] }) {
+function RunFromFile(props: { file: StoredFile; languages: { language: string; version?: string }[] }) {
   const entries = entriesOf(props.file);
   const first = entries.find((e) => guessLanguage(e)) ?? entries[0] ?? '';
   const [entry, setEntry] = useState(first);
   const [language, setLanguage] = useState(guessLanguage(first) ?? 'python');
   const run = useRunStream();
-  const start = useAction();
   const languages = props.languages.length > 0 ? props.languages : [{ language }];
   return (
     <>
@@ -288,7 +276,7 @@ function RunFromFile(props: { file: FileView; languages: { language: string; ver
         class="run-form"
         onSubmit={(e) => {
           e.preventDefault();
-          void start.run(() => run.start({ language, fileIds: [props.file.id], entry }));
+          void run.start({ language, fileIds: [props.file.id], entry });
         }}
       >
         <div class="row">
@@ -320,33 +308,9 @@ function RunFromFile(props: { file: FileView; languages: { language: string; ver
             ))}
           </select>
         </div>
-        <ErrorBox error={start.error} />
-        <div class="row">
-          <button type="submit" class="primary" disabled={start.busy || run.live || !entry}>
-            {run.live ? 'Running…' : 'Run'}
-          </button>
-          <span class="muted" role="status" data-testid="stream-state">
-            {run.phase === 'idle'
-              ? ''
-              : run.phase === 'reconnecting'
-                ? 'Connection dropped: reconnecting…'
-                : run.phase}
-          </span>
-        </div>
+        <RunControls run={run} ready={entry !== ''} />
       </form>
-      {run.note ? <p class="muted">{run.note}</p> : null}
-      {run.phase !== 'idle' ? (
-        <>
-          <h3>Output</h3>
-          <OutputView chunks={run.chunks} label="Run output" />
-        </>
-      ) : null}
-      {run.result ? <Accounting result={run.result} /> : null}
-      {run.runId && run.result ? (
-        <p>
-          <Link href={`/runs/${run.runId}`}>Open this run</Link>
-        </p>
-      ) : null}
+      <RunLiveOutput run={run} heading="h3" hideIdle />
     </>
   );
 }

@@ -1,12 +1,13 @@
 /** One run: its result and output (as text), and Cancel while it is in progress. */
+import type { Run } from '@airlock/client';
+import { isRunActive } from '@airlock/protocol/statuses';
 import { api } from '../api/client.ts';
 import { Accounting } from '../components/run-output.tsx';
 import { ErrorBox, formatDate, Loading, Page, useAction, useLoad } from '../components/ui.tsx';
-import type { RunView } from './run-history.tsx';
 
 export function RunDetailPage(props: { id: string }) {
   const path = `/v1/runs/${encodeURIComponent(props.id)}`;
-  const run = useLoad(() => api<RunView>('GET', path), [path]);
+  const run = useLoad(() => api<Run>('GET', path), [path]);
   const cancel = useAction();
   const r = run.data;
   return (
@@ -18,8 +19,8 @@ export function RunDetailPage(props: { id: string }) {
           <p>
             {r.language} · created {formatDate(r.createdAt)} · finished {formatDate(r.finishedAt)}
           </p>
-          <Accounting result={{ ...r, stdout: r.stdout ?? '', stderr: r.stderr ?? '' }} />
-          {r.status === 'queued' || r.status === 'running' ? (
+          <Accounting result={r} />
+          {isRunActive(r.status) ? (
             <button
               type="button"
               disabled={cancel.busy}

@@ -3,12 +3,13 @@
  * and follows its stream live, reconnecting after a drop; Cancel stops it; the exit frame brings the
  * status and accounting.
  */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import type { RunRequest } from '@airlock/client';
+import { useState } from 'preact/hooks';
 import { api } from '../api/client.ts';
-import { type Frame, followRun, type RunResult } from '../api/stream.ts';
 import { CodeEditor } from '../components/editor.tsx';
-import { Accounting, type Chunk, OutputView } from '../components/run-output.tsx';
-import { ErrorBox, Link, Loading, Page, useAction, useLoad } from '../components/ui.tsx';
+import { RunControls, RunLiveOutput } from '../components/run-controls.tsx';
+import { useRunStream } from '../components/run-stream.ts';
+import { ErrorBox, Loading, Page, useLoad } from '../components/ui.tsx';
 
 interface Runtimes {
   runtimes: { language: string; version?: string }[];
@@ -22,8 +23,6 @@ const SAMPLES: Record<string, string> = {
 };
 const sample = (language: string) => SAMPLES[language] ?? '';
 
-type Phase = 'idle' | 'starting' | 'connecting' | 'open' | 'reconnecting' | 'ended' | 'failed';
-
 export function RunPage() {
   const runtimes = useLoad(() => api<Runtimes>('GET', '/v1/runtimes'));
   const [language, setLanguage] = useState('python');
@@ -33,62 +32,20 @@ export function RunPage() {
   const [args, setArgs] = useState('');
   const [timeoutMs, setTimeoutMs] = useState('');
   const [memoryMb, setMemoryMb] = useState('');
-  const [runId, setRunId] = useState<string | null>(null);
-  const [chunks, setChunks] = useState<Chunk[]>([]);
-  const [result, setResult] = useState<RunResult | null>(null);
-  const [phase, setPhase] = useState<Phase>('idle');
-  const [note, setNote] = useState('');
-  const stream = useRef<{ stop(): void } | null>(null);
-  const start = useAction();
-  const cancel = useAction();
+  const run = useRunStream();
 
-  useEffect(() => () => stream.current?.stop(), []);
-
-  const onFrame = (frame: Frame) => {
-    if (frame.type === 'stdout' || frame.type === 'stderr') {
-      const chunk: Chunk = { seq: frame.seq, stream: frame.type, data: frame.data };
-      setChunks((prev) => [...prev, chunk]);
-    } else if (frame.type === 'exit') {
-      setResult(frame.result);
-      setNote('');
-    } else if (frame.type === 'error') setNote(`${frame.code}: ${frame.message}`);
-    else if (frame.type === 'started') setNote('Running…');
-    else if (frame.type === 'accepted')
-      setNote(frame.queued ? 'Queued: waiting for a sandbox…' : 'Starting…');
+  const submit = () => {
+    const body: RunRequest = { language, code };
+    if (stdin) body.stdin = stdin;
+    const argList = args.split('\n').filter((a) => a.length > 0);
+    if (argList.length > 0) body.args = argList;
+    const limits: NonNullable<RunRequest['limits']> = {};
+    if (timeoutMs) limits.timeoutMs = Number(timeoutMs);
+    if (memoryMb) limits.memoryMb = Number(memoryMb);
+    if (Object.keys(limits).length > 0) body.limits = limits;
+    return run.start(body);
   };
 
-  const run = () =>
-    start.run(async () => {
-      stream.current?.stop();
-      setChunks([]);
-      setResult(null);
-      setNote('');
-      setPhase('starting');
-      const body: Record<string, unknown> = { language, code };
-      if (stdin) body.stdin = stdin;
-      const argList = args.split('\n').filter((a) => a.length > 0);
-      if (argList.length > 0) body.args = argList;
-      const limits: Record<string, number> = {};
-      if (timeoutMs) limits.timeoutMs = Number(timeoutMs);
-      if (memoryMb) limits.memoryMb = Number(memoryMb);
-      if (Object.keys(limits).length > 0) body.limits = limits;
-      try {
-        const created = await api<{ id: string; streamUrl: string }>('POST', '/v1/runs', body);
-        setRunId(created.id);
-        stream.current = followRun(created.id, created.streamUrl, {
-          onFrame,
-          onState: (state, detail) => {
-            setPhase(state);
-            if (detail) setNote(detail);
-          },
-        });
-      } catch (err) {
-        setPhase('idle');
-        throw err;
-      }
-    });
-
-  const live = phase === 'starting' || phase === 'connecting' || phase === 'open' || phase === 'reconnecting';
   const languages = runtimes.data?.runtimes ?? [];
 
   return (
@@ -99,7 +56,7 @@ export function RunPage() {
         class="run-form"
         onSubmit={(e) => {
           e.preventDefault();
-          void run();
+          void submit();
         }}
       >
         <div class="row">
@@ -166,36 +123,9 @@ export function RunPage() {
             </label>
           </div>
         </details>
-        <ErrorBox error={start.error ?? cancel.error} />
-        <div class="row">
-          <button type="submit" class="primary" disabled={start.busy || live}>
-            {live ? 'Running…' : 'Run'}
-          </button>
-          <button
-            type="button"
-            disabled={!live || !runId || cancel.busy}
-            onClick={() =>
-              void cancel.run(async () => {
-                if (runId) await api('POST', `/v1/runs/${encodeURIComponent(runId)}/cancel`);
-              })
-            }
-          >
-            Cancel
-          </button>
-          <span class="muted" role="status" data-testid="stream-state">
-            {phase === 'idle' ? '' : phase === 'reconnecting' ? 'Connection dropped: reconnecting…' : phase}
-          </span>
-        </div>
+        <RunControls run={run} />
       </form>
-      {note ? <p class="muted">{note}</p> : null}
-      <h2>Output</h2>
-      <OutputView chunks={chunks} label="Run output" />
-      {result ? <Accounting result={result} /> : null}
-      {runId && result ? (
-        <p>
-          <Link href={`/runs/${runId}`}>Open this run</Link>
-        </p>
-      ) : null}
+      <RunLiveOutput run={run} heading="h2" />
     </Page>
   );
 }

@@ -3,29 +3,14 @@
  * (all as text). A task still running is followed live through a fresh stream ticket. Delete erases
  * the task and its runs, after a confirmation.
  */
+import type { Task } from '@airlock/client';
 import { api } from '../api/client.ts';
 import { Accounting } from '../components/run-output.tsx';
-import { GeneratedCode, type SourceFile, TaskLive, TaskOutcome } from '../components/task-live.tsx';
+import { GeneratedCode, TaskLive, TaskOutcome } from '../components/task-live.tsx';
 import { ErrorBox, formatDate, Loading, Page, useAction, useLoad } from '../components/ui.tsx';
 import { navigate } from '../router.ts';
-import type { RunView } from './run-history.tsx';
-import type { TaskSummary } from './tasks.tsx';
 
-interface TaskDetail extends TaskSummary {
-  prompt: string;
-  maxAttempts: number;
-  attempts: {
-    attempt: number;
-    runId: string | null;
-    files: SourceFile[];
-    outcome: string;
-    inputTokens: number;
-    outputTokens: number;
-  }[];
-  runs: (RunView & { id: string })[];
-}
-
-function StoredAttempts(props: { task: TaskDetail }) {
+function StoredAttempts(props: { task: Task }) {
   const t = props.task;
   return (
     <>
@@ -38,7 +23,7 @@ function StoredAttempts(props: { task: TaskDetail }) {
             {a.files.length > 0 ? <GeneratedCode files={a.files} attempt={a.attempt} /> : null}
             {run ? (
               <>
-                <Accounting result={{ ...run, stdout: run.stdout ?? '', stderr: run.stderr ?? '' }} />
+                <Accounting result={run} />
                 <h3>Standard output</h3>
                 <pre class="output" data-testid="stored-stdout" data-attempt={a.attempt}>
                   {run.stdout ?? ''}
@@ -65,7 +50,7 @@ function StoredAttempts(props: { task: TaskDetail }) {
 
 export function TaskDetailPage(props: { id: string }) {
   const path = `/v1/tasks/${encodeURIComponent(props.id)}`;
-  const task = useLoad(() => api<TaskDetail>('GET', path), [path]);
+  const task = useLoad(() => api<Task>('GET', path), [path]);
   // A running task: a fresh single-use ticket to watch it from the start (the stream replays).
   const ticket = useLoad(
     async () =>

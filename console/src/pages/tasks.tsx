@@ -3,6 +3,7 @@
  * language; Start creates the task and follows its stream live (task-live.tsx). Below, the task
  * history of the current organization, newest first.
  */
+import type { TaskPage } from '@airlock/client';
 import { useState } from 'preact/hooks';
 import { api } from '../api/client.ts';
 import { TaskLive } from '../components/task-live.tsx';
@@ -13,18 +14,6 @@ interface Offered {
   limits: { maxPromptBytes: number; maxAttempts: number };
 }
 
-export interface TaskSummary {
-  id: string;
-  provider: string;
-  model: string;
-  language: string;
-  status: string;
-  errorCode: string | null;
-  usage: { inputTokens: number; outputTokens: number };
-  createdAt: string;
-  finishedAt: string | null;
-}
-
 const PROVIDER_NAMES: Record<string, string> = {
   openai: 'OpenAI',
   anthropic: 'Anthropic',
@@ -33,10 +22,7 @@ const PROVIDER_NAMES: Record<string, string> = {
 };
 
 function TaskHistory(props: { version: number }) {
-  const list = useLoad(
-    () => api<{ tasks: TaskSummary[]; nextCursor: string | null }>('GET', '/v1/tasks?limit=20'),
-    [props.version],
-  );
+  const list = useLoad(() => api<TaskPage>('GET', '/v1/tasks?limit=20'), [props.version]);
   const tasks = list.data?.tasks ?? [];
   return (
     <>

@@ -6,6 +6,7 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { api } from '../api/client.ts';
+import { PasswordForm } from '../components/password-form.tsx';
 import { ErrorBox, useAction } from '../components/ui.tsx';
 
 function takeToken(): string {
@@ -64,40 +65,25 @@ export function VerifyEmailPage() {
 
 export function ResetPasswordPage() {
   const [token] = useState(takeToken);
-  const [password, setPassword] = useState('');
   const [done, setDone] = useState(false);
-  const action = useAction();
   return (
     <Card title="Choose a new password">
       {done ? (
         <p role="status">Your password is changed. Every session has ended: sign in with the new password.</p>
       ) : (
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            void action.run(async () => {
-              await api('POST', '/v1/auth/password/reset', { token, password });
-              setDone(true);
-            });
+        <PasswordForm
+          submitLabel="Set the new password"
+          busyLabel="Saving…"
+          disabled={token === ''}
+          onSubmit={async ({ next }) => {
+            await api('POST', '/v1/auth/password/reset', { token, password: next });
+            setDone(true);
           }}
         >
-          <label for="new-password">New password</label>
-          <input
-            id="new-password"
-            type="password"
-            autocomplete="new-password"
-            required
-            value={password}
-            onInput={(e) => setPassword(e.currentTarget.value)}
-          />
-          <ErrorBox error={action.error} />
-          <button type="submit" disabled={action.busy || token === ''}>
-            {action.busy ? 'Saving…' : 'Set the new password'}
-          </button>
           {token === '' ? (
             <p class="hint">This link has no token: open the link from the mail again.</p>
           ) : null}
-        </form>
+        </PasswordForm>
       )}
     </Card>
   );

@@ -1,4 +1,4 @@
-import { LIMITS, RUN_STATUSES, RunResultSchema } from '@airlock/protocol';
+import { LIMITS, RUN_VIEW_STATUSES, RunResultSchema } from '@airlock/protocol';
 import { API_KEY_SCOPES } from '../domain/api-keys/token.ts';
 import { PROVIDERS } from '../domain/crypto/provider-key-cipher.ts';
 import { RunBodySchema } from '../domain/runs/request.ts';
@@ -11,7 +11,6 @@ import { arrayOf, bool, dateTime, fromZod, int, type JsonSchema, obj, ref, str }
 /** The document's components: the shared schemas, response headers and security schemes. */
 
 export const ERROR_CODES = Object.keys(errorStatus) as ErrorCode[];
-const RUN_VIEW_STATUSES = ['queued', 'running', ...RUN_STATUSES] as const;
 
 export const schemas: Record<string, JsonSchema> = {
   ErrorCode: {

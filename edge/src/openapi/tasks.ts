@@ -1,4 +1,4 @@
-import { RunIdSchema } from '@airlock/protocol';
+import { RunIdSchema, TASK_STATUSES } from '@airlock/protocol';
 import { TaskListQuerySchema } from '../domain/tasks/list-query.ts';
 import { TaskBodySchema } from '../domain/tasks/request.ts';
 import { FIXED, SETTINGS } from '../limits.ts';
@@ -30,7 +30,7 @@ const TaskSummary = obj({
   provider: str({ enum: ['openai', 'anthropic', 'openrouter', 'google'] }),
   model: str(),
   language: str(),
-  status: str({ enum: ['running', 'succeeded', 'failed', 'error'] }),
+  status: str({ enum: [...TASK_STATUSES] }),
   errorCode: str({ type: ['string', 'null'] }),
   maxAttempts: int(),
   usage: obj({ inputTokens: int(), outputTokens: int() }),

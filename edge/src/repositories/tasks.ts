@@ -1,3 +1,4 @@
+import type { TaskStatus } from '@airlock/protocol';
 import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { runs, type TaskAttemptRecord, tasks, taskUsage } from '../db/schema.ts';
@@ -13,7 +14,6 @@ import type { RunScope } from './runs.ts';
  */
 
 export type TaskRow = typeof tasks.$inferSelect;
-export type TaskStatus = 'running' | 'succeeded' | 'failed' | 'error';
 
 export interface NewTask {
   id: string;

@@ -1,4 +1,4 @@
-import { LanguageSchema, RUN_STATUSES } from '@airlock/protocol';
+import { LanguageSchema, RUN_VIEW_STATUSES } from '@airlock/protocol';
 import { z } from 'zod';
 import { decodeCursor as decodeKeyset, encodeCursor as encodeKeyset } from '../lib/cursor.ts';
 import { FIXED } from '../limits.ts';
@@ -20,7 +20,7 @@ export const ListQuerySchema = z.strictObject({
     .optional()
     .default(FIXED.runsPageDefault),
   cursor: z.string().max(200).optional(),
-  status: z.enum(['queued', 'running', ...RUN_STATUSES]).optional(),
+  status: z.enum(RUN_VIEW_STATUSES).optional(),
   language: LanguageSchema.optional(),
 });
 
