@@ -1,6 +1,9 @@
 import { z } from 'zod';
 
-/** Final statuses a host reports; the edge adds `sandbox_unavailable` and `host_lost`. */
+/**
+ * Final statuses a host reports; the edge adds `sandbox_unavailable`, `host_lost` and `file_missing`
+ * (a mounted file was deleted between the run's creation and its dispatch: nothing ran).
+ */
 export const HOST_RUN_STATUSES = [
   'succeeded',
   'failed',
@@ -10,7 +13,12 @@ export const HOST_RUN_STATUSES = [
   'cancelled',
   'compile_failed',
 ] as const;
-export const RUN_STATUSES = [...HOST_RUN_STATUSES, 'sandbox_unavailable', 'host_lost'] as const;
+export const RUN_STATUSES = [
+  ...HOST_RUN_STATUSES,
+  'sandbox_unavailable',
+  'host_lost',
+  'file_missing',
+] as const;
 export const RunStatusSchema = z.enum(RUN_STATUSES);
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 

@@ -39,6 +39,7 @@ const STATUSES = [
   'compile_failed',
   'sandbox_unavailable',
   'host_lost',
+  'file_missing',
 ];
 
 export function RunHistoryPage() {

@@ -18,13 +18,16 @@ import { FIXED } from '../limits.ts';
  * wait for the host's first answer. What the answer means for the dispatch:
  * - `accepted`: the run is the host's; its later frames go to `upstream`;
  * - `busy`: the host answered `error` with code `capacity`: healthy, just full (try another, or wait);
- * - `failed`: refused, unreachable, silent, or any other error: back off from it.
+ * - `failed`: refused, unreachable, silent, or any other error: back off from it;
+ * - `file_missing`: a mounted file's object is gone (deleted since the run was created). No host was
+ *   contacted and none is to blame: the run ends `file_missing`, and no other host is tried.
  */
 
 export type HostAttempt =
   | { outcome: 'accepted'; socket: WebSocket }
   | { outcome: 'busy' }
-  | { outcome: 'failed' };
+  | { outcome: 'failed' }
+  | { outcome: 'file_missing' };
 
 /** Where a host's frames go once it has accepted the run. */
 export interface Upstream {
@@ -52,9 +55,9 @@ export type MountOpener = (mount: Mount) => Promise<ReadableStream<Uint8Array> |
 export async function offerRun(offer: Offer): Promise<HostAttempt> {
   const { host, log } = offer;
   // Mounted files are opened before the host is contacted: a file deleted since the run was
-  // created fails the offer without a socket.
+  // created ends the offer without a socket, and says so (it is not the host's fault).
   const mounts = await openMounts(offer);
-  if (!mounts) return { outcome: 'failed' };
+  if (!mounts) return { outcome: 'file_missing' };
   const token = await mintRunToken({
     key: offer.key,
     hostId: host.id,

@@ -11,6 +11,8 @@ import { type MountOpener, offerRun, type Upstream } from './host-connection.ts'
  * at capacity is healthy and only skipped for the current round. When a round ends with no taker but
  * some hosts were merely busy, the run waits for a place (a short pause, then the busy hosts again)
  * up to `busyWaitMs`, and then answers `busy`: the caller says `sandbox_busy`, not that the run failed.
+ * A mounted file whose object is gone ends the dispatch at once with `file_missing`: no host is
+ * blamed (none was contacted) and none is tried again, as every offer would find the same.
  */
 
 export interface DispatchInput {
@@ -28,7 +30,8 @@ export interface DispatchInput {
 export type Dispatched =
   | { outcome: 'accepted'; hostId: string; socket: WebSocket }
   | { outcome: 'busy' }
-  | { outcome: 'unavailable' };
+  | { outcome: 'unavailable' }
+  | { outcome: 'file_missing' };
 
 type Registry = ReturnType<Env['HOST_REGISTRY']['get']>;
 
@@ -70,6 +73,7 @@ export async function dispatchRun(input: DispatchInput, ctx: DispatchContext): P
         return { outcome: 'accepted', hostId: host.id, socket: attempt.socket };
       }
       await registry.release(input.runId);
+      if (attempt.outcome === 'file_missing') return { outcome: 'file_missing' };
       if (attempt.outcome === 'busy') {
         busy.push(host.id);
       } else {

@@ -24,7 +24,8 @@ import { dispatchRun } from './run-dispatch.ts';
  * frames); the client side is a ReplayStream (replay buffer, watchers, tickets). This class joins
  * them: host frames go into the stream renumbered, and the result is written to D1 exactly once
  * before the stream's `exit` frame goes out, so the `exit` clients get is the row D1 holds.
- * Failures are results: no host → `sandbox_unavailable`, the host socket dropping mid-run →
+ * Failures are results: no host → `sandbox_unavailable`, a mounted file deleted before dispatch →
+ * `file_missing` (no host blamed), the host socket dropping mid-run →
  * `host_lost` at once, and an alarm as a backstop for a silent host or an evicted object. Every host
  * at capacity is not a failure: the run is discarded and the route answers 503 `sandbox_busy`.
  *
@@ -133,8 +134,9 @@ export class RunSession extends DurableObject<Env> {
         background: (promise) => this.ctx.waitUntil(promise),
       },
     );
-    if (dispatched.outcome === 'unavailable') {
-      return { state: 'final', result: await this.#finish(this.#lostResult('sandbox_unavailable')) };
+    if (dispatched.outcome === 'unavailable' || dispatched.outcome === 'file_missing') {
+      const status = dispatched.outcome === 'unavailable' ? 'sandbox_unavailable' : 'file_missing';
+      return { state: 'final', result: await this.#finish(this.#lostResult(status)) };
     }
     if (dispatched.outcome === 'busy') {
       await this.#discard();
@@ -273,7 +275,7 @@ export class RunSession extends DurableObject<Env> {
 
   // ── Results ────────────────────────────────────────────────────────────────────────────────
 
-  #lostResult(status: 'sandbox_unavailable' | 'host_lost'): RunResult {
+  #lostResult(status: 'sandbox_unavailable' | 'host_lost' | 'file_missing'): RunResult {
     return edgeResult(status, {
       startedAt: this.#meta?.startedAtMs ?? null,
       now: Date.now(),

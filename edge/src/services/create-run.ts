@@ -110,6 +110,8 @@ export async function createRun(
     if (started.result.status === 'sandbox_unavailable') {
       throw new ApiError('sandbox_unavailable', { details: { runId } });
     }
+    // Nothing ran: the run is recorded `file_missing`, and the caller gets the reason at once.
+    if (started.result.status === 'file_missing') throw new ApiError('file_missing', { details: { runId } });
     // The session hands back exactly the result it wrote to D1: no second read needed.
     return {
       state: 'final',

@@ -6,11 +6,13 @@
  * before any run exists; another tenant's file id is a 404; a file changed in storage after upload
  * no longer matches the digest the run token covers, and never reaches a container.
  */
-import { env } from 'cloudflare:test';
+import { env, runInDurableObject } from 'cloudflare:test';
 import { gzipSync, strToU8, zipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { HostState } from '../../src/domain/runs/host-selection.ts';
+import type { HostRegistry } from '../../src/durable-objects/host-registry.ts';
 import { errorOf } from '../helpers.ts';
-import { postRun, type RunView, requireHost } from '../runs/support.ts';
+import { bearer, postRun, type RunView, requireHost, worker } from '../runs/support.ts';
 import { json, mintApiKey, type Tenant, tenant } from '../tenancy/fixtures.ts';
 import { type FileBody, tar, uploadRaw } from './support.ts';
 
@@ -25,6 +27,15 @@ const upload = async (name: string, bytes: Uint8Array | string, owner: Tenant = 
 
 async function runWait(body: Record<string, unknown>, token = t.token, overrides?: Record<string, string>) {
   return postRun(token, { language: 'python', ...body, wait: true }, overrides as Partial<Env> | undefined);
+}
+
+/** The harness's sandbox host (the only one in SANDBOX_HOSTS) and the registry's view of it. */
+const harnessHostId = () => (JSON.parse(env.SANDBOX_HOSTS) as { id: string }[])[0]?.id ?? '';
+
+async function registryState(): Promise<HostState> {
+  const stub = env.HOST_REGISTRY.get(env.HOST_REGISTRY.idFromName('global'));
+  const state = await runInDurableObject(stub, (_r: HostRegistry, s) => s.storage.kv.get<HostState>('state'));
+  return state ?? { leases: {}, backoffUntil: {} };
 }
 
 async function runsOf(userId: string): Promise<number> {
@@ -134,6 +145,25 @@ describe('runs from files', { timeout: 60_000 }, () => {
       mounts: [{ id: crypto.randomUUID(), name: 'x', kind: 'file', size: 1, sha256: '0'.repeat(64) }],
     });
     expect(res.status).toBe(400);
+  });
+
+  it('a file deleted between run creation and dispatch ends the run file_missing; no host is blamed', async () => {
+    const file = await upload('gone.zip', zipSync({ 'main.py': strToU8('print("never")') }));
+    const hostId = harnessHostId();
+    expect((await registryState()).backoffUntil[hostId]).toBeUndefined();
+    // The row is still there (the run resolves its mounts), the object is not: the race, made certain.
+    await env.FILES.delete(`orgs/${t.personalOrgId}/files/${file.id}`);
+    const res = await runWait({ fileIds: [file.id], entry: 'main.py' });
+    expect(res.status).toBe(409);
+    const error = await errorOf(res);
+    expect(error.code).toBe('file_missing');
+    const runId = (error as unknown as { runId: string }).runId;
+    const run = await json<RunView>(await worker(`/v1/runs/${runId}`, { headers: bearer(t.token) }), 200);
+    expect(run).toMatchObject({ status: 'file_missing', stdout: '', exitCode: null });
+    // The host did nothing wrong: it is not backed off, and the next run goes straight to it.
+    expect((await registryState()).backoffUntil[hostId]).toBeUndefined();
+    const next = await json<RunView>(await runWait({ code: 'print("fine")' }), 200);
+    expect(next).toMatchObject({ status: 'succeeded', stdout: 'fine\n' });
   });
 
   // Last: a refused run puts the host in back-off for the rest of this file.
