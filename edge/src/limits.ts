@@ -122,8 +122,10 @@ export const SETTINGS = {
   },
   archiveMaxRatio: { envVar: 'ARCHIVE_MAX_RATIO', default: 100, min: 1, max: 10_000 },
   /**
-   * The size of a run's /work tmpfs on the sandbox hosts (their RUN_TMPFS_MB; the two must agree):
-   * a run whose files do not fit is refused with `files_too_large_for_run` before any container starts.
+   * The largest /work a run's files may fill, in MiB: the hosts advertise their own /work (their
+   * RUN_TMPFS_MB) in /runtimes and the edge takes the smallest, bounded by this; a host that does
+   * not advertise it is taken to have this. Files that do not fit are refused with
+   * `files_too_large_for_run` before any run is recorded.
    */
   runTmpfsMb: { envVar: 'RUN_TMPFS_MB', default: 64, min: 1, max: 4096 },
 } as const satisfies Record<string, Setting>;

@@ -12,7 +12,17 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { HostState } from '../../src/domain/runs/host-selection.ts';
 import type { HostRegistry } from '../../src/durable-objects/host-registry.ts';
 import { errorOf } from '../helpers.ts';
-import { bearer, postRun, type RunView, requireHost, worker } from '../runs/support.ts';
+import {
+  bearer,
+  hostsEnv,
+  type Overrides,
+  postRun,
+  type RunView,
+  requireHost,
+  startExtraHost,
+  stopHost,
+  worker,
+} from '../runs/support.ts';
 import { json, mintApiKey, type Tenant, tenant } from '../tenancy/fixtures.ts';
 import { type FileBody, tar, uploadRaw } from './support.ts';
 
@@ -25,8 +35,8 @@ beforeAll(async () => {
 const upload = async (name: string, bytes: Uint8Array | string, owner: Tenant = t) =>
   json<FileBody>(await uploadRaw(owner.token, name, bytes), 201);
 
-async function runWait(body: Record<string, unknown>, token = t.token, overrides?: Record<string, string>) {
-  return postRun(token, { language: 'python', ...body, wait: true }, overrides as Partial<Env> | undefined);
+async function runWait(body: Record<string, unknown>, token = t.token, overrides?: Overrides) {
+  return postRun(token, { language: 'python', ...body, wait: true }, overrides);
 }
 
 /** The harness's sandbox host (the only one in SANDBOX_HOSTS) and the registry's view of it. */
@@ -105,6 +115,30 @@ describe('runs from files', { timeout: 60_000 }, () => {
     expect((await json<RunView>(await runWait({ fileIds: [file.id], entry: 'main.py' }), 200)).stdout).toBe(
       '1\n',
     );
+  });
+
+  it("the hosts' advertised /work decides (the edge's RUN_TMPFS_MB only bounds it): no hand-kept copy", async () => {
+    // A host whose /work is 1 MiB, with the edge left at its default 64 MiB.
+    const small = await startExtraHost({ RUN_TMPFS_MB: '1' });
+    try {
+      const many = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`f${i}.txt`, strToU8('x')]));
+      const file = await upload('many-small.zip', zipSync({ ...many, 'main.py': strToU8('print(1)') }));
+      const before = await runsOf(t.user.user.id);
+      const res = await runWait({ fileIds: [file.id], entry: 'main.py' }, t.token, hostsEnv(small));
+      expect(res.status).toBe(400);
+      const error = await errorOf(res);
+      expect(error).toMatchObject({ code: 'files_too_large_for_run', availableBytes: 1024 * 1024 });
+      expect(await runsOf(t.user.user.id)).toBe(before);
+      // What fits that host runs on it.
+      const fits = await upload('few.zip', zipSync({ 'main.py': strToU8('print("fits")') }));
+      const run = await json<RunView>(
+        await runWait({ fileIds: [fits.id], entry: 'main.py' }, t.token, hostsEnv(small)),
+        200,
+      );
+      expect(run).toMatchObject({ status: 'succeeded', stdout: 'fits\n' });
+    } finally {
+      await stopHost(small);
+    }
   });
 
   it('the 256 KiB limit is for inline code only: a larger source file from an upload runs', async () => {
