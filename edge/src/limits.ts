@@ -128,6 +128,23 @@ export const SETTINGS = {
    * `files_too_large_for_run` before any run is recorded.
    */
   runTmpfsMb: { envVar: 'RUN_TMPFS_MB', default: 64, min: 1, max: 4096 },
+  /**
+   * A run's files travel to the host after its run frame (domain/runs/transfer.ts): the host must
+   * have them and accept the run within the time they take at this link speed (1 MiB/s: 64 MiB in
+   * 64 s), and never less than the floor (10 s). The handshake keeps FIXED.hostConnectTimeoutMs.
+   */
+  runFileTransferMinBytesPerSecond: {
+    envVar: 'RUN_FILE_TRANSFER_MIN_BYTES_PER_SECOND',
+    default: MIB,
+    min: 16 * KIB,
+    max: 1024 * MIB,
+  },
+  runFileTransferFloorMs: {
+    envVar: 'RUN_FILE_TRANSFER_FLOOR_MS',
+    default: 10 * SECOND_MS,
+    min: SECOND_MS,
+    max: 2 * MINUTE_MS,
+  },
 } as const satisfies Record<string, Setting>;
 
 export const RATE_LIMITS = {

@@ -10,6 +10,7 @@ import { type CryptoKey, importJWK } from 'jose';
 import { hostRunUrl, parseSigningJwk, type SandboxHostRef } from '../domain/runs/config.ts';
 import { type HostEvent, interpretHostMessage } from '../domain/runs/frames.ts';
 import { mintRunToken } from '../domain/runs/token.ts';
+import { type TransferRule, transferDeadlineMs } from '../domain/runs/transfer.ts';
 import type { Logger } from '../lib/logger.ts';
 import { FIXED } from '../limits.ts';
 
@@ -47,6 +48,8 @@ export interface Offer {
   log: Logger;
   /** The bytes of the request's mounts (issue 15), opened once per offer; absent when it has none. */
   openMount?: MountOpener;
+  /** How long the host may take to receive the mounts and accept, after the run frame. */
+  fileTransfer: TransferRule;
 }
 
 /** A mounted file's bytes as a stream (its R2 object), or null when the object is gone. */
@@ -133,9 +136,13 @@ async function sendMounts(ws: WebSocket, streams: readonly ReadableStream<Uint8A
 
 function awaitAnswer(
   ws: WebSocket,
-  { host, runId, request, upstream, log }: Offer,
+  { host, runId, request, upstream, log, fileTransfer }: Offer,
   mounts: readonly ReadableStream<Uint8Array>[],
 ): Promise<HostAttempt> {
+  // Without files the host answers at once; with files, only once their bytes have crossed the link.
+  const declared = (request.mounts ?? []).reduce((n, m) => n + m.size, 0);
+  const acceptWithinMs =
+    mounts.length > 0 ? transferDeadlineMs(declared, fileTransfer) : FIXED.hostConnectTimeoutMs;
   return new Promise((resolve) => {
     let accepted = false;
     let settled = false;
@@ -146,10 +153,10 @@ function awaitAnswer(
       resolve(attempt);
     };
     const timer = setTimeout(() => {
-      log.warn('sandbox host did not accept the run in time', { hostId: host.id });
+      log.warn('sandbox host did not accept the run in time', { hostId: host.id, acceptWithinMs });
       ws.close(CLOSE_CODES.normal, 'timeout');
       settle({ outcome: 'failed' });
-    }, FIXED.hostConnectTimeoutMs);
+    }, acceptWithinMs);
 
     ws.addEventListener('message', (event) => {
       const parsed = parseHostFrame(event.data);

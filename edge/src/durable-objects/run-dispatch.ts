@@ -1,6 +1,7 @@
 import type { RunRequest } from '@airlock/protocol';
 import type { CryptoKey } from 'jose';
 import type { SandboxHostRef } from '../domain/runs/config.ts';
+import type { TransferRule } from '../domain/runs/transfer.ts';
 import type { Logger } from '../lib/logger.ts';
 import { FIXED } from '../limits.ts';
 import { type MountOpener, offerRun, type Upstream } from './host-connection.ts';
@@ -25,6 +26,8 @@ export interface DispatchInput {
   key: CryptoKey;
   /** Opens a mounted file's bytes (issue 15); each offer to a host opens them afresh. */
   openMount?: MountOpener;
+  /** How long a host may take to receive the mounted files (domain/runs/transfer.ts). */
+  fileTransfer: TransferRule;
 }
 
 export type Dispatched =
@@ -65,6 +68,7 @@ export async function dispatchRun(input: DispatchInput, ctx: DispatchContext): P
         request: input.request,
         upstream: ctx.upstreamFor(host.id),
         log,
+        fileTransfer: input.fileTransfer,
         ...(input.openMount ? { openMount: input.openMount } : {}),
       });
       if (attempt.outcome === 'accepted') {

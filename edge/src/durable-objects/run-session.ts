@@ -10,6 +10,7 @@ import {
   type StreamFrame,
   type StreamFrameBody,
 } from '../domain/runs/frames.ts';
+import { type TransferRule, transferDeadlineMs } from '../domain/runs/transfer.ts';
 import { rowToResult } from '../domain/runs/view.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import { FIXED } from '../limits.ts';
@@ -39,6 +40,8 @@ export interface StartInput {
   hosts: SandboxHostRef[];
   /** How long to wait for a place when every host is at capacity (RUN_BUSY_WAIT_MS). */
   busyWaitMs: number;
+  /** How long a host may take to receive the run's mounted files (RUN_FILE_TRANSFER_*). */
+  fileTransfer: TransferRule;
 }
 
 export type StartOutcome =
@@ -98,6 +101,10 @@ export class RunSession extends DurableObject<Env> {
   async start(input: StartInput, options: { waitMs?: number } = {}): Promise<StartOutcome> {
     const began = Date.now();
     if (this.#meta) throw new Error('run already started');
+    // The watchdog also allows for the time a run's files may take to reach the host.
+    const mounted = (input.request.mounts ?? []).reduce((n, m) => n + m.size, 0);
+    const watchdogMs =
+      FIXED.runWatchdogMs + (mounted > 0 ? transferDeadlineMs(mounted, input.fileTransfer) : 0);
     this.#log = createLogger({ component: 'run-session', runId: input.runId });
     this.#setMeta({
       runId: input.runId,
@@ -106,9 +113,9 @@ export class RunSession extends DurableObject<Env> {
       startedAtMs: null,
       final: false,
       cancelRequested: false,
-      deadline: began + FIXED.runWatchdogMs,
+      deadline: began + watchdogMs,
     });
-    await this.ctx.storage.setAlarm(began + FIXED.runWatchdogMs);
+    await this.ctx.storage.setAlarm(began + watchdogMs);
 
     const key = await loadSigningKey((this.env as unknown as Secrets).SANDBOX_SIGNING_JWK);
     if (!key) {

@@ -90,7 +90,14 @@ export async function createRun(
   const waitMs = options.wait ? Math.max(0, config.waitMaxMs - (Date.now() - now)) : undefined;
   const [started] = await Promise.all([
     runSessionOf(c, runId).start(
-      { runId, scope, request, hosts: [...config.hosts], busyWaitMs: config.busyWaitMs },
+      {
+        runId,
+        scope,
+        request,
+        hosts: [...config.hosts],
+        busyWaitMs: config.busyWaitMs,
+        fileTransfer: config.fileTransfer,
+      },
       { waitMs },
     ),
     auditRequest(
