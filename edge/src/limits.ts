@@ -122,10 +122,29 @@ export const SETTINGS = {
   },
   archiveMaxRatio: { envVar: 'ARCHIVE_MAX_RATIO', default: 100, min: 1, max: 10_000 },
   /**
-   * The size of a run's /work tmpfs on the sandbox hosts (their RUN_TMPFS_MB; the two must agree):
-   * a run whose files do not fit is refused with `files_too_large_for_run` before any container starts.
+   * The largest /work a run's files may fill, in MiB: the hosts advertise their own /work (their
+   * RUN_TMPFS_MB) in /runtimes and the edge takes the smallest, bounded by this; a host that does
+   * not advertise it is taken to have this. Files that do not fit are refused with
+   * `files_too_large_for_run` before any run is recorded.
    */
   runTmpfsMb: { envVar: 'RUN_TMPFS_MB', default: 64, min: 1, max: 4096 },
+  /**
+   * A run's files travel to the host after its run frame (domain/runs/transfer.ts): the host must
+   * have them and accept the run within the time they take at this link speed (1 MiB/s: 64 MiB in
+   * 64 s), and never less than the floor (10 s). The handshake keeps FIXED.hostConnectTimeoutMs.
+   */
+  runFileTransferMinBytesPerSecond: {
+    envVar: 'RUN_FILE_TRANSFER_MIN_BYTES_PER_SECOND',
+    default: MIB,
+    min: 16 * KIB,
+    max: 1024 * MIB,
+  },
+  runFileTransferFloorMs: {
+    envVar: 'RUN_FILE_TRANSFER_FLOOR_MS',
+    default: 10 * SECOND_MS,
+    min: SECOND_MS,
+    max: 2 * MINUTE_MS,
+  },
 } as const satisfies Record<string, Setting>;
 
 export const RATE_LIMITS = {

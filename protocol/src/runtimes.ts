@@ -36,5 +36,14 @@ export const HostRuntimeSchema = z.object({
 });
 export type HostRuntime = z.infer<typeof HostRuntimeSchema>;
 
-export const HostRuntimesSchema = z.object({ hostId: z.string(), runtimes: z.array(HostRuntimeSchema) });
+export const HostRuntimesSchema = z.object({
+  hostId: z.string(),
+  runtimes: z.array(HostRuntimeSchema),
+  /**
+   * The size of a run's /work on this host (its RUN_TMPFS_MB), in bytes: what a run's files may fill.
+   * The edge refuses a run whose files do not fit before recording it. Optional: an older host does
+   * not send it, and the edge then goes by its own RUN_TMPFS_MB.
+   */
+  workBytes: z.number().int().positive().optional(),
+});
 export type HostRuntimes = z.infer<typeof HostRuntimesSchema>;

@@ -4,7 +4,10 @@
  * violation. The zod schemas (run-result.ts), the edge, the client and the console all read these.
  */
 
-/** Final statuses a host reports; the edge adds `sandbox_unavailable` and `host_lost`. */
+/**
+ * Final statuses a host reports; the edge adds `sandbox_unavailable`, `host_lost` and `file_missing`
+ * (a mounted file was deleted between the run's creation and its dispatch: nothing ran).
+ */
 export const HOST_RUN_STATUSES = [
   'succeeded',
   'failed',
@@ -16,7 +19,12 @@ export const HOST_RUN_STATUSES = [
 ] as const;
 
 /** A run's final statuses: those of its result. */
-export const RUN_STATUSES = [...HOST_RUN_STATUSES, 'sandbox_unavailable', 'host_lost'] as const;
+export const RUN_STATUSES = [
+  ...HOST_RUN_STATUSES,
+  'sandbox_unavailable',
+  'host_lost',
+  'file_missing',
+] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** A stored run before its result: waiting for a sandbox, then running. */

@@ -150,6 +150,8 @@ export interface HostConfig {
   readonly sandboxCpus: number;
   readonly cpuBoostMs: number;
   readonly tmpfsMb: number;
+  /** The same, in bytes: what a run's files may fill (checked here, advertised in /runtimes). */
+  readonly workBytes: number;
   readonly maxOutputBytes: number;
   readonly drainTimeoutMs: number;
   readonly idleTimeoutMs: number;
@@ -219,6 +221,7 @@ export function parseConfig(
     sandboxCpus: c.HOST_SANDBOX_CPUS ?? defaultSandboxCpus(machine, c.RUN_CPUS),
     cpuBoostMs: c.RUN_CPU_BOOST_MS,
     tmpfsMb: c.RUN_TMPFS_MB,
+    workBytes: c.RUN_TMPFS_MB * 1024 * 1024,
     maxOutputBytes: c.RUN_MAX_OUTPUT_BYTES,
     drainTimeoutMs: c.DRAIN_TIMEOUT_MS,
     idleTimeoutMs: c.IDLE_TIMEOUT_MS,

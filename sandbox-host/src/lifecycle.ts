@@ -145,7 +145,7 @@ export async function startLifecycle(config: HostConfig, deps: LifecycleDeps): P
     maxOutputBytes: config.maxOutputBytes,
     cpuBoostMs: config.cpuBoostMs,
     runCpus: config.nanoCpus / 1e9,
-    workBytes: config.tmpfsMb * 1024 * 1024,
+    workBytes: config.workBytes,
     now,
     // Runs only finish once the host is serving, long after `metrics` below exists.
     onResult(language, result, warm) {
@@ -228,7 +228,7 @@ function profileLimits(config: HostConfig, m: RuntimeManifest, cgroupParent: str
     nanoCpus: config.nanoCpus,
     workTmpfsMb: config.tmpfsMb,
     tmpTmpfsMb: m.tmpTmpfsMb ?? config.tmpfsMb,
-    fileSizeBytes: config.tmpfsMb * 1024 * 1024,
+    fileSizeBytes: config.workBytes,
     openFiles: 256,
     runtime: config.sandboxRuntime,
     cgroupParent,

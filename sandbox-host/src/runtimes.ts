@@ -38,6 +38,8 @@ export async function discoverRuntimes(
 export function runtimesAnswer(config: HostConfig, runtimes: readonly InstalledRuntime[]): HostRuntimes {
   return {
     hostId: config.hostId,
+    // Advertised so that the edge need not be told the same number by hand (issue 15).
+    workBytes: config.workBytes,
     runtimes: runtimes.map((r) => ({
       language: r.manifest.language,
       name: r.manifest.displayName,

@@ -44,6 +44,8 @@ describe('HTTP', () => {
       maxMemoryMb: 256,
       maxOutputBytes: 1_048_576,
     });
+    // /work's size (RUN_TMPFS_MB, 64 MiB by default): the edge refuses files that do not fit it.
+    expect(body.workBytes).toBe(64 * 1024 * 1024);
   });
 
   it('exposes Prometheus metrics for runs, pool and queue', async () => {

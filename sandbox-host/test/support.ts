@@ -1,7 +1,7 @@
 /** Test helpers: a real host on a random port with a fresh key pair, token minting and a WebSocket client. */
 import { randomUUID } from 'node:crypto';
 import type { HostMessage, RunResult } from '@airlock/protocol';
-import { RUN_TOKEN, runRequestDigest } from '@airlock/protocol';
+import { LIMITS, RUN_TOKEN, runRequestDigest } from '@airlock/protocol';
 import type Docker from 'dockerode';
 import type { CryptoKey, JWK } from 'jose';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
@@ -179,11 +179,15 @@ export interface RunOutput {
   streamed: { stdout: string; stderr: string };
 }
 
-/** Runs a request end to end over a WebSocket and collects everything the host sent. */
+/**
+ * Runs a request end to end over a WebSocket and collects everything the host sent. `mounts`: the
+ * bytes of `request.mounts`, sent after the run frame as the edge sends them (binary frames of at most
+ * LIMITS.mountChunkBytes, in order).
+ */
 export async function runOnHost(
   h: Pick<TestHost, 'url' | 'token'>,
   request: Record<string, unknown>,
-  opts: { onFrame?: (m: HostMessage, s: Session) => void } = {},
+  opts: { onFrame?: (m: HostMessage, s: Session) => void; mounts?: readonly Buffer[] } = {},
 ): Promise<RunOutput> {
   const runId = uniqueId('run');
   const session = await connect(h.url, await h.token({ runId, request }));
@@ -192,6 +196,10 @@ export async function runOnHost(
     session.ws.on('message', (d) => cb(JSON.parse(String(d)) as HostMessage, session));
   }
   session.send({ type: 'run', runId, request });
+  for (const bytes of opts.mounts ?? []) {
+    for (let at = 0; at < bytes.length; at += LIMITS.mountChunkBytes)
+      session.ws.send(bytes.subarray(at, at + LIMITS.mountChunkBytes), { binary: true });
+  }
   const close = await session.closed;
   const exit = session.frames.find((f) => f.type === 'exit');
   const error = session.frames.find((f) => f.type === 'error');

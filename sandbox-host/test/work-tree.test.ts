@@ -8,6 +8,9 @@ import { createHash } from 'node:crypto';
 import type { Mount, RunRequest } from '@airlock/protocol';
 import { strToU8, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
+import { java } from '../src/images/manifests/java.ts';
+import { python } from '../src/images/manifests/python.ts';
+import { planRun } from '../src/runner/entry.ts';
 import { buildWorkTree } from '../src/runner/work-tree.ts';
 
 const MIB = 1024 * 1024;
@@ -21,7 +24,7 @@ function mount(name: string, kind: Mount['kind'], bytes: Uint8Array): [Mount, Bu
 function tree(request: Omit<RunRequest, 'language'>, mounts: [Mount, Buffer][], workBytes = 64 * MIB) {
   return buildWorkTree(
     { language: 'python', ...request, mounts: mounts.map(([m]) => m) },
-    'main.py',
+    python,
     mounts.map(([, b]) => b),
     workBytes,
   );
@@ -61,6 +64,37 @@ describe('buildWorkTree', () => {
     const zip = zipSync(Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`f${i}`, strToU8('x')])));
     expect(tree({ code: 'print(1)' }, [mount('m.zip', 'zip', zip)], MIB)).toMatchObject({ ok: false });
     expect(tree({ code: 'print(1)' }, [mount('m.zip', 'zip', zip)], 2 * MIB)).toMatchObject({ ok: true });
+  });
+
+  it('a Java entry moves to the name its public class needs, in its own directory, and comes first', () => {
+    const zip = zipSync({
+      'src/app/Start.java': strToU8('package app; public class App {}'),
+      'src/app/App2.java': strToU8('package app; class App2 {}'),
+    });
+    const [m, b] = mount('p.zip', 'zip', zip);
+    const result = buildWorkTree(
+      { language: 'java', entry: 'src/app/Start.java', mounts: [m] },
+      java,
+      [b],
+      64 * MIB,
+    );
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const files = result.entries.filter((e) => e.type === 'file').map((e) => e.path);
+    expect(files).toEqual(['src/app/App.java', 'src/app/App2.java']);
+    expect(
+      planRun(java, { language: 'java', entry: 'src/app/Start.java', mounts: [m] }, result.entries),
+    ).toMatchObject({
+      compile: [...(java.compile ?? []).slice(0, -1), 'src/app/App.java', 'src/app/App2.java'],
+      run: [...java.run.slice(0, -1), 'app.App'],
+    });
+  });
+
+  it('a Java entry keeps its name when the name its class needs is taken (javac reports the clash)', () => {
+    const zip = zipSync({ 'Main.java': strToU8('public class Util {}'), 'Util.java': strToU8('class X {}') });
+    const [m, b] = mount('p.zip', 'zip', zip);
+    const result = buildWorkTree({ language: 'java', entry: 'Main.java', mounts: [m] }, java, [b], 64 * MIB);
+    expect(result.ok && result.entries.map((e) => e.path)).toEqual(['Main.java', 'Util.java']);
   });
 
   it('refuses an entry that is not among the files', () => {

@@ -10,6 +10,7 @@ import { type CryptoKey, importJWK } from 'jose';
 import { hostRunUrl, parseSigningJwk, type SandboxHostRef } from '../domain/runs/config.ts';
 import { type HostEvent, interpretHostMessage } from '../domain/runs/frames.ts';
 import { mintRunToken } from '../domain/runs/token.ts';
+import { type TransferRule, transferDeadlineMs } from '../domain/runs/transfer.ts';
 import type { Logger } from '../lib/logger.ts';
 import { FIXED } from '../limits.ts';
 
@@ -18,13 +19,16 @@ import { FIXED } from '../limits.ts';
  * wait for the host's first answer. What the answer means for the dispatch:
  * - `accepted`: the run is the host's; its later frames go to `upstream`;
  * - `busy`: the host answered `error` with code `capacity`: healthy, just full (try another, or wait);
- * - `failed`: refused, unreachable, silent, or any other error: back off from it.
+ * - `failed`: refused, unreachable, silent, or any other error: back off from it;
+ * - `file_missing`: a mounted file's object is gone (deleted since the run was created). No host was
+ *   contacted and none is to blame: the run ends `file_missing`, and no other host is tried.
  */
 
 export type HostAttempt =
   | { outcome: 'accepted'; socket: WebSocket }
   | { outcome: 'busy' }
-  | { outcome: 'failed' };
+  | { outcome: 'failed' }
+  | { outcome: 'file_missing' };
 
 /** Where a host's frames go once it has accepted the run. */
 export interface Upstream {
@@ -44,6 +48,8 @@ export interface Offer {
   log: Logger;
   /** The bytes of the request's mounts (issue 15), opened once per offer; absent when it has none. */
   openMount?: MountOpener;
+  /** How long the host may take to receive the mounts and accept, after the run frame. */
+  fileTransfer: TransferRule;
 }
 
 /** A mounted file's bytes as a stream (its R2 object), or null when the object is gone. */
@@ -52,9 +58,9 @@ export type MountOpener = (mount: Mount) => Promise<ReadableStream<Uint8Array> |
 export async function offerRun(offer: Offer): Promise<HostAttempt> {
   const { host, log } = offer;
   // Mounted files are opened before the host is contacted: a file deleted since the run was
-  // created fails the offer without a socket.
+  // created ends the offer without a socket, and says so (it is not the host's fault).
   const mounts = await openMounts(offer);
-  if (!mounts) return { outcome: 'failed' };
+  if (!mounts) return { outcome: 'file_missing' };
   const token = await mintRunToken({
     key: offer.key,
     hostId: host.id,
@@ -130,9 +136,13 @@ async function sendMounts(ws: WebSocket, streams: readonly ReadableStream<Uint8A
 
 function awaitAnswer(
   ws: WebSocket,
-  { host, runId, request, upstream, log }: Offer,
+  { host, runId, request, upstream, log, fileTransfer }: Offer,
   mounts: readonly ReadableStream<Uint8Array>[],
 ): Promise<HostAttempt> {
+  // Without files the host answers at once; with files, only once their bytes have crossed the link.
+  const declared = (request.mounts ?? []).reduce((n, m) => n + m.size, 0);
+  const acceptWithinMs =
+    mounts.length > 0 ? transferDeadlineMs(declared, fileTransfer) : FIXED.hostConnectTimeoutMs;
   return new Promise((resolve) => {
     let accepted = false;
     let settled = false;
@@ -143,10 +153,10 @@ function awaitAnswer(
       resolve(attempt);
     };
     const timer = setTimeout(() => {
-      log.warn('sandbox host did not accept the run in time', { hostId: host.id });
+      log.warn('sandbox host did not accept the run in time', { hostId: host.id, acceptWithinMs });
       ws.close(CLOSE_CODES.normal, 'timeout');
       settle({ outcome: 'failed' });
-    }, FIXED.hostConnectTimeoutMs);
+    }, acceptWithinMs);
 
     ws.addEventListener('message', (event) => {
       const parsed = parseHostFrame(event.data);

@@ -1,6 +1,7 @@
 import type { RunRequest } from '@airlock/protocol';
 import type { CryptoKey } from 'jose';
 import type { SandboxHostRef } from '../domain/runs/config.ts';
+import type { TransferRule } from '../domain/runs/transfer.ts';
 import type { Logger } from '../lib/logger.ts';
 import { FIXED } from '../limits.ts';
 import { type MountOpener, offerRun, type Upstream } from './host-connection.ts';
@@ -11,6 +12,8 @@ import { type MountOpener, offerRun, type Upstream } from './host-connection.ts'
  * at capacity is healthy and only skipped for the current round. When a round ends with no taker but
  * some hosts were merely busy, the run waits for a place (a short pause, then the busy hosts again)
  * up to `busyWaitMs`, and then answers `busy`: the caller says `sandbox_busy`, not that the run failed.
+ * A mounted file whose object is gone ends the dispatch at once with `file_missing`: no host is
+ * blamed (none was contacted) and none is tried again, as every offer would find the same.
  */
 
 export interface DispatchInput {
@@ -23,12 +26,15 @@ export interface DispatchInput {
   key: CryptoKey;
   /** Opens a mounted file's bytes (issue 15); each offer to a host opens them afresh. */
   openMount?: MountOpener;
+  /** How long a host may take to receive the mounted files (domain/runs/transfer.ts). */
+  fileTransfer: TransferRule;
 }
 
 export type Dispatched =
   | { outcome: 'accepted'; hostId: string; socket: WebSocket }
   | { outcome: 'busy' }
-  | { outcome: 'unavailable' };
+  | { outcome: 'unavailable' }
+  | { outcome: 'file_missing' };
 
 type Registry = ReturnType<Env['HOST_REGISTRY']['get']>;
 
@@ -62,6 +68,7 @@ export async function dispatchRun(input: DispatchInput, ctx: DispatchContext): P
         request: input.request,
         upstream: ctx.upstreamFor(host.id),
         log,
+        fileTransfer: input.fileTransfer,
         ...(input.openMount ? { openMount: input.openMount } : {}),
       });
       if (attempt.outcome === 'accepted') {
@@ -70,6 +77,7 @@ export async function dispatchRun(input: DispatchInput, ctx: DispatchContext): P
         return { outcome: 'accepted', hostId: host.id, socket: attempt.socket };
       }
       await registry.release(input.runId);
+      if (attempt.outcome === 'file_missing') return { outcome: 'file_missing' };
       if (attempt.outcome === 'busy') {
         busy.push(host.id);
       } else {

@@ -10,6 +10,7 @@ import {
   type StreamFrame,
   type StreamFrameBody,
 } from '../domain/runs/frames.ts';
+import { type TransferRule, transferDeadlineMs } from '../domain/runs/transfer.ts';
 import { rowToResult } from '../domain/runs/view.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import { FIXED } from '../limits.ts';
@@ -24,7 +25,8 @@ import { dispatchRun } from './run-dispatch.ts';
  * frames); the client side is a ReplayStream (replay buffer, watchers, tickets). This class joins
  * them: host frames go into the stream renumbered, and the result is written to D1 exactly once
  * before the stream's `exit` frame goes out, so the `exit` clients get is the row D1 holds.
- * Failures are results: no host → `sandbox_unavailable`, the host socket dropping mid-run →
+ * Failures are results: no host → `sandbox_unavailable`, a mounted file deleted before dispatch →
+ * `file_missing` (no host blamed), the host socket dropping mid-run →
  * `host_lost` at once, and an alarm as a backstop for a silent host or an evicted object. Every host
  * at capacity is not a failure: the run is discarded and the route answers 503 `sandbox_busy`.
  *
@@ -38,6 +40,8 @@ export interface StartInput {
   hosts: SandboxHostRef[];
   /** How long to wait for a place when every host is at capacity (RUN_BUSY_WAIT_MS). */
   busyWaitMs: number;
+  /** How long a host may take to receive the run's mounted files (RUN_FILE_TRANSFER_*). */
+  fileTransfer: TransferRule;
 }
 
 export type StartOutcome =
@@ -97,6 +101,10 @@ export class RunSession extends DurableObject<Env> {
   async start(input: StartInput, options: { waitMs?: number } = {}): Promise<StartOutcome> {
     const began = Date.now();
     if (this.#meta) throw new Error('run already started');
+    // The watchdog also allows for the time a run's files may take to reach the host.
+    const mounted = (input.request.mounts ?? []).reduce((n, m) => n + m.size, 0);
+    const watchdogMs =
+      FIXED.runWatchdogMs + (mounted > 0 ? transferDeadlineMs(mounted, input.fileTransfer) : 0);
     this.#log = createLogger({ component: 'run-session', runId: input.runId });
     this.#setMeta({
       runId: input.runId,
@@ -105,9 +113,9 @@ export class RunSession extends DurableObject<Env> {
       startedAtMs: null,
       final: false,
       cancelRequested: false,
-      deadline: began + FIXED.runWatchdogMs,
+      deadline: began + watchdogMs,
     });
-    await this.ctx.storage.setAlarm(began + FIXED.runWatchdogMs);
+    await this.ctx.storage.setAlarm(began + watchdogMs);
 
     const key = await loadSigningKey((this.env as unknown as Secrets).SANDBOX_SIGNING_JWK);
     if (!key) {
@@ -133,8 +141,9 @@ export class RunSession extends DurableObject<Env> {
         background: (promise) => this.ctx.waitUntil(promise),
       },
     );
-    if (dispatched.outcome === 'unavailable') {
-      return { state: 'final', result: await this.#finish(this.#lostResult('sandbox_unavailable')) };
+    if (dispatched.outcome === 'unavailable' || dispatched.outcome === 'file_missing') {
+      const status = dispatched.outcome === 'unavailable' ? 'sandbox_unavailable' : 'file_missing';
+      return { state: 'final', result: await this.#finish(this.#lostResult(status)) };
     }
     if (dispatched.outcome === 'busy') {
       await this.#discard();
@@ -273,7 +282,7 @@ export class RunSession extends DurableObject<Env> {
 
   // ── Results ────────────────────────────────────────────────────────────────────────────────
 
-  #lostResult(status: 'sandbox_unavailable' | 'host_lost'): RunResult {
+  #lostResult(status: 'sandbox_unavailable' | 'host_lost' | 'file_missing'): RunResult {
     return edgeResult(status, {
       startedAt: this.#meta?.startedAtMs ?? null,
       now: Date.now(),

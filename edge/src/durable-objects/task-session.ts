@@ -4,6 +4,7 @@ import { database } from '../db/client.ts';
 import type { TaskAttemptRecord } from '../db/schema.ts';
 import type { RateRule } from '../domain/auth/rate-limit.ts';
 import type { SandboxHostRef } from '../domain/runs/config.ts';
+import type { TransferRule } from '../domain/runs/transfer.ts';
 import { TASK_FRAME_POLICY, type TaskFrame } from '../domain/tasks/frames.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import { FIXED } from '../limits.ts';
@@ -44,7 +45,13 @@ export interface TaskStartInput {
   timeoutMs: number;
   /** The organization had a monthly token cap at creation: each model call checks it first. */
   capped: boolean;
-  run: { hosts: SandboxHostRef[]; rate: RateRule; maxConcurrentPerOrg: number; busyWaitMs: number };
+  run: {
+    hosts: SandboxHostRef[];
+    rate: RateRule;
+    maxConcurrentPerOrg: number;
+    busyWaitMs: number;
+    fileTransfer: TransferRule;
+  };
 }
 
 export type TaskStartOutcome =
@@ -186,6 +193,7 @@ export class TaskSession extends DurableObject<Env> {
                 runRate: input.run.rate,
                 maxConcurrentPerOrg: input.run.maxConcurrentPerOrg,
                 busyWaitMs: input.run.busyWaitMs,
+                fileTransfer: input.run.fileTransfer,
                 deadline,
               },
               { env: this.env, db, onFrame },

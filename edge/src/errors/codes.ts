@@ -49,6 +49,7 @@ export const errorStatus = {
   archive_rejected: 400,
   files_too_large_for_run: 400,
   file_quota_exceeded: 409,
+  file_missing: 409,
   // Sign in with Google and GitHub, email confirmation (issue 14).
   oauth_provider_disabled: 404,
   invalid_redirect: 400,
@@ -120,6 +121,7 @@ export const defaultMessage: Record<ErrorCode, string> = {
   archive_rejected: 'The archive was rejected: see `reason`.',
   files_too_large_for_run: "The run's files do not fit the run's /work.",
   file_quota_exceeded: "Your organization's file storage is full. Delete files first.",
+  file_missing: 'A file the run mounts was deleted before the run started. Upload it again.',
   oauth_provider_disabled: 'This sign-in provider is not offered here.',
   invalid_redirect: 'That redirect is not allowed.',
   oauth_state_invalid: 'The sign-in could not be matched to this browser, or it expired. Start again.',

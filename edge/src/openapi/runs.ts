@@ -73,7 +73,14 @@ export const runOperations: readonly OperationSpec[] = [
       json(200, 'With `wait: true`: the finished run.', ref('Run')),
       json(202, 'Queued: watch it on `streamUrl`, or poll GET /v1/runs/{id}.', ref('RunAccepted')),
     ],
-    errors: ['run_concurrency_limit', 'sandbox_unavailable', 'sandbox_busy', ...IDEMPOTENCY_ERRORS],
+    errors: [
+      'run_concurrency_limit',
+      'sandbox_unavailable',
+      'sandbox_busy',
+      'files_too_large_for_run',
+      'file_missing',
+      ...IDEMPOTENCY_ERRORS,
+    ],
   },
   {
     method: 'get',

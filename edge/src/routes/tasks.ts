@@ -223,6 +223,7 @@ export const taskRoutes = new Hono<AppEnv>()
             rate: config.runs.createRate,
             maxConcurrentPerOrg: config.runs.maxConcurrentPerOrg,
             busyWaitMs: config.runs.busyWaitMs,
+            fileTransfer: config.runs.fileTransfer,
           },
         }),
         auditRequest(

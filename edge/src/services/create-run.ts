@@ -90,7 +90,14 @@ export async function createRun(
   const waitMs = options.wait ? Math.max(0, config.waitMaxMs - (Date.now() - now)) : undefined;
   const [started] = await Promise.all([
     runSessionOf(c, runId).start(
-      { runId, scope, request, hosts: [...config.hosts], busyWaitMs: config.busyWaitMs },
+      {
+        runId,
+        scope,
+        request,
+        hosts: [...config.hosts],
+        busyWaitMs: config.busyWaitMs,
+        fileTransfer: config.fileTransfer,
+      },
       { waitMs },
     ),
     auditRequest(
@@ -110,6 +117,8 @@ export async function createRun(
     if (started.result.status === 'sandbox_unavailable') {
       throw new ApiError('sandbox_unavailable', { details: { runId } });
     }
+    // Nothing ran: the run is recorded `file_missing`, and the caller gets the reason at once.
+    if (started.result.status === 'file_missing') throw new ApiError('file_missing', { details: { runId } });
     // The session hands back exactly the result it wrote to D1: no second read needed.
     return {
       state: 'final',

@@ -6,11 +6,23 @@
  * before any run exists; another tenant's file id is a 404; a file changed in storage after upload
  * no longer matches the digest the run token covers, and never reaches a container.
  */
-import { env } from 'cloudflare:test';
+import { env, runInDurableObject } from 'cloudflare:test';
 import { gzipSync, strToU8, zipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { HostState } from '../../src/domain/runs/host-selection.ts';
+import type { HostRegistry } from '../../src/durable-objects/host-registry.ts';
 import { errorOf } from '../helpers.ts';
-import { postRun, type RunView, requireHost } from '../runs/support.ts';
+import {
+  bearer,
+  hostsEnv,
+  type Overrides,
+  postRun,
+  type RunView,
+  requireHost,
+  startExtraHost,
+  stopHost,
+  worker,
+} from '../runs/support.ts';
 import { json, mintApiKey, type Tenant, tenant } from '../tenancy/fixtures.ts';
 import { type FileBody, tar, uploadRaw } from './support.ts';
 
@@ -23,8 +35,17 @@ beforeAll(async () => {
 const upload = async (name: string, bytes: Uint8Array | string, owner: Tenant = t) =>
   json<FileBody>(await uploadRaw(owner.token, name, bytes), 201);
 
-async function runWait(body: Record<string, unknown>, token = t.token, overrides?: Record<string, string>) {
-  return postRun(token, { language: 'python', ...body, wait: true }, overrides as Partial<Env> | undefined);
+async function runWait(body: Record<string, unknown>, token = t.token, overrides?: Overrides) {
+  return postRun(token, { language: 'python', ...body, wait: true }, overrides);
+}
+
+/** The harness's sandbox host (the only one in SANDBOX_HOSTS) and the registry's view of it. */
+const harnessHostId = () => (JSON.parse(env.SANDBOX_HOSTS) as { id: string }[])[0]?.id ?? '';
+
+async function registryState(): Promise<HostState> {
+  const stub = env.HOST_REGISTRY.get(env.HOST_REGISTRY.idFromName('global'));
+  const state = await runInDurableObject(stub, (_r: HostRegistry, s) => s.storage.kv.get<HostState>('state'));
+  return state ?? { leases: {}, backoffUntil: {} };
 }
 
 async function runsOf(userId: string): Promise<number> {
@@ -96,6 +117,30 @@ describe('runs from files', { timeout: 60_000 }, () => {
     );
   });
 
+  it("the hosts' advertised /work decides (the edge's RUN_TMPFS_MB only bounds it): no hand-kept copy", async () => {
+    // A host whose /work is 1 MiB, with the edge left at its default 64 MiB.
+    const small = await startExtraHost({ RUN_TMPFS_MB: '1' });
+    try {
+      const many = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`f${i}.txt`, strToU8('x')]));
+      const file = await upload('many-small.zip', zipSync({ ...many, 'main.py': strToU8('print(1)') }));
+      const before = await runsOf(t.user.user.id);
+      const res = await runWait({ fileIds: [file.id], entry: 'main.py' }, t.token, hostsEnv(small));
+      expect(res.status).toBe(400);
+      const error = await errorOf(res);
+      expect(error).toMatchObject({ code: 'files_too_large_for_run', availableBytes: 1024 * 1024 });
+      expect(await runsOf(t.user.user.id)).toBe(before);
+      // What fits that host runs on it.
+      const fits = await upload('few.zip', zipSync({ 'main.py': strToU8('print("fits")') }));
+      const run = await json<RunView>(
+        await runWait({ fileIds: [fits.id], entry: 'main.py' }, t.token, hostsEnv(small)),
+        200,
+      );
+      expect(run).toMatchObject({ status: 'succeeded', stdout: 'fits\n' });
+    } finally {
+      await stopHost(small);
+    }
+  });
+
   it('the 256 KiB limit is for inline code only: a larger source file from an upload runs', async () => {
     const big = `x = 0\n${'x += 1\n'.repeat(50_000)}print(x)\n`;
     expect(big.length).toBeGreaterThan(256 * 1024);
@@ -134,6 +179,25 @@ describe('runs from files', { timeout: 60_000 }, () => {
       mounts: [{ id: crypto.randomUUID(), name: 'x', kind: 'file', size: 1, sha256: '0'.repeat(64) }],
     });
     expect(res.status).toBe(400);
+  });
+
+  it('a file deleted between run creation and dispatch ends the run file_missing; no host is blamed', async () => {
+    const file = await upload('gone.zip', zipSync({ 'main.py': strToU8('print("never")') }));
+    const hostId = harnessHostId();
+    expect((await registryState()).backoffUntil[hostId]).toBeUndefined();
+    // The row is still there (the run resolves its mounts), the object is not: the race, made certain.
+    await env.FILES.delete(`orgs/${t.personalOrgId}/files/${file.id}`);
+    const res = await runWait({ fileIds: [file.id], entry: 'main.py' });
+    expect(res.status).toBe(409);
+    const error = await errorOf(res);
+    expect(error.code).toBe('file_missing');
+    const runId = (error as unknown as { runId: string }).runId;
+    const run = await json<RunView>(await worker(`/v1/runs/${runId}`, { headers: bearer(t.token) }), 200);
+    expect(run).toMatchObject({ status: 'file_missing', stdout: '', exitCode: null });
+    // The host did nothing wrong: it is not backed off, and the next run goes straight to it.
+    expect((await registryState()).backoffUntil[hostId]).toBeUndefined();
+    const next = await json<RunView>(await runWait({ code: 'print("fine")' }), 200);
+    expect(next).toMatchObject({ status: 'succeeded', stdout: 'fine\n' });
   });
 
   // Last: a refused run puts the host in back-off for the rest of this file.

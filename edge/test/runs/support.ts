@@ -204,6 +204,18 @@ export async function stopHost(host: ExtraHost): Promise<void> {
   await fetch(`${env.RUNS_CONTROL_URL}/hosts/${host.id}/stop`, { method: 'POST' });
 }
 
+/**
+ * `host` behind a slow link: a proxy on 127.0.0.1 (harness/throttle.ts) that passes what the edge
+ * sends at `bytesPerSecond` at most. The returned ref has the host's id (the run token's audience).
+ */
+export async function throttled(host: ExtraHost, bytesPerSecond: number): Promise<ExtraHost> {
+  const port = Number(new URL(host.url).port);
+  const res = await fetch(`${env.RUNS_CONTROL_URL}/throttles`, jsonInit('POST', { port, bytesPerSecond }));
+  if (res.status !== 201) throw new Error(`throttle: ${res.status} ${await res.text()}`);
+  const proxy = (await res.json()) as { port: number };
+  return { id: host.id, url: `ws://127.0.0.1:${proxy.port}` };
+}
+
 export const hostsEnv = (...hosts: ExtraHost[]): Overrides => ({
   SANDBOX_HOSTS: JSON.stringify(hosts.map((h) => ({ id: h.id, url: h.url }))),
 });

@@ -18,10 +18,23 @@ import {
 import { ReplayBuffer } from '../../src/domain/runs/replay-buffer.ts';
 import { hashTicket, isTicketShaped, newTicket, ticketUsable } from '../../src/domain/runs/stream-ticket.ts';
 import { importSigningKey, mintRunToken } from '../../src/domain/runs/token.ts';
+import { transferDeadlineMs } from '../../src/domain/runs/transfer.ts';
 import { decodeCursor, encodeCursor } from '../../src/services/run-list.ts';
 
 const A = { id: 'a', url: 'ws://127.0.0.1:1' };
 const B = { id: 'b', url: 'wss://b.example:8790/' };
+
+describe('file transfer deadline', () => {
+  const rule = { floorMs: 10_000, minBytesPerSecond: 1024 * 1024 };
+  it('is the time the declared bytes take at the slowest allowed link', () => {
+    expect(transferDeadlineMs(64 * 1024 * 1024, rule)).toBe(64_000);
+    expect(transferDeadlineMs(64 * 1024 * 1024 + 1, rule)).toBe(64_001);
+  });
+  it("is never below the floor (small files, the host's digest checks)", () => {
+    expect(transferDeadlineMs(1, rule)).toBe(10_000);
+    expect(transferDeadlineMs(0, rule)).toBe(10_000);
+  });
+});
 
 describe('host selection', () => {
   it('picks the least loaded host, ties to the first listed', () => {

@@ -7,11 +7,13 @@
  * Java also needs its class: javac requires a public class `X` to live in `X.java`, and `java` launches
  * a class, not a file. The entry is renamed after its public class (unless another file already has
  * that name: javac then reports the clash), every .java file is compiled, and the launcher gets the
- * class, package-qualified.
+ * class, package-qualified. A Java entry from mounted files (an archive's `entry`) follows the same
+ * rule in its own directory: work-tree.ts moves it, and the commands come from /work as built.
  */
 import type { RunRequest, SourceFile } from '@airlock/protocol';
 import type { RuntimeManifest } from '../images/manifest.ts';
 import { javaMainClass } from './java-class.ts';
+import type { WorkEntry } from './work-tree.ts';
 
 export interface RunPlan {
   /** The files to unpack into /work, the entry first. */
@@ -24,7 +26,15 @@ export interface RunPlan {
 const replaceWord = (argv: readonly string[], from: string, ...to: string[]): string[] =>
   argv.flatMap((w) => (w === from ? to : [w]));
 
-export function planRun(manifest: RuntimeManifest, request: RunRequest): RunPlan {
+export function planRun(
+  manifest: RuntimeManifest,
+  request: RunRequest,
+  /** /work as runner/work-tree.ts built it, the entry first; given for runs from mounted files. */
+  work?: readonly WorkEntry[],
+): RunPlan {
+  if (request.entry !== undefined && work !== undefined && manifest.language === 'java') {
+    return mountedJavaPlan(manifest, work);
+  }
   const files = request.files ?? [{ name: manifest.fileName, content: request.code ?? '' }];
   const [entry, ...rest] = files;
   if (entry === undefined) throw new Error('a run has at least one file (protocol RunRequestSchema)');
@@ -33,22 +43,74 @@ export function planRun(manifest: RuntimeManifest, request: RunRequest): RunPlan
   return { files, compile: manifest.compile ? name(manifest.compile) : null, run: name(manifest.run) };
 }
 
+/**
+ * Where a Java entry must be for javac: `<its directory>/<PublicType>.java`, unless another file
+ * already has that path (javac then reports the clash). Without a public type it keeps its path, or,
+ * not being a .java file at all, becomes the runtime's file name.
+ */
+export function javaEntryPath(
+  manifest: RuntimeManifest,
+  path: string,
+  source: string,
+  taken: (path: string) => boolean,
+): string {
+  const { publicType } = javaMainClass(source);
+  const dir = path.slice(0, path.lastIndexOf('/') + 1);
+  const wanted =
+    publicType !== null ? `${dir}${publicType}.java` : path.endsWith('.java') ? path : manifest.fileName;
+  return wanted !== path && taken(wanted) ? path : wanted;
+}
+
 function javaPlan(manifest: RuntimeManifest, entry: SourceFile, rest: SourceFile[]): RunPlan {
-  const { publicType, launch } = javaMainClass(entry.content);
-  const wanted = publicType === null ? entry.name : `${publicType}.java`;
-  const fileName = rest.some((f) => f.name === wanted) ? entry.name : wanted;
-  const defaultClass = manifest.fileName.replace(/\.java$/, '');
-  const mainClass = launch ?? fileName.replace(/\.java$/, '');
+  const fileName = javaEntryPath(manifest, entry.name, entry.content, (p) => rest.some((f) => f.name === p));
   return {
     files: [{ name: fileName, content: entry.content }, ...rest],
-    // every .java file, like `javac *.java`: a class in a package is not found by javac's source path
-    // search unless it sits in the package's directory, which flat inline files cannot
+    ...javaCommands(
+      manifest,
+      fileName,
+      entry.content,
+      rest.map((f) => f.name),
+    ),
+  };
+}
+
+/** A Java entry from mounted files: work-tree.ts has already put it where javaEntryPath says. */
+function mountedJavaPlan(manifest: RuntimeManifest, work: readonly WorkEntry[]): RunPlan {
+  const [entry, ...rest] = work.filter((e) => e.type === 'file');
+  if (entry === undefined) throw new Error('a run from files has its entry first (runner/work-tree.ts)');
+  const source = entry.content.toString('utf8');
+  return {
+    files: [],
+    ...javaCommands(
+      manifest,
+      entry.path,
+      source,
+      rest.map((f) => f.path),
+    ),
+  };
+}
+
+/**
+ * Every .java file is compiled, like `javac *.java` (the entry first): a class in a package is not
+ * found by javac's source path search unless it sits in the package's directory, which flat inline
+ * files cannot. The launcher gets the entry's class, package-qualified.
+ */
+function javaCommands(
+  manifest: RuntimeManifest,
+  entryPath: string,
+  source: string,
+  others: readonly string[],
+): Pick<RunPlan, 'compile' | 'run'> {
+  const defaultClass = manifest.fileName.replace(/\.java$/, '');
+  const base = entryPath.slice(entryPath.lastIndexOf('/') + 1);
+  const mainClass = javaMainClass(source).launch ?? base.replace(/\.java$/, '');
+  return {
     compile: manifest.compile
       ? replaceWord(
           manifest.compile,
           manifest.fileName,
-          fileName,
-          ...rest.filter((f) => f.name.endsWith('.java')).map((f) => f.name),
+          entryPath,
+          ...others.filter((n) => n.endsWith('.java')),
         )
       : null,
     run: replaceWord(manifest.run, defaultClass, mainClass),

@@ -91,7 +91,7 @@ async function run(
  * plan's files) and the entry's commands (./entry.ts; pure, so the same plan as at admission).
  */
 async function prepareInput({ manifest, request, work }: ExecuteInput): Promise<RunInput> {
-  const plan = planRun(manifest, request);
+  const plan = planRun(manifest, request, work);
   return {
     tar: await packFiles(
       work ??

@@ -139,7 +139,7 @@ export class RunService {
     const { code, ...rest } = request;
     const inline = code !== undefined || request.files !== undefined;
     const planned = inline ? { ...rest, files: planRun(manifest, request).files } : request;
-    const work = buildWorkTree(planned, manifest.fileName, mounts, this.#o.workBytes);
+    const work = buildWorkTree(planned, manifest, mounts, this.#o.workBytes);
     if (!work.ok) return { ok: false, code: 'bad_request', message: work.message };
     const linked = AbortSignal.any([signal, this.#shutdown.signal]);
     let resolve: (o: RunOutcome) => void = () => undefined;

@@ -3,10 +3,14 @@
  * are read again here with the shared reader (the host never trusts the edge's manifest): only
  * validated relative paths, regular files and directories come out, as bytes in memory, and the
  * host packs them into the tar the container extracts. Nothing is written to the host's disk.
- * The whole must fit /work (tmpfs pages counted as the edge counts them).
+ * The whole must fit /work (tmpfs pages counted as the edge counts them). A run's `entry` runs as
+ * the runtime's file name (its content copied there), except in Java, where it is moved to the name
+ * its public class needs, as inline Java files are (runner/entry.ts).
  */
 import { LIMITS, type RunRequest, workFootprint } from '@airlock/protocol';
 import { readArchive } from '@airlock/protocol/archive';
+import type { RuntimeManifest } from '../images/manifest.ts';
+import { javaEntryPath } from './entry.ts';
 
 export interface WorkEntry {
   path: string;
@@ -14,12 +18,13 @@ export interface WorkEntry {
   content: Buffer;
 }
 
+/** With an `entry`, the file it runs as comes first (runner/entry.ts plans its commands from it). */
 export type WorkTree = { ok: true; entries: WorkEntry[] } | { ok: false; message: string };
 
 export function buildWorkTree(
   request: RunRequest,
-  /** The runtime's file name: where `code` goes and what an `entry` runs as. */
-  fileName: string,
+  /** The runtime: its file name is where `code` goes and what an `entry` runs as (Java: see entry.ts). */
+  manifest: RuntimeManifest,
   mounts: readonly Buffer[],
   workBytes: number,
 ): WorkTree {
@@ -33,7 +38,7 @@ export function buildWorkTree(
   };
   const file = (path: string, content: Buffer): WorkEntry => ({ path, type: 'file', content });
 
-  if (request.code !== undefined) add(file(fileName, Buffer.from(request.code, 'utf8')));
+  if (request.code !== undefined) add(file(manifest.fileName, Buffer.from(request.code, 'utf8')));
   for (const f of request.files ?? []) add(file(f.name, Buffer.from(f.content, 'utf8')));
   const limits = {
     maxEntries: LIMITS.maxArchiveEntries,
@@ -69,12 +74,31 @@ export function buildWorkTree(
     }
   }
 
-  if (request.entry !== undefined && request.entry !== fileName) {
-    // The runtime runs its own file name: the entry's content goes there too.
-    const entry = entries.find((e) => e.type === 'file' && e.path === request.entry);
+  if (request.entry !== undefined) {
+    const at = entries.findIndex((e) => e.type === 'file' && e.path === request.entry);
+    const entry = entries[at];
     if (!entry) return { ok: false, message: `entry: ${request.entry} is not one of the mounted files` };
-    const problem = add(file(fileName, entry.content));
-    if (problem) return { ok: false, message: `entry: ${problem}` };
+    let first: WorkEntry;
+    if (manifest.language === 'java') {
+      // javac wants a public class X in X.java: the entry moves there, in its own directory.
+      entries.splice(at, 1);
+      taken.delete(entry.path);
+      first = {
+        ...entry,
+        path: javaEntryPath(manifest, entry.path, entry.content.toString('utf8'), (p) => taken.has(p)),
+      };
+      taken.add(first.path);
+    } else if (entry.path === manifest.fileName) {
+      entries.splice(at, 1);
+      first = entry;
+    } else {
+      // The runtime runs its own file name: the entry's content goes there too.
+      if (taken.has(manifest.fileName))
+        return { ok: false, message: `entry: two files would be /work/${manifest.fileName}` };
+      taken.add(manifest.fileName);
+      first = file(manifest.fileName, entry.content);
+    }
+    entries.unshift(first);
   }
   const needed = workFootprint(entries.filter((e) => e.type === 'file').map((e) => e.content.length));
   if (needed > workBytes)

@@ -11,7 +11,7 @@ export interface FileConfig {
   readonly maxBytes: number;
   readonly orgQuotaBytes: number;
   readonly archive: ArchiveLimits;
-  /** A run's /work tmpfs, in bytes (the hosts' RUN_TMPFS_MB). */
+  /** The largest /work a run may fill, in bytes (the hosts advertise theirs; the smallest wins). */
   readonly runWorkBytes: number;
 }
 

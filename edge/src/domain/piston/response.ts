@@ -53,6 +53,13 @@ function outcome(run: RunView): Pick<PistonStage, 'status' | 'message' | 'code' 
     case 'host_lost':
     case 'sandbox_unavailable':
       return { status: 'XX', message: 'The sandbox host was lost during the run', code: null, signal: null };
+    case 'file_missing':
+      return {
+        status: 'XX',
+        message: 'A mounted file was deleted before the run started',
+        code: null,
+        signal: null,
+      };
     default:
       break;
   }

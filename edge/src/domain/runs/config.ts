@@ -5,6 +5,7 @@ import { fromBase64Url } from '../../lib/bytes.ts';
 import { rateSettingVar as rate, settingVar as setting } from '../../lib/config-vars.ts';
 import { RATE_LIMITS, SETTINGS } from '../../limits.ts';
 import type { RateRule } from '../auth/rate-limit.ts';
+import type { TransferRule } from './transfer.ts';
 
 /**
  * Run configuration (issue 5), parsed with the rest of the Worker vars in config.ts. Every knob has a
@@ -33,6 +34,8 @@ export interface RunConfig {
   readonly waitMaxMs: number;
   /** How long a run waits for a place when every host is at capacity before 503 `sandbox_busy`. */
   readonly busyWaitMs: number;
+  /** How long a host may take to receive a run's mounted files (domain/runs/transfer.ts). */
+  readonly fileTransfer: TransferRule;
 }
 
 const HOST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -112,6 +115,8 @@ export const runConfigShape = {
   RUN_BODY_LIMIT_BYTES: setting(SETTINGS.runBodyLimitBytes),
   RUN_WAIT_MAX_MS: setting(SETTINGS.runWaitMaxMs),
   RUN_BUSY_WAIT_MS: setting(SETTINGS.runBusyWaitMs),
+  RUN_FILE_TRANSFER_MIN_BYTES_PER_SECOND: setting(SETTINGS.runFileTransferMinBytesPerSecond),
+  RUN_FILE_TRANSFER_FLOOR_MS: setting(SETTINGS.runFileTransferFloorMs),
 };
 
 type Parsed = z.output<z.ZodObject<typeof runConfigShape>>;
@@ -125,6 +130,10 @@ export function toRunConfig(v: Parsed): RunConfig {
     bodyLimitBytes: v.RUN_BODY_LIMIT_BYTES,
     waitMaxMs: v.RUN_WAIT_MAX_MS,
     busyWaitMs: v.RUN_BUSY_WAIT_MS,
+    fileTransfer: Object.freeze({
+      floorMs: v.RUN_FILE_TRANSFER_FLOOR_MS,
+      minBytesPerSecond: v.RUN_FILE_TRANSFER_MIN_BYTES_PER_SECOND,
+    }),
   };
 }
 

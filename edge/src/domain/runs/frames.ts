@@ -51,11 +51,11 @@ export function isRetryableHostError(code: HostErrorCode): boolean {
 }
 
 /**
- * The result of a run the edge ends itself (no host, host lost). Output streamed before the loss is
+ * The result of a run the edge ends itself (no host, host lost, a mounted file gone). Output streamed before the loss is
  * kept, so the result matches what clients saw.
  */
 export function edgeResult(
-  status: Extract<RunStatus, 'sandbox_unavailable' | 'host_lost' | 'cancelled'>,
+  status: Extract<RunStatus, 'sandbox_unavailable' | 'host_lost' | 'cancelled' | 'file_missing'>,
   input: { startedAt: number | null; now: number; stdout: string; stderr: string },
 ): RunResult {
   const started = input.startedAt ?? input.now;

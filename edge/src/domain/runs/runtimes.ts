@@ -29,15 +29,23 @@ export interface RuntimeList {
   runtimes: RuntimeView[];
   /** How many of the configured hosts answered. */
   reachableHosts: number;
+  /**
+   * The smallest /work (bytes) a reachable host advertises, so that files that fit it fit any host
+   * the run may go to; null when no host advertises one (the edge's RUN_TMPFS_MB applies alone).
+   */
+  workBytes: number | null;
 }
 
 export function mergeRuntimes(answers: { host: SandboxHostRef; body: unknown }[]): RuntimeList {
   const byLanguage = new Map<string, RuntimeView>();
   let reachableHosts = 0;
+  let workBytes: number | null = null;
   for (const { body } of answers) {
     const parsed = HostRuntimesSchema.safeParse(body);
     if (!parsed.success) continue;
     reachableHosts += 1;
+    const work = parsed.data.workBytes;
+    if (work !== undefined) workBytes = workBytes === null ? work : Math.min(workBytes, work);
     for (const r of parsed.data.runtimes) {
       if (byLanguage.has(r.language)) continue;
       byLanguage.set(r.language, {
@@ -60,5 +68,5 @@ export function mergeRuntimes(answers: { host: SandboxHostRef; body: unknown }[]
     }
   }
   const runtimes = [...byLanguage.values()].sort((a, b) => a.language.localeCompare(b.language));
-  return { runtimes, reachableHosts };
+  return { runtimes, reachableHosts, workBytes };
 }

@@ -6,6 +6,7 @@ import type { AppEnv } from '../../env.ts';
 import { ApiError } from '../../errors/api-error.ts';
 import { type FileRow, findFiles } from '../../repositories/files.ts';
 import type { Scope } from '../../repositories/scope.ts';
+import { availableRuntimes } from '../create-run.ts';
 
 /**
  * A run's `fileIds` (issue 15) become the request's `mounts`: found in the caller's scope (another
@@ -13,6 +14,9 @@ import type { Scope } from '../../repositories/scope.ts';
  * (`files_too_large_for_run`, before any container starts), and the `entry` checked to exist.
  * The unpacked sizes come from the manifests written at upload; the host counts again. Also answers
  * the paths /work will hold (what a task shows its model).
+ *
+ * /work's size is what the hosts advertise in their /runtimes (the smallest, so the files fit any of
+ * them), never more than the edge's own RUN_TMPFS_MB, which applies alone when no host says.
  */
 
 const utf8 = new TextEncoder();
@@ -39,7 +43,7 @@ export async function resolveMounts(
   const inline = request.files?.map((f) => utf8.encode(f.content).length) ?? [];
   if (request.code !== undefined) inline.push(utf8.encode(request.code).length);
   const needed = workFootprint([...paths.values(), ...inline]);
-  const available = c.get('config').files.runWorkBytes;
+  const available = await runWorkBytes(c);
   if (needed > available) {
     throw new ApiError('files_too_large_for_run', {
       message: `The run's files need ${needed} bytes of /work; it has ${available}.`,
@@ -56,4 +60,15 @@ export async function resolveMounts(
     MountSchema.parse({ id: f.id, name: f.name, kind: f.kind, size: f.size, sha256: f.sha256 }),
   );
   return { mounts, paths: [...paths.keys()] };
+}
+
+/** The bytes a run's files may fill: the hosts' /work, bounded by the edge's RUN_TMPFS_MB. */
+async function runWorkBytes(c: Context<AppEnv>): Promise<number> {
+  const own = c.get('config').files.runWorkBytes;
+  // No host reachable: the edge's setting decides here, and the run itself is refused later.
+  const hosts = await availableRuntimes(c).catch((err: unknown) => {
+    if (err instanceof ApiError) return null;
+    throw err;
+  });
+  return hosts?.workBytes ? Math.min(own, hosts.workBytes) : own;
 }

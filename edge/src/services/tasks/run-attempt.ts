@@ -3,6 +3,7 @@ import type { Database } from '../../db/client.ts';
 import type { RateRule } from '../../domain/auth/rate-limit.ts';
 import type { SandboxHostRef } from '../../domain/runs/config.ts';
 import type { StreamFrame } from '../../domain/runs/frames.ts';
+import type { TransferRule } from '../../domain/runs/transfer.ts';
 import { RUNS_QUOTA, runsQuotaKey } from '../../middleware/api-limit.ts';
 import { userQuotas } from '../../middleware/rate-limit.ts';
 import { insertRunUnderCap, type RunScope } from '../../repositories/runs.ts';
@@ -22,6 +23,7 @@ export interface RunAttemptInput {
   runRate: RateRule;
   maxConcurrentPerOrg: number;
   busyWaitMs: number;
+  fileTransfer: TransferRule;
   /** Absolute deadline (epoch ms): the run is cancelled when the task's time is up. */
   deadline: number;
 }
@@ -67,6 +69,7 @@ export async function runAttempt(input: RunAttemptInput, deps: RunAttemptDeps): 
     request: input.request,
     hosts: input.hosts,
     busyWaitMs: input.busyWaitMs,
+    fileTransfer: input.fileTransfer,
   });
   if (started.state === 'busy') return { ok: false, code: 'sandbox_busy', runId };
   if (started.state === 'final') {

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { TestProject } from 'vitest/node';
 import { containersOf, type HostProcess, startHostProcess } from '../../../../e2e/support/host-process.ts';
 import { generateDevSecrets } from '../../../../scripts/dev-secrets.ts';
+import { startThrottle, type Throttle } from './throttle.ts';
 
 export interface RunsHarness {
   /** Worker bindings for the run tests. */
@@ -39,6 +40,7 @@ export default async function setup(project: TestProject) {
   const secrets = await generateDevSecrets();
   const publicJwk = secrets.sandboxHost.EDGE_PUBLIC_JWK;
   const hosts = new Map<string, HostProcess>();
+  const throttles: Throttle[] = [];
 
   // Without a Docker engine the run tests fail with this reason; the rest of the edge suite still runs.
   let main: HostProcess | undefined;
@@ -60,6 +62,13 @@ export default async function setup(project: TestProject) {
     };
     const handle = async () => {
       const [, , id, action] = (req.url ?? '').split('/');
+      if (req.method === 'POST' && req.url === '/throttles') {
+        // A slow link to a host: {port, bytesPerSecond} → the proxy's port on 127.0.0.1.
+        const body = await readJson(req);
+        const throttle = await startThrottle(Number(body.port), Number(body.bytesPerSecond));
+        throttles.push(throttle);
+        return reply(201, { port: throttle.port });
+      }
       if (req.method === 'POST' && req.url === '/hosts') {
         const body = await readJson(req);
         const host = await startHostProcess({
@@ -103,6 +112,7 @@ export default async function setup(project: TestProject) {
 
   return async () => {
     control.close();
+    await Promise.all(throttles.map((t) => t.close()));
     await Promise.all([...hosts.values()].map((h) => h.stop(10_000)));
   };
 }
