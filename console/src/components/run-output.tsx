@@ -2,7 +2,7 @@
  * A run's output as it arrives: one element per frame, rendered as text (JSX text nodes), never as
  * HTML, whatever the program printed. stderr is marked so it can be told apart without colour.
  */
-import type { Run, RunResult } from '@airlock/client';
+import type { Run } from '@airlock/client';
 
 export interface Chunk {
   seq: number;
@@ -25,12 +25,18 @@ export function OutputView(props: { chunks: Chunk[]; label: string }) {
 const ms = (v: number | null) => (v === null ? '—' : `${v} ms`);
 const mib = (v: number | null) => (v === null ? '—' : `${(v / 1048576).toFixed(1)} MiB`);
 
-/** What the accounting shows: a finished run's result, or a stored run (whose measures may be missing). */
+/** What the accounting shows, of a stored run or of a result (whose every field fits a stored run's). */
 type Measured = Pick<
-  RunResult | Run,
-  'status' | 'exitCode' | 'signal' | 'wallMs' | 'cpuMs' | 'peakMemoryBytes'
-> &
-  Pick<RunResult, 'stdoutTruncated' | 'stderrTruncated'>;
+  Run,
+  | 'status'
+  | 'exitCode'
+  | 'signal'
+  | 'stdoutTruncated'
+  | 'stderrTruncated'
+  | 'wallMs'
+  | 'cpuMs'
+  | 'peakMemoryBytes'
+>;
 
 export function Accounting(props: { result: Measured }) {
   const r = props.result;
