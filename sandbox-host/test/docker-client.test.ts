@@ -11,13 +11,14 @@ import { createDockerClient, EngineAgent } from '../src/docker/client.ts';
 describe('Engine API client', () => {
   it('formats its agent as a constant, however many sockets it holds, as docker-modem formats it', async () => {
     const docker = createDockerClient();
-    const agent = (docker.modem as { agent: unknown }).agent;
+    // docker-modem's own field (not in its types): the agent it passes to every request.
+    const agent = Reflect.get(docker.modem, 'agent') as EngineAgent;
     expect(agent).toBeInstanceOf(EngineAgent);
     // Real requests, so the agent holds sockets (kept alive) while it is formatted.
     await Promise.all(Array.from({ length: 6 }, () => docker.ping()));
     expect(inspect({ agent }, { showHidden: true, depth: null })).toBe('{ agent: EngineAgent }');
     // Still an agent that keeps Engine connections for reuse.
-    expect((agent as EngineAgent).keepAlive).toBe(true);
-    (agent as EngineAgent).destroy();
+    expect(Reflect.get(agent, 'keepAlive')).toBe(true);
+    agent.destroy();
   });
 });

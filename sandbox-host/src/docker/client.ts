@@ -6,10 +6,10 @@
  *
  * docker-modem formats every request's options, agent included, with
  * `util.inspect(options, { showHidden: true, depth: null })` for a debug line, whether or not its debug
- * output is enabled. Unbounded, that walks the agent's every socket and its parser and timers: with a
- * few dozen sandboxes attached it cost ~200 ms of the host's one event loop per Engine call (CPU
- * profile of the noisy-neighbour bench), delaying every other tenant's run. The agent therefore
- * inspects as its name.
+ * output is enabled. Unbounded, that walks the agent's every socket with its parser and timers, a cost
+ * that grows with the sandboxes attached: in a CPU profile of the noisy-neighbour bench it was 8.3 s of
+ * the host's 11 s of CPU, on its one event loop, delaying every tenant's run. The agent therefore
+ * formats as its name.
  */
 import { Agent } from 'node:http';
 import { inspect } from 'node:util';
