@@ -13,7 +13,8 @@ import { CONTAINER_LABELS } from '../src/docker/profile.ts';
 import type { SandboxHost } from '../src/host.ts';
 import { RUN_PATH, startHost } from '../src/host.ts';
 
-export const docker = createDockerClient();
+/** The engine under test: DOCKER_SOCKET as for the host (the host-userns suite names its second engine). */
+export const docker = createDockerClient(process.env.DOCKER_SOCKET || undefined);
 
 export interface KeyPair {
   privateKey: CryptoKey;
