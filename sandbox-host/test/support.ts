@@ -75,6 +75,8 @@ export async function startTestHost(env: Record<string, string> = {}): Promise<T
     EDGE_PUBLIC_JWK: JSON.stringify(keys.publicJwk),
     POOL_SIZE: '0',
     SANDBOX_RUNTIME: testRuntime(),
+    // A uid of its own per sandbox for the whole file (e.g. SANDBOX_UID_RANGE=20000-59999 npx vitest run test/languages.test.ts).
+    ...(process.env.SANDBOX_UID_RANGE ? { SANDBOX_UID_RANGE: process.env.SANDBOX_UID_RANGE } : {}),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...env,
   });

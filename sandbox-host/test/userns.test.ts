@@ -16,7 +16,7 @@ import { buildImage, imageName } from '../src/images/builder.ts';
 import { IMAGE_LABELS } from '../src/images/freshness.ts';
 import { bash } from '../src/images/manifests/bash.ts';
 import { builderDirs } from '../src/images/paths.ts';
-import type { TestHost } from './support.ts';
+import type { Session, TestHost } from './support.ts';
 import { containersOf, docker, runOnHost, startTestHost, waitFor } from './support.ts';
 
 /** Uid 65534 (the sandboxes' user, `nobody`) inside a container. */
@@ -72,15 +72,24 @@ let remap: Remap;
 let warm: TestHost;
 /** A host without a pool: during a run its only container is that run's. */
 let cold: TestHost;
+/** A host that gives every sandbox a uid of its own (SANDBOX_UID_RANGE). */
+let distinct: TestHost;
+const UID_RANGE = { first: 20_000, last: 59_999 };
 
 beforeAll(async () => {
   remap = await engineRemap();
   warm = await startTestHost({ POOL_SIZE: '1', POOL_LANGUAGES: 'python', MAX_CONCURRENT_RUNS: '2' });
   cold = await startTestHost({ POOL_SIZE: '0', MAX_CONCURRENT_RUNS: '1' });
+  distinct = await startTestHost({
+    POOL_SIZE: '0',
+    MAX_CONCURRENT_RUNS: '2',
+    HOST_ORG_SHARE: '1', // both runs at once, though from one organization
+    SANDBOX_UID_RANGE: `${UID_RANGE.first}-${UID_RANGE.last}`,
+  });
 });
 
 afterAll(async () => {
-  for (const h of [warm, cold]) {
+  for (const h of [warm, cold, distinct]) {
     if (!h) continue; // beforeAll failed before starting it (an engine without the remap)
     await h.close();
     expect(await containersOf(h.hostId)).toEqual([]);
@@ -188,6 +197,63 @@ describe('a sandbox on the remapped engine', () => {
   });
 });
 
+describe('a uid of its own per run (SANDBOX_UID_RANGE) on the remapped engine', () => {
+  it('gives two concurrent runs different uids, each a different host uid that owns its files', async () => {
+    const code = [
+      'import json, os, time',
+      'open("/work/mine", "w").write("x")',
+      'print(json.dumps({"uid": os.getuid(), "uid_map": open("/proc/self/uid_map").read()}), flush=True)',
+      'time.sleep(14)',
+    ].join('\n');
+    const ready: { runId: string; session: Session; uid: number; uidMap: string }[] = [];
+    let bothReady = () => undefined as void;
+    const both = new Promise<void>((resolve) => {
+      bothReady = resolve;
+    });
+    const run = () =>
+      runOnHost(
+        distinct,
+        { language: 'python', code, limits: { timeoutMs: 15_000 } },
+        {
+          onFrame: (m, session) => {
+            if (m.type !== 'stdout') return;
+            const seen = JSON.parse(m.data) as { uid: number; uid_map: string };
+            ready.push({ runId: m.runId ?? '', session, uid: seen.uid, uidMap: seen.uid_map });
+            if (ready.length === 2) bothReady();
+          },
+        },
+      );
+    const runs = Promise.all([run(), run()]);
+    await Promise.race([
+      both,
+      runs.then((outs) => {
+        throw new Error(`a run ended before both were running: ${JSON.stringify(outs.map((o) => o.result))}`);
+      }),
+    ]);
+    // While both run: each container's first process and the file it made, as the host sees them.
+    const views = await Promise.all(
+      (await containersOf(distinct.hostId)).map(async (c) => {
+        const pid = (await docker.getContainer(c.Id).inspect()).State.Pid;
+        const status = await readFile(`/proc/${pid}/status`, 'utf8');
+        const file = await lstat(`/proc/${pid}/root/work/mine`);
+        return { uid: Number(/^Uid:\t(\d+)\t/m.exec(status)?.[1]), fileUid: file.uid };
+      }),
+    );
+    for (const r of ready) r.session.send({ type: 'cancel', runId: r.runId });
+    expect((await runs).map((o) => o.result?.status)).toEqual(['cancelled', 'cancelled']);
+
+    const inside = ready.map((r) => r.uid);
+    expect(new Set(inside).size).toBe(2);
+    for (const uid of inside) {
+      expect(uid).toBeGreaterThanOrEqual(UID_RANGE.first);
+      expect(uid).toBeLessThanOrEqual(UID_RANGE.last);
+    }
+    for (const r of ready) expect(idMap(r.uidMap)).toEqual([[0, remap.uid, remap.count]]);
+    expect(views.map((v) => v.uid).sort()).toEqual(inside.map((uid) => remap.uid + uid).sort());
+    for (const v of views) expect(v.fileUid).toBe(v.uid);
+  });
+});
+
 describe('the image builder on the remapped engine', () => {
   // A copy of the bash manifest under its own name, so the suite's runtime images stay as they are.
   const manifest = { ...bash, language: 'userns-test' };
@@ -205,7 +271,8 @@ describe('the image builder on the remapped engine', () => {
     const image = await docker.getImage(imageName(manifest.language)).inspect();
     expect(image.Config.Labels?.[IMAGE_LABELS.language]).toBe(manifest.language);
     // The engine's own copy of the layer (a host path the engine created, not a sandbox's).
-    const layer = image.GraphDriver.Data?.UpperDir ?? image.GraphDriver.Data?.Dir;
+    const data = image.GraphDriver.Data as Record<string, string> | null; // overlay2: UpperDir; vfs: Dir
+    const layer = data?.UpperDir ?? data?.Dir;
     expect(layer, `no layer path from the ${image.GraphDriver.Name} driver`).toBeDefined();
     const onHost = await lstat(`${layer}/usr/bin/bash`);
     expect({ uid: onHost.uid, gid: onHost.gid }).toEqual({ uid: remap.uid, gid: remap.gid });
