@@ -206,7 +206,7 @@ describe('a uid of its own per run (SANDBOX_UID_RANGE) on the remapped engine', 
       'time.sleep(14)',
     ].join('\n');
     const ready: { runId: string; session: Session; uid: number; uidMap: string }[] = [];
-    let bothReady = () => undefined as void;
+    let bothReady: () => void = () => undefined;
     const both = new Promise<void>((resolve) => {
       bothReady = resolve;
     });
