@@ -206,6 +206,7 @@ describe('a uid of its own per run (SANDBOX_UID_RANGE) on the remapped engine', 
       'time.sleep(14)',
     ].join('\n');
     const ready: { runId: string; session: Session; uid: number; uidMap: string }[] = [];
+    const printed = new Map<string, string>();
     let bothReady: () => void = () => undefined;
     const both = new Promise<void>((resolve) => {
       bothReady = resolve;
@@ -217,8 +218,13 @@ describe('a uid of its own per run (SANDBOX_UID_RANGE) on the remapped engine', 
         {
           onFrame: (m, session) => {
             if (m.type !== 'stdout') return;
-            const seen = JSON.parse(m.data) as { uid: number; uid_map: string };
-            ready.push({ runId: m.runId ?? '', session, uid: seen.uid, uidMap: seen.uid_map });
+            // Output arrives in chunks as written (the line and its newline may come apart).
+            const runId = m.runId ?? '';
+            const text = (printed.get(runId) ?? '') + m.data;
+            printed.set(runId, text);
+            if (!text.endsWith('\n')) return;
+            const seen = JSON.parse(text) as { uid: number; uid_map: string };
+            ready.push({ runId, session, uid: seen.uid, uidMap: seen.uid_map });
             if (ready.length === 2) bothReady();
           },
         },
