@@ -53,6 +53,14 @@ ensure_docker() {
   bash "$ROOT/scripts/docker-engine.sh"
 }
 
+# A second engine whose containers run in a user namespace (dockerd --userns-remap; started by
+# scripts/docker-userns.sh beside the main engine, which it never restarts), with the runtime images
+# the host-userns suite uses: the image builder's for one, copies of the main engine's (only when they
+# differ) for the rest. Needs the main engine and its images first. Sets USERNS_SOCKET.
+ensure_docker_userns() {
+  USERNS_SOCKET=$(bash "$ROOT/scripts/docker-userns.sh" images) && [[ -S "$USERNS_SOCKET" ]]
+}
+
 # Runtime images, built from Debian packages (no registry); current images are skipped. An image is
 # current when its manifest matches and its recorded Debian packages have no newer version in the
 # suite's index (refreshed at most every 6 h, so a run with current images downloads nothing).

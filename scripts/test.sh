@@ -4,10 +4,12 @@
 # process it started (the Docker engine stays up for the next run).
 # `npm test -- edge host` runs only the named suites (protocol, edge, host, host-runsc, e2e, repo).
 # host-runsc runs the isolation, hardening and languages tests again with sandboxes under gVisor (runsc).
+# host-userns runs the user-namespace tests, and the isolation and hardening tests again, against a second
+# engine with --userns-remap (scripts/docker-userns.sh).
 source "$(dirname "$0")/lib.sh"
 
 suites=("$@")
-[[ ${#suites[@]} -gt 0 ]] || suites=(protocol edge host e2e repo)
+[[ ${#suites[@]} -gt 0 ]] || suites=(protocol edge host host-userns e2e repo)
 RESULTS="$LOCAL/results"
 rm -rf "$RESULTS" && mkdir -p "$RESULTS"
 failed_suites=()
@@ -34,6 +36,11 @@ if has edge || has host || has host-runsc || has e2e; then
   ensure_images
 fi
 
+if has host-userns; then
+  has edge || has host || has host-runsc || has e2e || { ensure_docker || die "the sandbox tests need a Docker engine"; ensure_images; }
+  ensure_docker_userns || die "the host-userns suite needs the user-namespace engine (see the message above; needs root)"
+fi
+
 # The CLI's terminal test (e2e/cli-terminal.test.ts) drives a real terminal: tmux, from Debian.
 if has e2e && ! command -v tmux >/dev/null 2>&1; then
   [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null 2>&1 || die "the e2e suite needs tmux (apt-get install tmux)"
@@ -47,6 +54,8 @@ has edge && run_suite edge edge
 has host && run_suite host sandbox-host
 has host-runsc && SANDBOX_RUNTIME=runsc run_suite host-runsc sandbox-host \
   test/isolation.test.ts test/hardening.test.ts test/languages.test.ts
+has host-userns && DOCKER_SOCKET="$USERNS_SOCKET" run_suite host-userns sandbox-host \
+  test/userns.test.ts test/isolation.test.ts test/hardening.test.ts
 # The e2e suite boots its own edge (wrangler dev) and sandbox hosts on free loopback ports.
 has e2e && [[ -d "$ROOT/e2e" ]] && run_suite e2e e2e
 has repo && run_suite repo test

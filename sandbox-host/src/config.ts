@@ -6,10 +6,29 @@ import { LIMITS } from '@airlock/protocol';
 import { z } from 'zod';
 import type { SandboxRuntime } from './docker/profile.ts';
 import { SANDBOX_RUNTIMES } from './docker/profile.ts';
+import type { UidRange } from './docker/sandbox-uids.ts';
 import type { MachineFacts } from './machine.ts';
 import { defaultBudgets, defaultSandboxCpus, readMachineFacts } from './machine.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** Fewer uids than this could run out while the host holds its runs and warm containers. */
+const MIN_UID_RANGE = 1024;
+
+/**
+ * `first-last`: each live sandbox gets its own uid from it (docker/sandbox-uids.ts). Uids below 1000 are
+ * the system's; 65534 is everyone's `nobody` and 65535 is not a valid id, so the range ends at 65533
+ * (and stays inside the 65536 ids an engine's --userns-remap maps).
+ */
+const UidRangeSchema = z
+  .string()
+  .regex(/^\d{1,5}-\d{1,5}$/, 'must be first-last, e.g. 10000-59999')
+  .transform((text) => {
+    const [first, last] = text.split('-').map(Number);
+    return { first: first ?? 0, last: last ?? 0 };
+  })
+  .refine((r) => r.first >= 1000 && r.last <= 65533, 'must lie within 1000-65533')
+  .refine((r) => r.last - r.first + 1 >= MIN_UID_RANGE, `must hold at least ${MIN_UID_RANGE} uids`);
 
 const PublicJwk = z
   .object({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: z.string().min(40) })
@@ -90,6 +109,7 @@ export const configSchema = (machine: MachineFacts) => {
           .optional(),
         DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
         SANDBOX_RUNTIME: z.enum(SANDBOX_RUNTIMES).default('runc'),
+        SANDBOX_UID_RANGE: UidRangeSchema.optional(),
         LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
       })
       .refine((c) => c.RUN_DEFAULT_TIMEOUT_MS <= c.RUN_MAX_TIMEOUT_MS, {
@@ -162,6 +182,8 @@ export interface HostConfig {
   readonly dockerSocket: string;
   /** The engine runtime sandboxes run under; the host refuses to start if the engine lacks it. */
   readonly sandboxRuntime: SandboxRuntime;
+  /** Each sandbox's own uid comes from this range; undefined = every sandbox is 65534. */
+  readonly sandboxUidRange: UidRange | undefined;
   readonly logLevel: string;
 }
 
@@ -230,6 +252,7 @@ export function parseConfig(
     cgroupParent: c.CGROUP_PARENT,
     dockerSocket: c.DOCKER_SOCKET,
     sandboxRuntime: c.SANDBOX_RUNTIME,
+    sandboxUidRange: c.SANDBOX_UID_RANGE,
     logLevel: c.LOG_LEVEL,
   };
   return { ok: true, config: Object.freeze(config) };

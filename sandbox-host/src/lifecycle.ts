@@ -14,6 +14,7 @@ import { sweepOrphans } from './docker/orphans.ts';
 import type { ProfileLimits } from './docker/profile.ts';
 import { checkRuntime, RuntimeNotRegistered } from './docker/runtime.ts';
 import { applySandboxCpuCap, defaultSandboxParent, engineCgroupDriver } from './docker/sandbox-cgroup.ts';
+import { SandboxUids } from './docker/sandbox-uids.ts';
 import type { RuntimeManifest } from './images/manifest.ts';
 import { manifests as allManifests } from './images/manifests/index.ts';
 import { WarmPool } from './runner/pool.ts';
@@ -123,6 +124,7 @@ export async function startLifecycle(config: HostConfig, deps: LifecycleDeps): P
     refillConcurrency: config.poolRefillConcurrency,
     refillDelayMs: config.poolRefillDelayMs,
     limitsFor: (m) => profileLimits(config, m, cgroupParent),
+    uids: new SandboxUids(config.sandboxUidRange),
   });
   const service = new RunService({
     pool,

@@ -13,7 +13,8 @@ import { CONTAINER_LABELS } from '../src/docker/profile.ts';
 import type { SandboxHost } from '../src/host.ts';
 import { RUN_PATH, startHost } from '../src/host.ts';
 
-export const docker = createDockerClient();
+/** The engine under test: DOCKER_SOCKET as for the host (the host-userns suite names its second engine). */
+export const docker = createDockerClient(process.env.DOCKER_SOCKET || undefined);
 
 export interface KeyPair {
   privateKey: CryptoKey;
@@ -74,6 +75,8 @@ export async function startTestHost(env: Record<string, string> = {}): Promise<T
     EDGE_PUBLIC_JWK: JSON.stringify(keys.publicJwk),
     POOL_SIZE: '0',
     SANDBOX_RUNTIME: testRuntime(),
+    // A uid of its own per sandbox for the whole file (e.g. SANDBOX_UID_RANGE=20000-59999 npx vitest run test/languages.test.ts).
+    ...(process.env.SANDBOX_UID_RANGE ? { SANDBOX_UID_RANGE: process.env.SANDBOX_UID_RANGE } : {}),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...env,
   });

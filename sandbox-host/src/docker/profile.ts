@@ -7,14 +7,15 @@
  * - Read-only root; writable space is two size-limited tmpfs mounts (nosuid, nodev; exec is needed on
  *   /work for compiled programs). tmpfs pages count against the memory limit.
  * - All capabilities dropped, no-new-privileges, our own seccomp policy (./seccomp.ts: the engine's
- *   default minus ptrace, io_uring, namespaces and the like), user 65534, pids/memory/CPU limits, no
- *   swap, ulimits on files and file size.
+ *   default minus ptrace, io_uring, namespaces and the like), user 65534 (or the sandbox's own uid:
+ *   ./sandbox-uids.ts), pids/memory/CPU limits, no swap, ulimits on files and file size.
  * - The OCI runtime the host was configured with (runc, or gVisor's runsc: its own kernel in user space).
  * - Under the sandboxes' parent cgroup, whose CPU cap leaves cores for the host and the engine
  *   (./sandbox-cgroup.ts).
  * - No binds, no volumes, no Docker socket, no devices; labels mark the container as ours.
  */
 import type Docker from 'dockerode';
+import { DEFAULT_SANDBOX_UID } from './sandbox-uids.ts';
 import { seccompProfileJson } from './seccomp.ts';
 
 /** The OCI runtimes a host may run sandboxes under (registered with the engine under these names). */
@@ -55,6 +56,8 @@ interface SandboxSpecInput {
   env: Readonly<Record<string, string>>;
   cmd: string[];
   limits: ProfileLimits;
+  /** The uid and gid the sandbox runs as and owns its tmpfs mounts as (./sandbox-uids.ts); 65534 if absent. */
+  uid?: number;
 }
 
 const BASE_ENV: Readonly<Record<string, string>> = {
@@ -68,12 +71,14 @@ export function sandboxContainerSpec(input: SandboxSpecInput): Docker.ContainerC
   const { limits } = input;
   const memoryBytes = limits.memoryMb * 1024 * 1024;
   const runtime = limits.runtime ?? 'runc';
+  const uid = input.uid ?? DEFAULT_SANDBOX_UID;
+  const owner = `uid=${uid},gid=${uid}`;
   const env = { ...BASE_ENV, ...input.env };
   return {
     Image: input.image,
     Cmd: input.cmd,
     Entrypoint: [],
-    User: '65534:65534',
+    User: `${uid}:${uid}`,
     WorkingDir: '/work',
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     Labels: {
@@ -93,8 +98,8 @@ export function sandboxContainerSpec(input: SandboxSpecInput): Docker.ContainerC
     HostConfig: {
       ReadonlyRootfs: true,
       Tmpfs: {
-        '/work': `rw,exec,nosuid,nodev,size=${limits.workTmpfsMb}m,uid=65534,gid=65534`,
-        '/tmp': `rw,exec,nosuid,nodev,size=${limits.tmpTmpfsMb}m,uid=65534,gid=65534`,
+        '/work': `rw,exec,nosuid,nodev,size=${limits.workTmpfsMb}m,${owner}`,
+        '/tmp': `rw,exec,nosuid,nodev,size=${limits.tmpTmpfsMb}m,${owner}`,
       },
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges', `seccomp=${seccompProfileJson(runtime)}`],

@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import type { ProfileLimits } from './profile.ts';
 import { sandboxContainerSpec } from './profile.ts';
+import { SandboxUids } from './sandbox-uids.ts';
 import type { Marker, StreamName } from './stream.ts';
 import { DemuxParser, MarkerScanner } from './stream.ts';
 import { WRAPPER_CMD } from './wrapper.ts';
@@ -30,14 +31,21 @@ interface CreateSandboxInput {
   language: string;
   env: Readonly<Record<string, string>>;
   limits: ProfileLimits;
+  /** Where the sandbox's uid comes from, given back once the container is removed; 65534 if absent. */
+  uids?: SandboxUids;
 }
+
+/** Without a range every sandbox is 65534: nothing to hand out or take back. */
+const SHARED_UID = new SandboxUids();
 
 export class Sandbox {
   readonly id: string;
   readonly slotId: string;
   readonly language: string;
   readonly nonce: string;
+  readonly uid: number;
   memoryMb: number;
+  readonly #uids: SandboxUids;
   readonly #container: Docker.Container;
   readonly #stream: Duplex;
   #events: SandboxEvents | null = null;
@@ -45,8 +53,10 @@ export class Sandbox {
   #ended = false;
   #destroyed: Promise<void> | null = null;
 
-  private constructor(container: Docker.Container, stream: Duplex, input: CreateSandboxInput) {
+  private constructor(container: Docker.Container, stream: Duplex, input: CreateSandboxInput, uid: number) {
     this.#container = container;
+    this.uid = uid;
+    this.#uids = input.uids ?? SHARED_UID;
     this.#stream = stream;
     this.id = container.id;
     this.slotId = input.slotId;
@@ -75,18 +85,26 @@ export class Sandbox {
   }
 
   static async create(docker: Docker, input: CreateSandboxInput): Promise<Sandbox> {
-    const container = await docker.createContainer(
-      sandboxContainerSpec({
-        image: input.image,
-        hostId: input.hostId,
-        instanceId: input.instanceId,
-        runId: input.slotId,
-        language: input.language,
-        env: input.env,
-        cmd: [...WRAPPER_CMD],
-        limits: input.limits,
-      }),
-    );
+    const uids = input.uids ?? SHARED_UID;
+    const uid = uids.take();
+    const container = await docker
+      .createContainer(
+        sandboxContainerSpec({
+          image: input.image,
+          hostId: input.hostId,
+          instanceId: input.instanceId,
+          runId: input.slotId,
+          language: input.language,
+          env: input.env,
+          cmd: [...WRAPPER_CMD],
+          limits: input.limits,
+          uid,
+        }),
+      )
+      .catch((err: unknown) => {
+        uids.release(uid); // no container was created
+        throw err;
+      });
     try {
       const stream = (await container.attach({
         stream: true,
@@ -95,11 +113,15 @@ export class Sandbox {
         stderr: true,
         hijack: true,
       })) as unknown as Duplex;
-      const sandbox = new Sandbox(container, stream, input);
+      const sandbox = new Sandbox(container, stream, input, uid);
       await container.start();
       return sandbox;
     } catch (err) {
-      await container.remove({ force: true }).catch(() => undefined);
+      // The uid goes back only if the container is surely gone (else it stays taken: the safe side).
+      await container
+        .remove({ force: true })
+        .then(() => uids.release(uid))
+        .catch(() => undefined);
       throw err;
     }
   }
@@ -155,7 +177,8 @@ export class Sandbox {
         .catch((err: { statusCode?: number }) => {
           if (err.statusCode !== 404 && err.statusCode !== 409) throw err;
         })
-        .then(() => undefined);
+        // Only once the container and its processes are gone may another sandbox get its uid.
+        .then(() => this.#uids.release(this.uid));
     }
     return this.#destroyed;
   }

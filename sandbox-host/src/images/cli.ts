@@ -108,7 +108,8 @@ async function main(): Promise<number> {
     },
   });
   const command = positionals[0] ?? 'build';
-  const docker = createDockerClient();
+  // The engine the host would use (DOCKER_SOCKET, as in the host's config): e.g. a user-namespace engine.
+  const docker = createDockerClient(process.env.DOCKER_SOCKET || undefined);
   const selected = selectManifests(values.only);
 
   const dirs = builderDirs();

@@ -9,6 +9,7 @@ import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { ProfileLimits } from '../docker/profile.ts';
 import { Sandbox } from '../docker/sandbox.ts';
+import type { SandboxUids } from '../docker/sandbox-uids.ts';
 import { imageName } from '../images/builder.ts';
 import type { RuntimeManifest } from '../images/manifest.ts';
 
@@ -26,6 +27,8 @@ interface PoolOptions {
   /** Delay between a container leaving the pool and its replacement being created. */
   refillDelayMs: number;
   limitsFor(manifest: RuntimeManifest): ProfileLimits;
+  /** The sandboxes' uids (one each with SANDBOX_UID_RANGE, else 65534 for all). */
+  uids: SandboxUids;
 }
 
 export class WarmPool {
@@ -82,6 +85,7 @@ export class WarmPool {
       language: manifest.language,
       env: manifest.env ?? {},
       limits: this.#o.limitsFor(manifest),
+      uids: this.#o.uids,
     });
   }
 
