@@ -18,17 +18,12 @@
  * Everything binds 127.0.0.1 on free ports; every process it starts is stopped at the end.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
 import { HOST_PATHS } from '@airlock/protocol';
-import { importJWK, type JWK } from 'jose';
 import WebSocket from 'ws';
 import { Client, openStream } from '../e2e/support/client.ts';
-import { startEdgeProcess } from '../e2e/support/edge-process.ts';
-import { startHostProcess } from '../e2e/support/host-process.ts';
-import { generateDevSecrets } from '../scripts/dev-secrets.ts';
 import { signRunToken } from './support/run-token.ts';
+import { startBenchStack } from './support/stack.ts';
 
 const iterations = Number(process.argv[2] ?? 40);
 const warmup = Number(process.argv[3] ?? 5);
@@ -192,27 +187,12 @@ async function settled<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 async function main() {
-  const secrets = await generateDevSecrets();
-  const stateDir = mkdtempSync(join(tmpdir(), 'airlock-bench-'));
-  const host = await startHostProcess({
-    edgePublicJwk: secrets.sandboxHost.EDGE_PUBLIC_JWK,
-    env: { POOL_SIZE: '3', POOL_LANGUAGES: 'python' },
+  const stack = await startBenchStack({
+    hostEnv: { POOL_SIZE: '3', POOL_LANGUAGES: 'python' },
+    edgeVars: { RATE_LIMIT_RUNS: '100000/1m', RATE_LIMIT_API: '100000/1m' },
   });
-  let edge: Awaited<ReturnType<typeof startEdgeProcess>> | undefined;
+  const { host, edge, signingKey: key } = stack;
   try {
-    edge = await startEdgeProcess({
-      stateDir,
-      vars: {
-        ...secrets.worker,
-        SANDBOX_HOSTS: JSON.stringify([{ id: host.id, url: host.url }]),
-        RATE_LIMIT_RUNS: '100000/1m',
-        RATE_LIMIT_API: '100000/1m',
-      },
-    });
-    const key = (await importJWK(
-      JSON.parse(secrets.worker.SANDBOX_SIGNING_JWK as string) as JWK,
-      'EdDSA',
-    )) as CryptoKey;
     const client = new Client(edge.url);
     await client.signUp();
 
@@ -296,9 +276,7 @@ async function main() {
       );
     }
   } finally {
-    await edge?.stop();
-    await host.stop(10_000);
-    rmSync(stateDir, { recursive: true, force: true });
+    await stack.stop();
   }
 }
 

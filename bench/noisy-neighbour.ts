@@ -1,25 +1,47 @@
 /**
- * Noisy neighbours on one sandbox host (host level, real engine; prints, never asserts).
- *   node bench/noisy-neighbour.ts [--runs 30]
+ * Noisy neighbours, through the edge (issue 10; prints, never asserts):
+ *   node bench/noisy-neighbour.ts [--runs 30] [--pool 6] [--noise cpu,fork,memory,flood,sleep]
+ *     [--host-env '{"VAR":"value"}']   (more sandbox-host settings, e.g. to compare one against its default)
  *
- * In the same run:
- *   1. quiet: a victim organization's hello-world Python, run sent -> exit frame, sequential
- *   2. noisy: the same while five other organizations each run, in a loop, a CPU burner, a fork bomb, a
- *      memory bomb, an output flood and a sleep (one tenant each)
- *   3. 20 concurrent `time.sleep(5)` runs from 20 organizations: how many were admitted at once (not
- *      queued), the host's peak admitted runs, and when the last one ended
+ * One sandbox host process and `wrangler dev` wired to it (bench/support/stack.ts). Every tenant is its
+ * own user with its own (personal) organization, signed up through the API; runs are `POST /v1/runs`
+ * with `wait: true`, as a client would send them. In the same run:
+ *   1. quiet: the victim's hello-world Python, sequential, a 100 ms pause between runs
+ *   2. noisy: the same while five other tenants each run, in a loop, a CPU burner, a fork bomb, a
+ *      memory bomb, an output flood and a sleep (one tenant each); ratios to the quiet phase
+ *   3. 20 concurrent `time.sleep(5)` runs from 20 tenants: how many the host admitted at once (not
+ *      queued), its peak admitted runs, and when the last answer came
+ * For the victim's runs, where the time went on the host (its "run started"/"run finished" log lines:
+ * admission wait, taking a container, warm or created on the spot, the program's wall time), the rest
+ * being the edge and the wire; and who used the CPU in each phase (the sandboxes' parent cgroup, the
+ * engine, workerd, the host process, the whole machine).
+ *
+ * The bench edge raises the rate limits (registrations and logins per IP, API requests and run creations
+ * per user): the neighbours loop far faster than a person would, and an edge 429 is not what this
+ * measures. Concurrency caps per user and organization stay at their defaults (each tenant has one run
+ * in flight at a time).
  */
 import { parseArgs } from 'node:util';
-import type { HostMessage } from '@airlock/protocol';
-import type { TestHost } from '../sandbox-host/test/support.ts';
-import { connect, startTestHost, uniqueId, waitFor } from '../sandbox-host/test/support.ts';
+import { Client } from '../e2e/support/client.ts';
+import { cgroupCpuMs, machineCpuMs, pidFromFile, pidsByCommand, processCpuMs } from './support/proc-cpu.ts';
+import { startBenchStack } from './support/stack.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '30' } } });
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '30' },
+    pool: { type: 'string', default: '6' },
+    noise: { type: 'string', default: 'cpu,fork,memory,flood,sleep' },
+    'host-env': { type: 'string', default: '{}' },
+  },
+});
 const RUNS = Number(values.runs);
-const POOL = 6;
+const POOL = Number(values.pool);
+const SLEEPERS = 20;
+/** The edge's rate rules for this bench: generous, so that no tenant is throttled by the edge. */
+const BENCH_RATE = '100000/1m';
 
 const HELLO = { language: 'python', code: 'print("hello, world")' };
-const NOISE: Record<string, Record<string, unknown>> = {
+const ALL_NOISE: Record<string, Record<string, unknown>> = {
   cpu: { language: 'python', code: 'while True:\n    pass', limits: { timeoutMs: 5000 } },
   fork: {
     language: 'python',
@@ -35,107 +57,245 @@ const NOISE: Record<string, Record<string, unknown>> = {
   flood: { language: 'python', code: 'import sys\nwhile True:\n    sys.stdout.write("x" * 65536)' },
   sleep: { language: 'python', code: 'import time\ntime.sleep(5)', limits: { timeoutMs: 6000 } },
 };
+const NOISE = Object.fromEntries(
+  values.noise
+    .split(',')
+    .filter((n) => n in ALL_NOISE)
+    .map((n) => [n, ALL_NOISE[n] as Record<string, unknown>]),
+);
 
-const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
-function stats(xs: number[]): string {
+const quantile = (xs: readonly number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
-  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? Number.NaN;
-  return `p50 ${q(0.5).toFixed(0)} ms  p90 ${q(0.9).toFixed(0)} ms  max ${(s.at(-1) ?? 0).toFixed(0)} ms  (n=${s.length})`;
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? Number.NaN;
+};
+const f0 = (n: number) => (Number.isNaN(n) ? '-' : n.toFixed(0));
+const stats = (xs: readonly number[]) =>
+  `p50 ${f0(quantile(xs, 0.5))} ms  p90 ${f0(quantile(xs, 0.9))} ms  max ${f0(quantile(xs, 1))} ms  (n=${xs.length})`;
+
+/** What the host logged about one run (sandbox-host/src/runner/service.ts). */
+interface HostTiming {
+  warm?: boolean;
+  queued?: boolean;
+  admissionWaitMs?: number;
+  acquireMs?: number;
+  wallMs?: number;
+}
+
+/** Collects the host's per-run log lines by run id. */
+function hostTimings(stdout: NodeJS.ReadableStream): Map<string, HostTiming> {
+  const byRun = new Map<string, HostTiming>();
+  let buffered = '';
+  stdout.on('data', (d: Buffer) => {
+    buffered += d.toString();
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.includes('"run started"') && !line.includes('"run finished"')) continue;
+      try {
+        const entry = JSON.parse(line) as HostTiming & { runId?: string };
+        if (!entry.runId) continue;
+        const t = byRun.get(entry.runId) ?? {};
+        for (const k of ['warm', 'queued', 'admissionWaitMs', 'acquireMs', 'wallMs'] as const) {
+          if (entry[k] !== undefined) (t as Record<string, unknown>)[k] = entry[k];
+        }
+        byRun.set(entry.runId, t);
+      } catch {
+        // Not a JSON line.
+      }
+    }
+  });
+  return byRun;
 }
 
 interface Outcome {
+  id?: string;
   ms: number;
-  queued: boolean | undefined;
   status: string;
 }
 
-async function run(h: TestHost, org: string, request: Record<string, unknown>): Promise<Outcome> {
-  const runId = uniqueId('run');
-  const token = await h.token({ runId, request, org });
-  const s = await connect(h.url, token);
-  const t0 = process.hrtime.bigint();
-  s.send({ type: 'run', runId, request });
-  await s.closed;
-  const took = ms(t0);
-  const accepted = s.frames.find(
-    (f): f is Extract<HostMessage, { type: 'accepted' }> => f.type === 'accepted',
-  );
-  const exit = s.frames.find((f) => f.type === 'exit');
-  const error = s.frames.find((f) => f.type === 'error');
-  const status = exit?.type === 'exit' ? exit.result.status : error?.type === 'error' ? error.code : 'closed';
-  return { ms: took, queued: accepted?.queued, status };
+async function run(client: Client, request: Record<string, unknown>): Promise<Outcome> {
+  const t0 = performance.now();
+  try {
+    const res = await client.call('POST', '/v1/runs', { ...request, wait: true });
+    const ms = performance.now() - t0;
+    if (res.status === 200) return { id: res.json.id, ms, status: res.json.status };
+    return {
+      id: res.json?.id,
+      ms,
+      status: `${res.status} ${res.json?.error?.code ?? res.json?.status ?? ''}`,
+    };
+  } catch (err) {
+    return { ms: performance.now() - t0, status: (err as Error).name };
+  }
 }
 
-async function victim(h: TestHost): Promise<{ latencies: number[]; errors: string[] }> {
-  const latencies: number[] = [];
-  const errors: string[] = [];
+async function tenant(edgeUrl: string): Promise<Client> {
+  const client = new Client(edgeUrl);
+  await client.signUp();
+  return client;
+}
+
+interface Phase {
+  latencies: number[];
+  errors: string[];
+  ids: string[];
+}
+
+async function victim(client: Client): Promise<Phase> {
+  const phase: Phase = { latencies: [], errors: [], ids: [] };
   for (let i = 0; i < RUNS; i++) {
-    const r = await run(h, 'org-victim', HELLO);
-    if (r.status === 'succeeded') latencies.push(r.ms);
-    else errors.push(r.status);
-    await new Promise((r) => setTimeout(r, 100));
+    const r = await run(client, HELLO);
+    if (r.status === 'succeeded') phase.latencies.push(r.ms);
+    else phase.errors.push(r.status);
+    if (r.id) phase.ids.push(r.id);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { latencies, errors };
+  return phase;
+}
+
+/** Who used the CPU: cumulative ms at one instant. */
+type CpuSnapshot = Record<string, number>;
+
+function cpuSnapshot(hostPid: number, edgeGroup: number): CpuSnapshot {
+  const engine = pidFromFile('/var/run/docker.pid');
+  const containerd = pidFromFile('/var/run/docker/containerd/containerd.pid');
+  return {
+    machine: machineCpuMs(),
+    sandboxes: cgroupCpuMs('airlock') ?? Number.NaN,
+    dockerd: engine ? processCpuMs([engine]) : Number.NaN,
+    containerd: containerd ? processCpuMs([containerd]) : Number.NaN,
+    shims: processCpuMs(pidsByCommand('containerd-shim')),
+    workerd: processCpuMs(pidsByCommand('workerd', edgeGroup)),
+    wrangler: processCpuMs(pidsByCommand('node', edgeGroup)),
+    host: processCpuMs([hostPid]),
+    bench: processCpuMs([process.pid]),
+    at: performance.now(),
+  };
+}
+
+function cpuLine(before: CpuSnapshot, after: CpuSnapshot): string {
+  const seconds = ((after.at ?? 0) - (before.at ?? 0)) / 1000;
+  return Object.keys(after)
+    .filter((k) => k !== 'at')
+    .map((k) => `${k} ${(((after[k] ?? 0) - (before[k] ?? 0)) / 1000 / seconds).toFixed(2)}`)
+    .join(', ');
+}
+
+function hostLine(ids: readonly string[], timings: Map<string, HostTiming>): string {
+  const t = ids.map((id) => timings.get(id)).filter((x): x is HostTiming => x !== undefined);
+  const pick = (k: keyof HostTiming) => t.map((x) => x[k]).filter((v): v is number => typeof v === 'number');
+  const warm = t.filter((x) => x.warm === true).length;
+  const q = (k: keyof HostTiming) => `${f0(quantile(pick(k), 0.5))}/${f0(quantile(pick(k), 0.9))}`;
+  return `host side (p50/p90 ms): admission wait ${q('admissionWaitMs')}, take a container ${q('acquireMs')} (warm ${warm}/${t.length}), program wall ${q('wallMs')}`;
 }
 
 async function main(): Promise<void> {
-  const h = await startTestHost({ POOL_SIZE: String(POOL), POOL_LANGUAGES: 'python' });
-  const admission = async () =>
-    ((await (await fetch(`${h.http}/readyz`)).json()) as { admission: Record<string, unknown> }).admission;
+  const stack = await startBenchStack({
+    hostEnv: {
+      POOL_SIZE: String(POOL),
+      POOL_LANGUAGES: 'python',
+      ...(JSON.parse(values['host-env']) as Record<string, string>),
+    },
+    edgeVars: {
+      RATE_LIMIT_RUNS: BENCH_RATE,
+      RATE_LIMIT_API: BENCH_RATE,
+      RATE_LIMIT_REGISTER: BENCH_RATE,
+      RATE_LIMIT_LOGIN: BENCH_RATE,
+    },
+  });
+  const { host, edge } = stack;
+  const timings = hostTimings(host.child.stdout as NodeJS.ReadableStream);
+  const readyz = async () =>
+    (await (await fetch(`${host.http}/readyz`)).json()) as {
+      admission: Record<string, unknown> & { running: number };
+      pool: Record<string, number>;
+    };
+  const cpu = () => cpuSnapshot(host.child.pid as number, edge.child.pid as number);
   try {
-    await waitFor(() => (h.host.pool.size('python') === POOL ? true : undefined), 'pool fill', 120_000);
+    const victimClient = await tenant(edge.url);
+    const neighbours = await Promise.all(Object.keys(NOISE).map(() => tenant(edge.url)));
+    const sleepers = await Promise.all(Array.from({ length: SLEEPERS }, () => tenant(edge.url)));
+    // Warm-up: the edge's first runs (runtime list, host connection) and a full pool.
+    for (let i = 0; i < 3; i++) await run(victimClient, HELLO);
+    for (let i = 0; i < 600; i++) {
+      const ready = await readyz().catch(() => undefined);
+      if (ready?.pool.python === POOL) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const ready = await readyz();
     console.log(
-      `noisy-neighbour bench, ${new Date().toISOString()}, budget ${JSON.stringify((await admission()).budget)}`,
+      `noisy-neighbour bench through the edge, ${new Date().toISOString()}, pool ${POOL}, noise ${Object.keys(NOISE).join(',')}, host env ${values['host-env']}, budget ${JSON.stringify(ready.admission.budget)}`,
     );
 
-    const quiet = await victim(h);
+    let c0 = cpu();
+    const quiet = await victim(victimClient);
     console.log(`victim quiet:  ${stats(quiet.latencies)}  errors ${quiet.errors.length}`);
+    console.log(`  ${hostLine(quiet.ids, timings)}`);
+    console.log(`  CPU (cores): ${cpuLine(c0, cpu())}`);
 
     let stop = false;
-    const noiseCounts: Record<string, Record<string, number>> = {};
-    const noisy = Object.entries(NOISE).map(async ([name, request]) => {
+    const outcomes: Record<string, Record<string, number>> = {};
+    const noisy = Object.entries(NOISE).map(async ([name, request], i) => {
       const counts: Record<string, number> = {};
-      noiseCounts[name] = counts;
+      outcomes[name] = counts;
+      const client = neighbours[i] as Client;
       while (!stop) {
-        const r = await run(h, `org-${name}`, request).catch(() => ({ status: 'client_error' }) as Outcome);
+        const r = await run(client, request);
         counts[r.status] = (counts[r.status] ?? 0) + 1;
       }
     });
     await new Promise((r) => setTimeout(r, 1500));
-    const loaded = await victim(h);
-    const during = await admission();
+    c0 = cpu();
+    const loaded = await victim(victimClient);
+    const cpuNoisy = cpuLine(c0, cpu());
+    const during = await readyz();
     stop = true;
     await Promise.all(noisy);
     console.log(
       `victim noisy:  ${stats(loaded.latencies)}  errors ${loaded.errors.length} ${loaded.errors.join(',')}`,
     );
-    console.log(`  neighbours' outcomes: ${JSON.stringify(noiseCounts)}`);
-    console.log(`  admission at the end of the noisy phase: ${JSON.stringify(during)}`);
+    console.log(`  ${hostLine(loaded.ids, timings)}`);
+    console.log(`  CPU (cores): ${cpuNoisy}`);
+    const ratio = (q: number) => quantile(loaded.latencies, q) / quantile(quiet.latencies, q);
+    console.log(
+      `  noisy / quiet: p50 ${ratio(0.5).toFixed(2)}x (target <= 2), p90 ${ratio(0.9).toFixed(2)}x (target <= 4), errors ${loaded.errors.length} (target 0)`,
+    );
+    console.log(`  neighbours' outcomes: ${JSON.stringify(outcomes)}`);
+    console.log(`  admission at the end of the noisy phase: ${JSON.stringify(during.admission)}`);
 
-    await h.host.service.idle();
+    // Let the neighbours' last runs end and the pool refill before the sleepers.
+    for (let i = 0; i < 600; i++) {
+      const r = await readyz().catch(() => undefined);
+      if (r?.admission.running === 0 && r.pool.python === POOL) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
     let peak = 0;
     const poll = setInterval(() => {
-      peak = Math.max(peak, h.host.service.running);
-    }, 20);
-    const t0 = process.hrtime.bigint();
-    const sleepers = await Promise.all(
-      Array.from({ length: 20 }, (_, i) =>
-        run(h, `org-sleep-${i}`, {
-          language: 'python',
-          code: 'import time\ntime.sleep(5)',
-          limits: { timeoutMs: 8000 },
-        }),
+      void readyz()
+        .then((r) => {
+          peak = Math.max(peak, r.admission.running);
+        })
+        .catch(() => undefined);
+    }, 100);
+    c0 = cpu();
+    const t0 = performance.now();
+    const slept = await Promise.all(
+      sleepers.map((client) =>
+        run(client, { language: 'python', code: 'import time\ntime.sleep(5)', limits: { timeoutMs: 8000 } }),
       ),
     );
-    const allMs = ms(t0);
+    const allMs = performance.now() - t0;
     clearInterval(poll);
-    const notQueued = sleepers.filter((s) => s.queued === false).length;
-    const ok = sleepers.filter((s) => s.status === 'succeeded').length;
+    const ids = slept.map((s) => s.id).filter((id): id is string => id !== undefined);
+    const notQueued = ids.filter((id) => timings.get(id)?.queued === false).length;
+    const ok = slept.filter((s) => s.status === 'succeeded').length;
     console.log(
-      `20 x sleep(5) from 20 orgs: admitted at once ${notQueued}/20, peak admitted ${peak}, succeeded ${ok}/20, all done in ${(allMs / 1000).toFixed(2)} s (each: ${stats(sleepers.map((s) => s.ms))})`,
+      `${SLEEPERS} x sleep(5) from ${SLEEPERS} tenants: admitted at once ${notQueued}/${SLEEPERS}, peak admitted ${peak}, succeeded ${ok}/${SLEEPERS}, all answered in ${(allMs / 1000).toFixed(2)} s (target 9 s; each: ${stats(slept.map((s) => s.ms))})`,
     );
+    console.log(`  ${hostLine(ids, timings)}`);
+    console.log(`  CPU (cores): ${cpuLine(c0, cpu())}`);
   } finally {
-    await h.close();
+    await stack.stop();
   }
 }
 

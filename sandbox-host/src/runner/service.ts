@@ -58,6 +58,9 @@ interface Job {
   sink: RunSink;
   signal: AbortSignal;
   resolve: (o: RunOutcome) => void;
+  /** When the run was submitted (now()) and whether it waited, for the run's log lines. */
+  submittedAt: number;
+  queued: boolean;
 }
 
 export class RunService {
@@ -157,6 +160,8 @@ export class RunService {
       sink,
       signal: linked,
       resolve,
+      submittedAt: this.#o.now(),
+      queued: false,
     };
     const offer = this.#scheduler.offer(orgId, this.#cost(manifest, memoryMb), job);
     if (offer.decision === 'reject') {
@@ -164,6 +169,7 @@ export class RunService {
     }
     if (offer.decision === 'run') void this.#start(offer.ticket);
     else {
+      job.queued = true;
       const ticket = offer.ticket;
       linked.addEventListener('abort', () => this.#dequeueCancelled(ticket), { once: true });
     }
@@ -182,11 +188,22 @@ export class RunService {
     const job = ticket.item;
     const log = this.#o.logger.child({ runId: job.runId, language: job.manifest.language });
     let sandbox: Sandbox | undefined;
+    const admittedAt = this.#o.now();
     try {
       const acquired = await this.#o.pool.acquire(job.manifest);
       sandbox = acquired.sandbox;
       this.#inUse.add(sandbox);
-      log.info({ containerId: sandbox.id.slice(0, 12), warm: acquired.warm }, 'run started');
+      // Where a run's time goes before its program starts (the noisy-neighbour bench reads these).
+      log.info(
+        {
+          containerId: sandbox.id.slice(0, 12),
+          warm: acquired.warm,
+          queued: job.queued,
+          admissionWaitMs: admittedAt - job.submittedAt,
+          acquireMs: this.#o.now() - admittedAt,
+        },
+        'run started',
+      );
       const execution = executeRun(
         {
           sandbox,
