@@ -39,6 +39,13 @@ const quantile = (values: number[], q: number) => {
 };
 const fmt = (n: number) => (Number.isNaN(n) ? '   -  ' : `${n.toFixed(1).padStart(6)}`);
 
+/** The same run straight to the host: the same-run baseline. */
+async function direct(hostUrl: string, hostId: string, key: CryptoKey): Promise<Sample> {
+  const run = await directRun(hostUrl, hostId, key, REQUEST);
+  if (run.status !== 'succeeded') throw new Error(`host: ${run.status}`);
+  return { firstOutputMs: run.firstOutputMs, resultMs: run.ms };
+}
+
 async function viaEdgeStream(client: Client): Promise<Sample> {
   const t0 = performance.now();
   const created = await client.call('POST', '/v1/runs', REQUEST);
@@ -182,7 +189,7 @@ async function main() {
       // Interleaved, so drift (pool refills, page cache) hits every path alike.
       // A pause before each run lets the warm pool refill, as between real requests: every path
       // then gets a pre-started container, never a cold one.
-      const d = await settled(() => directRun(host.url, host.id, key, REQUEST));
+      const d = await settled(() => direct(host.url, host.id, key));
       const s = await settled(() => viaEdgeStream(client));
       const w = await settled(() => viaEdgeWait(client));
       // Reads back to back, the bare route between the two authenticated ones.

@@ -23,7 +23,15 @@
  */
 import { parseArgs } from 'node:util';
 import { Client } from '../e2e/support/client.ts';
-import { cgroupCpuMs, machineCpuMs, pidFromFile, pidsByCommand, processCpuMs } from './support/proc-cpu.ts';
+import { directRun } from './support/direct-run.ts';
+import {
+  cgroupCpuMs,
+  cgroupThrottling,
+  machineCpuMs,
+  pidFromFile,
+  pidsByCommand,
+  processCpuMs,
+} from './support/proc-cpu.ts';
 import { startBenchStack } from './support/stack.ts';
 
 const { values } = parseArgs({
@@ -139,16 +147,28 @@ interface Phase {
   latencies: number[];
   errors: string[];
   ids: string[];
+  /** Client-side ms by run id (succeeded runs), to subtract the host's part from. */
+  ms: Map<string, number>;
+  /** The same hello world sent to the host directly, interleaved: what the host alone takes. */
+  direct: number[];
 }
 
-async function victim(client: Client): Promise<Phase> {
-  const phase: Phase = { latencies: [], errors: [], ids: [] };
+type Direct = () => Promise<{ status: string; ms: number }>;
+
+async function victim(client: Client, direct: Direct): Promise<Phase> {
+  const phase: Phase = { latencies: [], errors: [], ids: [], ms: new Map(), direct: [] };
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 100));
   for (let i = 0; i < RUNS; i++) {
     const r = await run(client, HELLO);
     if (r.status === 'succeeded') phase.latencies.push(r.ms);
     else phase.errors.push(r.status);
     if (r.id) phase.ids.push(r.id);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (r.id && r.status === 'succeeded') phase.ms.set(r.id, r.ms);
+    await pause();
+    const d = await direct();
+    if (d.status === 'succeeded') phase.direct.push(d.ms);
+    else phase.errors.push(`direct ${d.status}`);
+    await pause();
   }
   return phase;
 }
@@ -170,23 +190,43 @@ function cpuSnapshot(hostPid: number, edgeGroup: number): CpuSnapshot {
     host: processCpuMs([hostPid]),
     bench: processCpuMs([process.pid]),
     at: performance.now(),
+    periods: cgroupThrottling('airlock')?.periods ?? Number.NaN,
+    throttled: cgroupThrottling('airlock')?.throttled ?? Number.NaN,
+    throttledMs: cgroupThrottling('airlock')?.throttledMs ?? Number.NaN,
   };
 }
 
+const THROTTLING = ['periods', 'throttled', 'throttledMs'];
+
 function cpuLine(before: CpuSnapshot, after: CpuSnapshot): string {
   const seconds = ((after.at ?? 0) - (before.at ?? 0)) / 1000;
-  return Object.keys(after)
-    .filter((k) => k !== 'at')
-    .map((k) => `${k} ${(((after[k] ?? 0) - (before[k] ?? 0)) / 1000 / seconds).toFixed(2)}`)
+  const delta = (k: string) => (after[k] ?? 0) - (before[k] ?? 0);
+  const cores = Object.keys(after)
+    .filter((k) => k !== 'at' && !THROTTLING.includes(k))
+    .map((k) => `${k} ${(delta(k) / 1000 / seconds).toFixed(2)}`)
     .join(', ');
+  return `${cores}; sandboxes' parent throttled in ${delta('throttled')} of ${delta('periods')} periods, ${delta('throttledMs').toFixed(0)} ms`;
 }
 
-function hostLine(ids: readonly string[], timings: Map<string, HostTiming>): string {
+function hostLine(
+  ids: readonly string[],
+  timings: Map<string, HostTiming>,
+  ms?: Map<string, number>,
+): string {
   const t = ids.map((id) => timings.get(id)).filter((x): x is HostTiming => x !== undefined);
   const pick = (k: keyof HostTiming) => t.map((x) => x[k]).filter((v): v is number => typeof v === 'number');
   const warm = t.filter((x) => x.warm === true).length;
-  const q = (k: keyof HostTiming) => `${f0(quantile(pick(k), 0.5))}/${f0(quantile(pick(k), 0.9))}`;
-  return `host side (p50/p90 ms): admission wait ${q('admissionWaitMs')}, take a container ${q('acquireMs')} (warm ${warm}/${t.length}), program wall ${q('wallMs')}`;
+  const pq = (xs: number[]) => `${f0(quantile(xs, 0.5))}/${f0(quantile(xs, 0.9))}`;
+  const q = (k: keyof HostTiming) => pq(pick(k));
+  // The client's time minus the host's part of the same run: the edge, the wire and the host's
+  // connection and token check.
+  const rest: number[] = [];
+  for (const [id, total] of ms ?? []) {
+    const h = timings.get(id);
+    if (h?.wallMs !== undefined) rest.push(total - (h.admissionWaitMs ?? 0) - (h.acquireMs ?? 0) - h.wallMs);
+  }
+  const restText = ms ? `; the rest (edge, wire) ${pq(rest)}` : '';
+  return `host side (p50/p90 ms): admission wait ${q('admissionWaitMs')}, take a container ${q('acquireMs')} (warm ${warm}/${t.length}), program wall ${q('wallMs')}${restText}`;
 }
 
 async function main(): Promise<void> {
@@ -204,6 +244,7 @@ async function main(): Promise<void> {
     },
   });
   const { host, edge } = stack;
+  const direct: Direct = () => directRun(host.url, host.id, stack.signingKey, HELLO);
   const timings = hostTimings(host.child.stdout as NodeJS.ReadableStream);
   const readyz = async () =>
     (await (await fetch(`${host.http}/readyz`)).json()) as {
@@ -228,9 +269,10 @@ async function main(): Promise<void> {
     );
 
     let c0 = cpu();
-    const quiet = await victim(victimClient);
+    const quiet = await victim(victimClient, direct);
     console.log(`victim quiet:  ${stats(quiet.latencies)}  errors ${quiet.errors.length}`);
-    console.log(`  ${hostLine(quiet.ids, timings)}`);
+    console.log(`  the same sent to the host directly: ${stats(quiet.direct)}`);
+    console.log(`  ${hostLine(quiet.ids, timings, quiet.ms)}`);
     console.log(`  CPU (cores): ${cpuLine(c0, cpu())}`);
 
     let stop = false;
@@ -246,7 +288,7 @@ async function main(): Promise<void> {
     });
     await new Promise((r) => setTimeout(r, 1500));
     c0 = cpu();
-    const loaded = await victim(victimClient);
+    const loaded = await victim(victimClient, direct);
     const cpuNoisy = cpuLine(c0, cpu());
     const during = await readyz();
     stop = true;
@@ -254,11 +296,16 @@ async function main(): Promise<void> {
     console.log(
       `victim noisy:  ${stats(loaded.latencies)}  errors ${loaded.errors.length} ${loaded.errors.join(',')}`,
     );
-    console.log(`  ${hostLine(loaded.ids, timings)}`);
+    console.log(`  the same sent to the host directly: ${stats(loaded.direct)}`);
+    console.log(`  ${hostLine(loaded.ids, timings, loaded.ms)}`);
     console.log(`  CPU (cores): ${cpuNoisy}`);
-    const ratio = (q: number) => quantile(loaded.latencies, q) / quantile(quiet.latencies, q);
+    const ratio = (q: number, list: 'latencies' | 'direct' = 'latencies') =>
+      quantile(loaded[list], q) / quantile(quiet[list], q);
     console.log(
-      `  noisy / quiet: p50 ${ratio(0.5).toFixed(2)}x (target <= 2), p90 ${ratio(0.9).toFixed(2)}x (target <= 4), errors ${loaded.errors.length} (target 0)`,
+      `  noisy / quiet through the edge: p50 ${ratio(0.5).toFixed(2)}x (target <= 2), p90 ${ratio(0.9).toFixed(2)}x (target <= 4), errors ${loaded.errors.length} (target 0)`,
+    );
+    console.log(
+      `  noisy / quiet at the host directly: p50 ${ratio(0.5, 'direct').toFixed(2)}x, p90 ${ratio(0.9, 'direct').toFixed(2)}x`,
     );
     console.log(`  neighbours' outcomes: ${JSON.stringify(outcomes)}`);
     console.log(`  admission at the end of the noisy phase: ${JSON.stringify(during.admission)}`);

@@ -148,7 +148,11 @@ async function main() {
       const model = await callProvider(providers.baseUrls.openai, providerKey, t0);
       const files = extractProgram(model.text, 'python');
       if (!files?.[0]) throw new Error('no program in the reply');
-      await directRun(host.url, host.id, signingKey, { language: 'python', code: files[0].content });
+      const run = await directRun(host.url, host.id, signingKey, {
+        language: 'python',
+        code: files[0].content,
+      });
+      if (run.status !== 'succeeded') throw new Error(`host: ${run.status}`);
       return { firstTokenMs: model.firstMs, resultMs: performance.now() - t0 };
     };
     const task = async (): Promise<Sample> => {
@@ -172,7 +176,8 @@ async function main() {
     };
     const runDirect = async (): Promise<Sample> => {
       const t0 = performance.now();
-      await directRun(host.url, host.id, signingKey, { language: 'python', code: PROGRAM });
+      const run = await directRun(host.url, host.id, signingKey, { language: 'python', code: PROGRAM });
+      if (run.status !== 'succeeded') throw new Error(`host: ${run.status}`);
       return { firstTokenMs: Number.NaN, resultMs: performance.now() - t0 };
     };
     const runEdge = async (): Promise<Sample> => {

@@ -83,3 +83,26 @@ export function cgroupCpuMs(path: string, root = '/sys/fs/cgroup'): number | und
     return undefined;
   }
 }
+
+/**
+ * CFS bandwidth throttling of a cgroup so far (its `cpu.stat`, v1 `cpu/<path>` or v2 `<path>`): periods,
+ * periods in which it ran out of quota, and the time its tasks waited for the next period (ms).
+ */
+export function cgroupThrottling(
+  path: string,
+  root = '/sys/fs/cgroup',
+): { periods: number; throttled: number; throttledMs: number } | undefined {
+  for (const [file, timeKey, toMs] of [
+    [`${root}/cpu/${path}/cpu.stat`, 'throttled_time', 1e-6],
+    [`${root}/${path}/cpu.stat`, 'throttled_usec', 1e-3],
+  ] as const) {
+    try {
+      const stat = readFileSync(file, 'utf8');
+      const get = (key: string) => Number(new RegExp(`^${key} (\\d+)$`, 'm').exec(stat)?.[1] ?? 0);
+      return { periods: get('nr_periods'), throttled: get('nr_throttled'), throttledMs: get(timeKey) * toMs };
+    } catch {
+      // Not this layout.
+    }
+  }
+  return undefined;
+}
