@@ -11,13 +11,13 @@ import { createDockerClient, EngineAgent } from '../src/docker/client.ts';
 describe('Engine API client', () => {
   it('formats its agent as a constant, however many sockets it holds, as docker-modem formats it', async () => {
     const docker = createDockerClient();
-    const agent = (docker.modem as { agent: unknown }).agent;
+    const agent = (docker.modem as unknown as { agent: unknown }).agent;
     expect(agent).toBeInstanceOf(EngineAgent);
     // Real requests, so the agent holds sockets (kept alive) while it is formatted.
     await Promise.all(Array.from({ length: 6 }, () => docker.ping()));
     expect(inspect({ agent }, { showHidden: true, depth: null })).toBe('{ agent: EngineAgent }');
     // Still an agent that keeps Engine connections for reuse.
-    expect((agent as EngineAgent).keepAlive).toBe(true);
+    expect((agent as EngineAgent & { keepAlive: boolean }).keepAlive).toBe(true);
     (agent as EngineAgent).destroy();
   });
 });
