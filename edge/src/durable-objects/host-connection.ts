@@ -24,9 +24,7 @@ import { FIXED } from '../limits.ts';
 export type HostAttempt =
   | { outcome: 'accepted'; socket: WebSocket }
   | { outcome: 'busy' }
-  | { outcome: 'failed' }
-  /** `gate` did not open: the socket was closed before the run was sent (the host is fine). */
-  | { outcome: 'gated' };
+  | { outcome: 'failed' };
 
 /** Where a host's frames go once it has accepted the run. */
 export interface Upstream {
@@ -46,11 +44,6 @@ export interface Offer {
   log: Logger;
   /** The bytes of the request's mounts (issue 15), opened once per offer; absent when it has none. */
   openMount?: MountOpener;
-  /**
-   * Resolves true once the run may go to the host (its row is written under the caps): the socket
-   * is opened meanwhile, and the run frame waits for it. False or a rejection: nothing is sent.
-   */
-  gate?: Promise<boolean>;
 }
 
 /** A mounted file's bytes as a stream (its R2 object), or null when the object is gone. */
@@ -86,11 +79,6 @@ export async function offerRun(offer: Offer): Promise<HostAttempt> {
   } catch (err) {
     log.warn('sandbox host unreachable', { hostId: host.id, err });
     return { outcome: 'failed' };
-  }
-  if (offer.gate !== undefined && !(await offer.gate.catch(() => false))) {
-    ws.close(CLOSE_CODES.normal, 'not recorded');
-    await Promise.all(mounts.map((m) => m.cancel()));
-    return { outcome: 'gated' };
   }
   return awaitAnswer(ws, offer, mounts);
 }

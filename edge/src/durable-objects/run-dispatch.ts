@@ -23,16 +23,12 @@ export interface DispatchInput {
   key: CryptoKey;
   /** Opens a mounted file's bytes (issue 15); each offer to a host opens them afresh. */
   openMount?: MountOpener;
-  /** The run's row being written: no run frame goes to a host before it resolves true. */
-  gate?: Promise<boolean>;
 }
 
 export type Dispatched =
   | { outcome: 'accepted'; hostId: string; socket: WebSocket }
   | { outcome: 'busy' }
-  | { outcome: 'unavailable' }
-  /** The gate did not open (a cap, or the write failed): nothing was sent to any host. */
-  | { outcome: 'gated' };
+  | { outcome: 'unavailable' };
 
 type Registry = ReturnType<Env['HOST_REGISTRY']['get']>;
 
@@ -67,7 +63,6 @@ export async function dispatchRun(input: DispatchInput, ctx: DispatchContext): P
         upstream: ctx.upstreamFor(host.id),
         log,
         ...(input.openMount ? { openMount: input.openMount } : {}),
-        ...(input.gate !== undefined ? { gate: input.gate } : {}),
       });
       if (attempt.outcome === 'accepted') {
         // Off the request path: clearing a back-off is bookkeeping, not something the run waits for.
@@ -75,7 +70,6 @@ export async function dispatchRun(input: DispatchInput, ctx: DispatchContext): P
         return { outcome: 'accepted', hostId: host.id, socket: attempt.socket };
       }
       await registry.release(input.runId);
-      if (attempt.outcome === 'gated') return { outcome: 'gated' };
       if (attempt.outcome === 'busy') {
         busy.push(host.id);
       } else {

@@ -12,19 +12,8 @@ import {
 } from '../domain/runs/frames.ts';
 import { rowToResult } from '../domain/runs/view.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
-import type { ClientContext } from '../lib/request-context.ts';
 import { FIXED } from '../limits.ts';
-import type { AuditEntry } from '../repositories/audit.ts';
-import {
-  discardQueuedRun,
-  findRun,
-  finishRun,
-  markRunStarted,
-  type NewRun,
-  type RunCaps,
-  type RunScope,
-  recordRunUnderCap,
-} from '../repositories/runs.ts';
+import { discardQueuedRun, findRun, finishRun, markRunStarted, type RunScope } from '../repositories/runs.ts';
 import { loadSigningKey } from './host-connection.ts';
 import { ReplayStream } from './replay-stream.ts';
 import { dispatchRun } from './run-dispatch.ts';
@@ -49,27 +38,12 @@ export interface StartInput {
   hosts: SandboxHostRef[];
   /** How long to wait for a place when every host is at capacity (RUN_BUSY_WAIT_MS). */
   busyWaitMs: number;
-  /**
-   * The run's row, not yet written: the session writes it (under the caps, with its audit entry),
-   * alongside the host lease and connection, and sends the run to the host only once it is in.
-   * Absent when the caller has written the row itself (an AI task's attempt).
-   */
-  record?: RunRecord;
-}
-
-export interface RunRecord {
-  run: NewRun;
-  caps: RunCaps;
-  createdAt: number;
-  audit: { client: ClientContext; entry: AuditEntry };
 }
 
 export type StartOutcome =
   | { state: 'running'; ticket: string }
   | { state: 'final'; result: RunResult }
-  | { state: 'busy' }
-  /** `record` was refused at a cap: nothing was written and nothing ran. */
-  | { state: 'refused' };
+  | { state: 'busy' };
 
 /** Worker secrets are not in the generated Env (they never appear in wrangler.toml). */
 interface Secrets {
@@ -117,10 +91,8 @@ export class RunSession extends DurableObject<Env> {
   /**
    * Dispatches the run. Resolves with the final result if no host took it, or (with `waitMs`) if it
    * ended within that time; with `busy` if every host stayed at capacity; otherwise, once a host
-   * accepted it, with a first stream ticket; with `refused` if `record` was refused at a cap. One call
-   * on the request path instead of several: each Durable Object or D1 round trip is latency the edge
-   * adds, so the row's insert (with its audit entry) runs alongside the host lease, the token and the
-   * host's WebSocket handshake, and gates only the run frame (issue 18).
+   * accepted it, with a first stream ticket. One call on the request path instead of three: each
+   * Durable Object round trip is latency the edge adds.
    */
   async start(input: StartInput, options: { waitMs?: number } = {}): Promise<StartOutcome> {
     const began = Date.now();
@@ -135,38 +107,17 @@ export class RunSession extends DurableObject<Env> {
       cancelRequested: false,
       deadline: began + FIXED.runWatchdogMs,
     });
-    const recorded = input.record ? this.#record(input.scope, input.record) : undefined;
-    // Observed below, on every path, before anything is written about the run or returned.
-    recorded?.catch(() => undefined);
-    /** Undefined once the row is in; `refused` (everything undone) at a cap; throws if D1 failed. */
-    const unrecorded = async (): Promise<StartOutcome | undefined> => {
-      if (!recorded) return undefined;
-      let inserted: boolean;
-      try {
-        inserted = await recorded;
-      } catch (err) {
-        await this.#discard();
-        throw err;
-      }
-      if (inserted) return undefined;
-      await this.#discard();
-      return { state: 'refused' };
-    };
-    const [, key] = await Promise.all([
-      this.ctx.storage.setAlarm(began + FIXED.runWatchdogMs),
-      loadSigningKey((this.env as unknown as Secrets).SANDBOX_SIGNING_JWK),
-    ]);
+    await this.ctx.storage.setAlarm(began + FIXED.runWatchdogMs);
+
+    const key = await loadSigningKey((this.env as unknown as Secrets).SANDBOX_SIGNING_JWK);
     if (!key) {
       // A configuration fault, not a host's: no host is reported failed for it.
       this.#log.error('SANDBOX_SIGNING_JWK is missing or not an Ed25519 private JWK: cannot sign run tokens');
-      const refused = await unrecorded();
-      if (refused) return refused;
       return { state: 'final', result: await this.#finish(this.#lostResult('sandbox_unavailable')) };
     }
     const dispatched = await dispatchRun(
       {
         ...input,
-        ...(recorded !== undefined ? { gate: recorded } : {}),
         orgId: input.scope.orgId,
         key,
         // Mounted files are read from the run's own organization's prefix, whatever the request says.
@@ -182,12 +133,7 @@ export class RunSession extends DurableObject<Env> {
         background: (promise) => this.ctx.waitUntil(promise),
       },
     );
-    if (dispatched.outcome !== 'accepted') {
-      // The row is in before its result is written or it is discarded; the gate's refusal ends here.
-      const refused = await unrecorded();
-      if (refused) return refused;
-    }
-    if (dispatched.outcome === 'unavailable' || dispatched.outcome === 'gated') {
+    if (dispatched.outcome === 'unavailable') {
       return { state: 'final', result: await this.#finish(this.#lostResult('sandbox_unavailable')) };
     }
     if (dispatched.outcome === 'busy') {
@@ -381,17 +327,6 @@ export class RunSession extends DurableObject<Env> {
       .catch((err: unknown) => this.#log.warn('could not release the host lease', { err }));
     await this.ctx.storage.setAlarm(Date.now() + FIXED.runTranscriptRetainMs);
     return result;
-  }
-
-  #record(scope: RunScope, record: RunRecord): Promise<boolean> {
-    return recordRunUnderCap(
-      database(this.env.DB),
-      scope,
-      record.run,
-      record.caps,
-      record.createdAt,
-      record.audit,
-    );
   }
 
   /** Every host stayed at capacity: no run happened, so none is recorded (the client retries). */

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { Database } from '../db/client.ts';
 import type { AppEnv } from '../env.ts';
 import { type AuditEntry, appendAudit } from '../repositories/audit.ts';
-import { type ClientContext, clientContext } from './request-context.ts';
+import { clientContext } from './request-context.ts';
 
 /**
  * The one way routes and middleware write audit rows (repositories/audit.ts is the only writer of the
@@ -18,23 +18,16 @@ export function auditRequest(
   entry: Omit<AuditEntry, 'actorApiKeyId'>,
   now: number,
 ): Promise<void> {
-  const { client, entry: full } = requestAuditEntry(c, entry);
-  return appendAudit(db, client, full, now);
-}
-
-/** The entry with the request's actor, organization and client filled in, for a writer elsewhere (a RunSession's batch). */
-export function requestAuditEntry(
-  c: Context<AppEnv>,
-  entry: Omit<AuditEntry, 'actorApiKeyId'>,
-): { client: ClientContext; entry: AuditEntry } {
   const principal = c.get('principal');
-  return {
-    client: clientContext(c),
-    entry: {
+  return appendAudit(
+    db,
+    clientContext(c),
+    {
       ...entry,
       actorUserId: principal?.userId ?? entry.actorUserId ?? null,
       actorApiKeyId: principal?.kind === 'api_key' ? principal.apiKeyId : null,
       orgId: entry.orgId !== undefined ? entry.orgId : (c.get('org')?.id ?? null),
     },
-  };
+    now,
+  );
 }

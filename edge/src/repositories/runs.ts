@@ -2,9 +2,7 @@ import { pickRunOutcome, type RunResult, type RunStatus } from '@airlock/protoco
 import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { runs } from '../db/schema.ts';
-import type { ClientContext } from '../lib/request-context.ts';
 import { FIXED } from '../limits.ts';
-import { type AuditEntry, appendAudit } from './audit.ts';
 import type { Scope } from './scope.ts';
 
 /**
@@ -29,61 +27,30 @@ export interface NewRun {
   taskId?: string | null;
 }
 
-/** The caps a creation is checked against: runs in progress per organization and per user. */
-export interface RunCaps {
-  perOrg: number;
-  /** Issue 12: runs in progress per user across all their organizations (default: no user cap). */
-  perUser?: number;
-}
-
 /**
- * The run as `queued` unless the organization (or the user) already has its cap of runs in progress;
- * one statement, so two concurrent creations cannot both slip under the cap. Not yet sent: await it,
- * or put it in a batch.
+ * Inserts the run as `queued` unless the organization already has `cap` runs in progress; one
+ * statement, so two concurrent creations cannot both slip under the cap. Returns false at the cap.
  */
-function insertUnderCap(db: Database, scope: RunScope, run: NewRun, caps: RunCaps, now: number) {
-  return db.run(sql`
-    INSERT INTO runs (id, org_id, user_id, api_key_id, language, status, created_at, task_id)
-    SELECT ${run.id}, ${scope.orgId}, ${scope.userId}, ${run.apiKeyId}, ${run.language}, 'queued', ${now}, ${run.taskId ?? null}
-    WHERE (
-      SELECT count(*) FROM runs
-      WHERE org_id = ${scope.orgId} AND status IN ('queued', 'running') AND created_at > ${now - FIXED.activeRunHorizonMs}
-    ) < ${caps.perOrg} AND (
-      SELECT count(*) FROM runs
-      WHERE user_id = ${scope.userId} AND status IN ('queued', 'running') AND created_at > ${now - FIXED.activeRunHorizonMs}
-    ) < ${caps.perUser ?? Number.MAX_SAFE_INTEGER}`);
-}
-
-/** Inserts the run as `queued` under the caps (`insertUnderCap`). Returns false at a cap. */
 export async function insertRunUnderCap(
   db: Database,
   scope: RunScope,
   run: NewRun,
   cap: number,
   now: number,
+  /** Issue 12: runs in progress per user across all their organizations (default: no user cap). */
   userCap: number = Number.MAX_SAFE_INTEGER,
 ): Promise<boolean> {
-  const result = await insertUnderCap(db, scope, run, { perOrg: cap, perUser: userCap }, now);
+  const result = await db.run(sql`
+    INSERT INTO runs (id, org_id, user_id, api_key_id, language, status, created_at, task_id)
+    SELECT ${run.id}, ${scope.orgId}, ${scope.userId}, ${run.apiKeyId}, ${run.language}, 'queued', ${now}, ${run.taskId ?? null}
+    WHERE (
+      SELECT count(*) FROM runs
+      WHERE org_id = ${scope.orgId} AND status IN ('queued', 'running') AND created_at > ${now - FIXED.activeRunHorizonMs}
+    ) < ${cap} AND (
+      SELECT count(*) FROM runs
+      WHERE user_id = ${scope.userId} AND status IN ('queued', 'running') AND created_at > ${now - FIXED.activeRunHorizonMs}
+    ) < ${userCap}`);
   return (result.meta.changes ?? 0) > 0;
-}
-
-/**
- * The run under its caps, then the audit entry of its creation, written only if the run was (issue 18:
- * the RunSession records the run itself, alongside the host lease and handshake). Returns false at a
- * cap, with nothing written.
- */
-export async function recordRunUnderCap(
-  db: Database,
-  scope: RunScope,
-  run: NewRun,
-  caps: RunCaps,
-  now: number,
-  audit: { client: ClientContext; entry: AuditEntry },
-): Promise<boolean> {
-  const inserted = await insertUnderCap(db, scope, run, caps, now);
-  if ((inserted.meta.changes ?? 0) === 0) return false;
-  await appendAudit(db, audit.client, audit.entry, now);
-  return true;
 }
 
 export async function markRunStarted(

@@ -1,13 +1,14 @@
 import type { RunRequest } from '@airlock/protocol';
 import type { Context } from 'hono';
+import { database } from '../db/client.ts';
 import { runtimeProblem } from '../domain/runs/request.ts';
 import type { RuntimeList } from '../domain/runs/runtimes.ts';
 import { type RunView, resultView } from '../domain/runs/view.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
-import { requestAuditEntry } from '../lib/audit-request.ts';
+import { auditRequest } from '../lib/audit-request.ts';
 import { FIXED } from '../limits.ts';
-import type { RunScope } from '../repositories/runs.ts';
+import { insertRunUnderCap, type RunScope } from '../repositories/runs.ts';
 import { isolateCachedRuntimes } from './runtimes-cache.ts';
 
 /**
@@ -66,41 +67,39 @@ export async function createRun(
     });
   }
 
+  const db = database(c.env.DB);
   const scope = runScopeOf(c);
   const principal = c.get('principal');
   const runId = crypto.randomUUID();
   const now = Date.now();
   const apiKeyId = principal.kind === 'api_key' ? principal.apiKeyId : null;
-  const waitMs = options.wait ? config.waitMaxMs : undefined;
-  // The session writes the row under the caps (with its audit entry) alongside the host lease and
-  // handshake, and sends the run only once it is in: one round trip fewer on every run (issue 18).
-  const started = await runSessionOf(c, runId).start(
-    {
-      runId,
-      scope,
-      request,
-      hosts: [...config.hosts],
-      busyWaitMs: config.busyWaitMs,
-      record: {
-        run: { id: runId, language: request.language, apiKeyId },
-        caps: { perOrg: config.maxConcurrentPerOrg, perUser: config.maxConcurrentPerUser },
-        createdAt: now,
-        audit: requestAuditEntry(c, {
-          action: 'run.create',
-          targetType: 'run',
-          targetId: runId,
-          metadata: { language: request.language },
-        }),
-      },
-    },
-    { waitMs },
+  const inserted = await insertRunUnderCap(
+    db,
+    scope,
+    { id: runId, language: request.language, apiKeyId },
+    config.maxConcurrentPerOrg,
+    now,
+    config.maxConcurrentPerUser,
   );
-  if (started.state === 'refused') {
+  if (!inserted) {
     throw new ApiError('run_concurrency_limit', {
       headers: { 'Retry-After': '5' },
       details: { limit: config.maxConcurrentPerOrg },
     });
   }
+  const waitMs = options.wait ? Math.max(0, config.waitMaxMs - (Date.now() - now)) : undefined;
+  const [started] = await Promise.all([
+    runSessionOf(c, runId).start(
+      { runId, scope, request, hosts: [...config.hosts], busyWaitMs: config.busyWaitMs },
+      { waitMs },
+    ),
+    auditRequest(
+      c,
+      db,
+      { action: 'run.create', targetType: 'run', targetId: runId, metadata: { language: request.language } },
+      now,
+    ),
+  ]);
   if (started.state === 'busy') {
     // Every host is at capacity: nothing ran and nothing is recorded; the client retries.
     throw new ApiError('sandbox_busy', {

@@ -69,8 +69,6 @@ export async function runAttempt(input: RunAttemptInput, deps: RunAttemptDeps): 
     busyWaitMs: input.busyWaitMs,
   });
   if (started.state === 'busy') return { ok: false, code: 'sandbox_busy', runId };
-  // Only a start that writes the row itself is refused at a cap; this one was written above.
-  if (started.state === 'refused') return { ok: false, code: 'run_concurrency_limit' };
   if (started.state === 'final') {
     deps.onFrame({ type: 'exit', seq: 0, runId, result: started.result });
     return { ok: true, runId, result: started.result };
