@@ -17,12 +17,9 @@
  * Needs the Docker engine and the python runtime image (`npm start` or `npm test` set both up).
  * Everything binds 127.0.0.1 on free ports; every process it starts is stopped at the end.
  */
-import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { HOST_PATHS } from '@airlock/protocol';
-import WebSocket from 'ws';
 import { Client, openStream } from '../e2e/support/client.ts';
-import { signRunToken } from './support/run-token.ts';
+import { directRun } from './support/direct-run.ts';
 import { startBenchStack } from './support/stack.ts';
 
 const iterations = Number(process.argv[2] ?? 40);
@@ -42,27 +39,11 @@ const quantile = (values: number[], q: number) => {
 };
 const fmt = (n: number) => (Number.isNaN(n) ? '   -  ' : `${n.toFixed(1).padStart(6)}`);
 
+/** The same run straight to the host: the same-run baseline. */
 async function direct(hostUrl: string, hostId: string, key: CryptoKey): Promise<Sample> {
-  const runId = randomUUID();
-  const t0 = performance.now();
-  const token = await signRunToken(key, hostId, runId, REQUEST);
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${hostUrl}${HOST_PATHS.run}`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    let first = Number.NaN;
-    ws.on('open', () => ws.send(JSON.stringify({ type: 'run', runId, request: REQUEST })));
-    ws.on('message', (data) => {
-      const frame = JSON.parse(String(data)) as { type: string; result?: { status: string } };
-      if (frame.type === 'stdout' && Number.isNaN(first)) first = performance.now() - t0;
-      if (frame.type === 'exit') {
-        resolve({ firstOutputMs: first, resultMs: performance.now() - t0 });
-        ws.terminate();
-      }
-      if (frame.type === 'error') reject(new Error(String(data)));
-    });
-    ws.on('error', reject);
-  });
+  const run = await directRun(hostUrl, hostId, key, REQUEST);
+  if (run.status !== 'succeeded') throw new Error(`host: ${run.status}`);
+  return { firstOutputMs: run.firstOutputMs, resultMs: run.ms };
 }
 
 async function viaEdgeStream(client: Client): Promise<Sample> {

@@ -19,16 +19,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HOST_PATHS, type RunRequest } from '@airlock/protocol';
 import { importJWK, type JWK } from 'jose';
-import WebSocket from 'ws';
 import { Client, type Frame, openStream } from '../e2e/support/client.ts';
 import { startEdgeProcess } from '../e2e/support/edge-process.ts';
 import { startHostProcess } from '../e2e/support/host-process.ts';
 import { extractProgram, systemPrompt } from '../edge/src/domain/tasks/program.ts';
 import { type ScriptedReply, startProviderServers } from '../edge/test/tasks/harness/provider-servers.ts';
 import { generateDevSecrets } from '../scripts/dev-secrets.ts';
-import { signRunToken } from './support/run-token.ts';
+import { directRun } from './support/direct-run.ts';
 
 const iterations = Number(process.argv[2] ?? 30);
 const warmup = Number(process.argv[3] ?? 3);
@@ -112,31 +110,6 @@ async function callProvider(
   return { firstMs, text };
 }
 
-async function runOnHost(
-  hostUrl: string,
-  hostId: string,
-  key: CryptoKey,
-  request: RunRequest,
-): Promise<void> {
-  const runId = randomUUID();
-  const token = await signRunToken(key, hostId, runId, request);
-  await new Promise<void>((resolve, reject) => {
-    const ws = new WebSocket(`${hostUrl}${HOST_PATHS.run}`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    ws.on('open', () => ws.send(JSON.stringify({ type: 'run', runId, request })));
-    ws.on('message', (data) => {
-      const frame = JSON.parse(String(data)) as { type: string };
-      if (frame.type === 'exit') {
-        resolve();
-        ws.terminate();
-      }
-      if (frame.type === 'error') reject(new Error(String(data)));
-    });
-    ws.on('error', reject);
-  });
-}
-
 async function main() {
   const secrets = await generateDevSecrets();
   const stateDir = mkdtempSync(join(tmpdir(), 'airlock-bench-'));
@@ -175,7 +148,11 @@ async function main() {
       const model = await callProvider(providers.baseUrls.openai, providerKey, t0);
       const files = extractProgram(model.text, 'python');
       if (!files?.[0]) throw new Error('no program in the reply');
-      await runOnHost(host.url, host.id, signingKey, { language: 'python', code: files[0].content });
+      const run = await directRun(host.url, host.id, signingKey, {
+        language: 'python',
+        code: files[0].content,
+      });
+      if (run.status !== 'succeeded') throw new Error(`host: ${run.status}`);
       return { firstTokenMs: model.firstMs, resultMs: performance.now() - t0 };
     };
     const task = async (): Promise<Sample> => {
@@ -199,7 +176,8 @@ async function main() {
     };
     const runDirect = async (): Promise<Sample> => {
       const t0 = performance.now();
-      await runOnHost(host.url, host.id, signingKey, { language: 'python', code: PROGRAM });
+      const run = await directRun(host.url, host.id, signingKey, { language: 'python', code: PROGRAM });
+      if (run.status !== 'succeeded') throw new Error(`host: ${run.status}`);
       return { firstTokenMs: Number.NaN, resultMs: performance.now() - t0 };
     };
     const runEdge = async (): Promise<Sample> => {

@@ -1,17 +1,17 @@
-import { principalKey, type UserQuota, userLimit } from './rate-limit.ts';
+import { principalQuotaKey, type UserQuota, userLimit } from './rate-limit.ts';
 
 /** The authenticated API (`RATE_LIMIT_API`), per principal: every authenticated route draws on it. */
 export const API_QUOTA: UserQuota = {
   name: 'api',
   rule: (cfg) => cfg.auth.rateLimits.api,
-  key: principalKey,
+  key: principalQuotaKey,
 };
 
 /** Run creations per user (`RATE_LIMIT_RUNS`): one quota whichever route (or AI task) starts the run. */
 export const RUNS_QUOTA: UserQuota = {
   name: 'runs',
   rule: (cfg) => cfg.runs.createRate,
-  key: (c) => runsQuotaKey(c.get('principal').userId),
+  key: (principal) => runsQuotaKey(principal.userId),
 };
 
 /** The run-creation quota's key in the user's object (services/tasks/run-attempt.ts draws on it too). */

@@ -7,7 +7,7 @@ import { findTokensValidAfter } from '../repositories/users.ts';
 import { afterResponse } from '../services/after-response.ts';
 import { authenticateApiKey, recordApiKeyUse } from '../services/api-key-auth.ts';
 import { startMembershipLookup } from './org-context.ts';
-import { hitLimit, ipKey, peekLimit, refusal } from './rate-limit.ts';
+import { hitLimit, ipKey, peekLimit, refusal, type UserLimit } from './rate-limit.ts';
 
 /**
  * Bearer authentication: `Authorization: Bearer <access JWT | API key>` and nothing else (a token
@@ -52,6 +52,13 @@ export interface AuthenticateOptions {
    * revocation read and the rate-limit call (middleware/org-context.ts).
    */
   orgLookup?: boolean;
+  /**
+   * The route's user-quota check (`apiLimit`, `runAdmission`), mounted after this middleware: for an
+   * access token it is sent once the signature has passed, alongside the revocation read, and
+   * decided where it is mounted (rate-limit.ts `UserLimit.start`). Only for user sessions, which hold
+   * every scope: an API key's admission still waits for its scope check.
+   */
+  admission?: UserLimit;
 }
 
 export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandler<AppEnv> {
@@ -86,6 +93,7 @@ export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandl
     } as const;
     // The signature is good: the membership read may start now; it is used only if the token is not revoked.
     if (options.orgLookup) startMembershipLookup(c, principal);
+    options.admission?.start(c, principal);
     const validAfter = await findTokensValidAfter(database(c.env.DB), result.userId);
     if (validAfter === null) throw await failed(c, 'access_token_user_gone');
     if (result.issuedAt < validAfter) throw await failed(c, 'access_token_revoked');

@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { AppConfig } from '../config.ts';
 import { ipBucket } from '../domain/auth/client-ip.ts';
 import type { RateDecision, RateRule } from '../domain/auth/rate-limit.ts';
+import type { Principal } from '../domain/principal.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
 
@@ -32,10 +33,14 @@ export function ipKey(c: Context<AppEnv>): string {
   return `ip:${ipBucket(address, c.get('config').auth.ipv6PrefixBits)}`;
 }
 
+/** A principal's quota key: the user's session or one API key of theirs. */
+export function principalQuotaKey(p: Principal): string {
+  return p.kind === 'user' ? `user:${p.userId}` : `api_key:${p.apiKeyId}`;
+}
+
 /** The authenticated principal (use after `authenticate()`). */
 export function principalKey(c: Context<AppEnv>): string {
-  const p = c.get('principal');
-  return p.kind === 'user' ? `user:${p.userId}` : `api_key:${p.apiKeyId}`;
+  return principalQuotaKey(c.get('principal'));
 }
 
 const seconds = (ms: number) => Math.ceil(ms / 1000);
@@ -99,7 +104,7 @@ export function peekLimit(
 export interface UserQuota {
   name: string;
   rule: (config: AppConfig) => RateRule;
-  key: (c: Context<AppEnv>) => string;
+  key: (principal: Principal) => string;
 }
 
 /** The object holding every quota of one user. */
@@ -107,19 +112,46 @@ export function userQuotas(env: Env, userId: string) {
   return env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`user:${userId}`));
 }
 
+/** A user-quota check mounted as middleware, which `authenticate()` may start early (`start`). */
+export interface UserLimit extends MiddlewareHandler<AppEnv> {
+  /**
+   * Sends this check for `principal` now, before the middleware runs: `authenticate()` calls it once
+   * an access token's signature has passed, so the Durable Object round trip overlaps the revocation
+   * read instead of following it (issue 18). The middleware still decides, at its own place in the
+   * chain, with this one call: a request refused before it (revoked token, wrong scope) gets that
+   * refusal, never a 429, and each request is counted once.
+   */
+  start(c: Context<AppEnv>, principal: Principal): void;
+}
+
 /**
  * Checks `quotas` in order for the authenticated principal (use after `authenticate()`), in one call:
  * a refusal is 429 with its own headers; every response carries each checked quota's headers, the
  * last-checked first (as nested `rateLimit` middleware would add them).
  */
-export function userLimit(...quotas: UserQuota[]): MiddlewareHandler<AppEnv> {
-  return async function userLimit(c, next) {
+export function userLimit(...quotas: UserQuota[]): UserLimit {
+  const started = new WeakMap<Context<AppEnv>, { principal: Principal; admission: Admission }>();
+  const admission = (c: Context<AppEnv>, principal: Principal): Admission => {
     const config = c.get('config');
-    const checks = quotas.map((q) => ({ name: q.name, key: `${q.name}:${q.key(c)}`, rule: q.rule(config) }));
-    const decisions = await userQuotas(c.env, c.get('principal').userId).admit(
+    const checks = quotas.map((q) => ({
+      name: q.name,
+      key: `${q.name}:${q.key(principal)}`,
+      rule: q.rule(config),
+    }));
+    const decisions = userQuotas(c.env, principal.userId).admit(
       checks.map(({ key, rule }) => ({ key, rule })),
       Date.now(),
     );
+    return { checks, decisions };
+  };
+  const middleware = async function userLimit(c: Context<AppEnv>, next: () => Promise<void>) {
+    const principal = c.get('principal');
+    const early = started.get(c);
+    started.delete(c);
+    // Started for this very principal, or sent now.
+    const { checks, decisions: pending } =
+      early?.principal === principal ? early.admission : admission(c, principal);
+    const decisions = await pending;
     const headers: Record<string, string> = {};
     for (let i = decisions.length - 1; i >= 0; i--) {
       const check = checks[i] as (typeof checks)[number];
@@ -139,6 +171,19 @@ export function userLimit(...quotas: UserQuota[]): MiddlewareHandler<AppEnv> {
     await next();
     for (const [name, value] of Object.entries(headers)) appendHeader(c.res.headers, name, value);
   };
+  return Object.assign(middleware, {
+    start(c: Context<AppEnv>, principal: Principal) {
+      const early = admission(c, principal);
+      // Awaited by the middleware; if the request stops before it (revoked token), unobserved.
+      early.decisions.catch(() => undefined);
+      started.set(c, { principal, admission: early });
+    },
+  });
+}
+
+interface Admission {
+  checks: { name: string; key: string; rule: RateRule }[];
+  decisions: Promise<RateDecision[]>;
 }
 
 export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> {

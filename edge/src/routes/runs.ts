@@ -30,7 +30,7 @@ import { decodeCursor, encodeCursor, ListQuerySchema } from '../services/run-lis
  */
 
 const streamHandshakes = rateLimit({ name: 'stream', rule: (cfg) => cfg.auth.rateLimits.api, key: ipKey });
-const authed = [authenticate({ orgLookup: true }), apiLimit, orgContext()] as const;
+const authed = [authenticate({ orgLookup: true, admission: apiLimit }), apiLimit, orgContext()] as const;
 
 const scopeOf = runScopeOf;
 const sessionOf = runSessionOf;
@@ -72,7 +72,7 @@ export const runRoutes = new Hono<AppEnv>()
   .post(
     '/v1/runs',
     // Both quotas (API and run creation) in one round trip: middleware/api-limit.ts.
-    authenticate({ orgLookup: true }),
+    authenticate({ orgLookup: true, admission: runAdmission }),
     requireScope('runs:write'),
     // A replay counts against both quotas like any request: retries are throttled too.
     runAdmission,

@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:test';
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { issueAccessToken, type SigningKey, verifyAccessToken } from '../../src/domain/auth/access-token.ts';
 import { fromBase64Url, toBase64Url } from '../../src/lib/bytes.ts';
 import { authFetch, errorOf, FAST_HASH_ENV, fetchAppLogged, registerUser } from '../helpers.ts';
 
@@ -178,4 +179,27 @@ describe('signing key validation (startup config)', () => {
       }
     });
   }
+});
+
+describe('verifying keys cached per isolate', () => {
+  it('verifies with the key the configuration holds now: a rotated key of the same kid is not served from the cache', async () => {
+    const keyA = Object.freeze({ kid: 'k1', key: crypto.getRandomValues(new Uint8Array(32)) });
+    const keyB = Object.freeze({ kid: 'k1', key: crypto.getRandomValues(new Uint8Array(32)) });
+    const settings = (k: SigningKey) => ({
+      signingKeys: { current: k, verifying: [k] },
+      issuer: 'airlock',
+      audience: 'airlock-api',
+    });
+    const now = Date.now();
+    const subject = { userId: 'user-1', authenticatedAt: now };
+    const byA = (await issueAccessToken({ ...settings(keyA), ttlSeconds: 600 }, subject, now)).token;
+    const byB = (await issueAccessToken({ ...settings(keyB), ttlSeconds: 600 }, subject, now)).token;
+    // Twice each: the second verification uses the cached key.
+    for (let i = 0; i < 2; i++) {
+      expect((await verifyAccessToken(settings(keyA), byA, now)).ok).toBe(true);
+      expect(await verifyAccessToken(settings(keyB), byA, now)).toEqual({ ok: false, reason: 'invalid' });
+      expect((await verifyAccessToken(settings(keyB), byB, now)).ok).toBe(true);
+      expect(await verifyAccessToken(settings(keyA), byB, now)).toEqual({ ok: false, reason: 'invalid' });
+    }
+  });
 });

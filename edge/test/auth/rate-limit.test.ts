@@ -244,6 +244,27 @@ describe('limits on the routes', () => {
     expect(other.headers.get('ratelimit')).toMatch(/^"api";r=2;t=(59|60)$/);
   });
 
+  it('admission sent alongside the revocation read: a revoked token is still 401, never 429; one hit per request', async () => {
+    const user = await registerUser();
+    const small = { RATE_LIMIT_API: '2/1m' } as Partial<Env>;
+    const get = (path: string) => authFetch(path, { headers: authHeaders(user.accessToken) }, small);
+    // Counted once per request, though the check is sent before the middleware that decides it.
+    const first = await get('/v1/runs?limit=1');
+    expect(first.status).toBe(200);
+    expect(first.headers.get('ratelimit')).toMatch(/^"api";r=1;t=\d+$/);
+    expect((await get('/v1/me')).status).toBe(200);
+    expect((await get('/v1/me')).status).toBe(429);
+    // The user's tokens are revoked (as a password reset does): the revocation read decides first.
+    await env.DB.prepare('UPDATE users SET tokens_valid_after = ? WHERE id = ?')
+      .bind(Date.now() + 60_000, user.user.id)
+      .run();
+    for (const path of ['/v1/me', '/v1/runs?limit=1']) {
+      const revoked = await get(path);
+      expect(revoked.status).toBe(401);
+      expect(revoked.headers.get('ratelimit')).toBeNull();
+    }
+  });
+
   it('a malformed limit setting stops requests with server_misconfigured', async () => {
     const res = await authFetch('/v1/auth/login', jsonInit('POST', {}), {
       RATE_LIMIT_LOGIN: 'lots',

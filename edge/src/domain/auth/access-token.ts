@@ -68,6 +68,23 @@ function keyFor(keys: SigningKeySet, token: string): SigningKey | null {
   return keys.verifying.find((k) => k.kid === kid) ?? null;
 }
 
+/**
+ * The verifying CryptoKey of each signing key, imported once per isolate (issue 18: jose imports a
+ * raw key on every verification, CPU on every authenticated request). Keyed by the frozen key
+ * object, which the parsed configuration keeps for the life of its `env`: a rotated key is a new
+ * object, imported afresh; none is kept alive by the cache.
+ */
+const verifyKeys = new WeakMap<SigningKey, Promise<CryptoKey>>();
+
+function verifyKeyOf(key: SigningKey): Promise<CryptoKey> {
+  let imported = verifyKeys.get(key);
+  if (!imported) {
+    imported = crypto.subtle.importKey('raw', key.key, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+    verifyKeys.set(key, imported);
+  }
+  return imported;
+}
+
 export async function verifyAccessToken(
   settings: Omit<AccessTokenSettings, 'ttlSeconds'>,
   token: string,
@@ -76,7 +93,7 @@ export async function verifyAccessToken(
   const key = keyFor(settings.signingKeys, token);
   if (!key) return { ok: false, reason: 'unknown_key' };
   try {
-    const { payload } = await jwtVerify(token, key.key, {
+    const { payload } = await jwtVerify(token, await verifyKeyOf(key), {
       algorithms: ['HS256'],
       issuer: settings.issuer,
       audience: settings.audience,
