@@ -3,11 +3,12 @@
 # fails, prints a closing "N passed, N failed" line, exits non-zero on any failure, and stops every
 # process it started (the Docker engine stays up for the next run).
 # `npm test -- edge host` runs only the named suites (protocol, edge, host, host-runsc, e2e, repo).
-# host-runsc runs the isolation, hardening and languages tests again with sandboxes under gVisor (runsc).
+# host-runsc runs the tests about the runtime (isolation, hardening, languages) again with sandboxes under
+# gVisor (runsc, registered by scripts/docker-engine.sh), so every default run covers both runtimes.
 source "$(dirname "$0")/lib.sh"
 
 suites=("$@")
-[[ ${#suites[@]} -gt 0 ]] || suites=(protocol edge host e2e repo)
+[[ ${#suites[@]} -gt 0 ]] || suites=(protocol edge host host-runsc e2e repo)
 RESULTS="$LOCAL/results"
 rm -rf "$RESULTS" && mkdir -p "$RESULTS"
 failed_suites=()
