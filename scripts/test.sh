@@ -3,7 +3,7 @@
 # fails, prints a closing "N passed, N failed" line, exits non-zero on any failure, and stops every
 # process it started (the Docker engine stays up for the next run).
 # `npm test -- edge host` runs only the named suites (protocol, edge, host, host-runsc, e2e, repo).
-# host-runsc runs the tests about the runtime (isolation, hardening, languages) again with sandboxes under
+# host-runsc runs the tests about the runtime (isolation, hardening, languages, cpu-share) again with sandboxes under
 # gVisor (runsc, registered by scripts/docker-engine.sh), so every default run covers both runtimes.
 source "$(dirname "$0")/lib.sh"
 
@@ -47,7 +47,7 @@ has protocol && run_suite protocol protocol
 has edge && run_suite edge edge
 has host && run_suite host sandbox-host
 has host-runsc && SANDBOX_RUNTIME=runsc run_suite host-runsc sandbox-host \
-  test/isolation.test.ts test/hardening.test.ts test/languages.test.ts
+  test/isolation.test.ts test/hardening.test.ts test/languages.test.ts test/cpu-share.test.ts
 # The e2e suite boots its own edge (wrangler dev) and sandbox hosts on free loopback ports.
 has e2e && [[ -d "$ROOT/e2e" ]] && run_suite e2e e2e
 has repo && run_suite repo test
