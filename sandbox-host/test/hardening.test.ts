@@ -5,44 +5,33 @@
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { LIMITS } from '@airlock/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cgroupReaderFor, detectCgroupLayout } from '../src/docker/cgroup.ts';
 import { Sandbox } from '../src/docker/sandbox.ts';
 import { defaultSandboxParent } from '../src/docker/sandbox-cgroup.ts';
 import { imageName } from '../src/images/builder.ts';
 import { manifests } from '../src/images/manifests/index.ts';
 import { executeRun } from '../src/runner/execute.ts';
-import type { TestHost } from './support.ts';
 import {
-  containersOf,
   docker,
   expectPeakAfterOom,
   heldMiB,
   MEMORY_BOMB,
   runOnHost,
-  startTestHost,
   testRuntime,
   uniqueId,
+  withTestHost,
 } from './support.ts';
 
-let h: TestHost;
 const PIDS_LIMIT = 40;
-
-beforeAll(async () => {
-  h = await startTestHost({
-    POOL_SIZE: '1',
-    POOL_LANGUAGES: 'bash,python',
-    MAX_CONCURRENT_RUNS: '2',
-    // Under gVisor each task of the program costs ~4 MiB of host memory (its ptrace stub and the
-    // sentry's share): 100 tasks would hit the 256 MiB default before the process limit, so this file's
-    // fork-bomb test uses a limit whose tasks fit (docs/sandbox-host.md, runtimes).
-    RUN_PIDS_LIMIT: String(PIDS_LIMIT),
-  });
-});
-
-afterAll(async () => {
-  await h.close();
-  expect(await containersOf(h.hostId)).toEqual([]);
+const h = withTestHost({
+  POOL_SIZE: '1',
+  POOL_LANGUAGES: 'bash,python',
+  MAX_CONCURRENT_RUNS: '2',
+  // Under gVisor each task of the program costs ~4 MiB of host memory (its ptrace stub and the
+  // sentry's share): 100 tasks would hit the 256 MiB default before the process limit, so this file's
+  // fork-bomb test uses a limit whose tasks fit (docs/sandbox-host.md, runtimes).
+  RUN_PIDS_LIMIT: String(PIDS_LIMIT),
 });
 
 const bash = (code: string, extra: Record<string, unknown> = {}) =>

@@ -4,33 +4,22 @@
  * denylist, the container spec carries each control, and the default memory and the 1-CPU limit hold
  * without any per-run limit. Each test fails if its control is removed.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { detectCgroupLayout } from '../src/docker/cgroup.ts';
 import { RUNSC_HOST_TASKS } from '../src/docker/profile.ts';
 import { DENIED_SYSCALLS, seccompProfileJson } from '../src/docker/seccomp.ts';
-import type { TestHost } from './support.ts';
 import {
-  containersOf,
   docker,
   expectPeakAfterOom,
   heldMiB,
   MEMORY_BOMB,
   runOnHost,
-  startTestHost,
   testRuntime,
   waitFor,
+  withTestHost,
 } from './support.ts';
 
-let h: TestHost;
-
-beforeAll(async () => {
-  h = await startTestHost({ POOL_SIZE: '1', POOL_LANGUAGES: 'bash,python', MAX_CONCURRENT_RUNS: '2' });
-});
-
-afterAll(async () => {
-  await h.close();
-  expect(await containersOf(h.hostId)).toEqual([]);
-});
+const h = withTestHost({ POOL_SIZE: '1', POOL_LANGUAGES: 'bash,python', MAX_CONCURRENT_RUNS: '2' });
 
 const python = (code: string, extra: Record<string, unknown> = {}) =>
   runOnHost(h, { language: 'python', code, ...extra });

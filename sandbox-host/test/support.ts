@@ -6,7 +6,7 @@ import type Docker from 'dockerode';
 import type { CryptoKey, JWK } from 'jose';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { pino } from 'pino';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import WebSocket from 'ws';
 import { parseConfig } from '../src/config.ts';
 import { createDockerClient } from '../src/docker/client.ts';
@@ -115,6 +115,46 @@ export async function startTestHost(env: Record<string, string> = {}): Promise<T
     http: `http://${base}`,
     token: (o) => mintToken(keys.privateKey, hostId, o),
     close: () => host.shutdown(),
+  };
+}
+
+/**
+ * One host for a whole test file: started before its first test, shut down after its last, and then no
+ * sandbox container of it may be left. The returned handle reads the started host (used before the
+ * start, it throws).
+ */
+export function withTestHost(env: Record<string, string> = {}): TestHost {
+  let started: TestHost | undefined;
+  beforeAll(async () => {
+    started = await startTestHost(env);
+  });
+  afterAll(async () => {
+    if (!started) return;
+    await started.close();
+    expect(await containersOf(started.hostId)).toEqual([]);
+  });
+  const current = (): TestHost => {
+    if (!started) throw new Error('the test host starts in beforeAll');
+    return started;
+  };
+  return {
+    get host() {
+      return current().host;
+    },
+    get hostId() {
+      return current().hostId;
+    },
+    get keys() {
+      return current().keys;
+    },
+    get url() {
+      return current().url;
+    },
+    get http() {
+      return current().http;
+    },
+    token: (o) => current().token(o),
+    close: () => current().close(),
   };
 }
 
