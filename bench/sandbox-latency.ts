@@ -37,6 +37,7 @@ const { values } = parseArgs({
 const RUNS = Number(values.runs);
 const SECONDS = Number(values.seconds);
 const HELLO = 'print("hello, world")';
+const RUNSC_TARGET_RATIO = 1.5;
 const baseLimits = {
   memoryMb: 256,
   pidsLimit: 100,
@@ -247,6 +248,11 @@ async function main(): Promise<void> {
       `${key.padEnd(40)}${results.map(([, f]) => (f[key] ?? Number.NaN).toFixed(1).padStart(12)).join('')}`,
     );
   }
+  // Issue 11's target: through the warm pool, gVisor's result p50 at most 1.5 × runc's (same run).
+  const p50 = (r: SandboxRuntime) => results.find(([name]) => name === r)?.[1]['result p50 (ms)'];
+  const [runc, runsc] = [p50('runc'), p50('runsc')];
+  if (runc !== undefined && runsc !== undefined)
+    console.log(`result p50 runsc / runc: ${(runsc / runc).toFixed(2)} × (target ≤ ${RUNSC_TARGET_RATIO} ×)`);
 }
 
 await main();

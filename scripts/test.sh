@@ -2,14 +2,15 @@
 # `npm test`: the same set-up as `npm start`, then every test suite. Runs all suites even when one
 # fails, prints a closing "N passed, N failed" line, exits non-zero on any failure, and stops every
 # process it started (the Docker engine stays up for the next run).
-# `npm test -- edge host` runs only the named suites (protocol, edge, host, host-runsc, e2e, repo).
-# host-runsc runs the isolation, hardening and languages tests again with sandboxes under gVisor (runsc).
+# `npm test -- edge host` runs only the named suites (protocol, edge, host, host-runsc, host-userns, e2e, repo).
+# host-runsc runs the tests about the runtime (isolation, hardening, languages, cpu-share) again with sandboxes under
+# gVisor (runsc, registered by scripts/docker-engine.sh), so every default run covers both runtimes.
 # host-userns runs the user-namespace tests, and the isolation and hardening tests again, against a second
 # engine with --userns-remap (scripts/docker-userns.sh).
 source "$(dirname "$0")/lib.sh"
 
 suites=("$@")
-[[ ${#suites[@]} -gt 0 ]] || suites=(protocol edge host host-userns e2e repo)
+[[ ${#suites[@]} -gt 0 ]] || suites=(protocol edge host host-runsc host-userns e2e repo)
 RESULTS="$LOCAL/results"
 rm -rf "$RESULTS" && mkdir -p "$RESULTS"
 failed_suites=()
@@ -53,7 +54,7 @@ has protocol && run_suite protocol protocol
 has edge && run_suite edge edge
 has host && run_suite host sandbox-host
 has host-runsc && SANDBOX_RUNTIME=runsc run_suite host-runsc sandbox-host \
-  test/isolation.test.ts test/hardening.test.ts test/languages.test.ts
+  test/isolation.test.ts test/hardening.test.ts test/languages.test.ts test/cpu-share.test.ts
 has host-userns && DOCKER_SOCKET="$USERNS_SOCKET" run_suite host-userns sandbox-host \
   test/userns.test.ts test/isolation.test.ts test/hardening.test.ts
 # The e2e suite boots its own edge (wrangler dev) and sandbox hosts on free loopback ports.

@@ -3,7 +3,7 @@
  * and the layout detection for each. The real layout of this machine is exercised by every test that
  * reads `cpuMs`/`peakMemoryBytes` from a run (hardening, isolation).
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -119,5 +119,44 @@ describe('whether the peak can be reset (the host warns at start when not)', () 
     expect(await canResetPeak('v2', v2, 'docker')).toBe(true);
     expect(await canResetPeak('v2', v2, 'system.slice')).toBe(false);
     expect(await canResetPeak('none', v2, 'docker')).toBe(false);
+  });
+});
+
+describe('setting a memory limit in the cgroup (gVisor runs: docker/sandbox.ts)', () => {
+  const id = 'mem789';
+  const mib = (n: number) => String(n * 1024 * 1024);
+
+  it('v1: writes memory and memory+swap (lowering and raising)', async () => {
+    const root = await tree({
+      [`memory/airlock/${id}/memory.limit_in_bytes`]: `${mib(256)}\n`,
+      [`memory/airlock/${id}/memory.memsw.limit_in_bytes`]: `${mib(256)}\n`,
+    });
+    const reader = cgroupReaderFor('v1', root, 'airlock');
+    const dir = join(root, 'memory', 'airlock', id);
+    // The order itself is checked by the kernel (it refuses memsw below memory): the hardening test
+    // lowers a real gVisor sandbox's limit from 256 to 128 MiB.
+    await reader.setMemoryLimit(id, 128 * 1024 * 1024);
+    expect(await readFile(join(dir, 'memory.limit_in_bytes'), 'utf8')).toBe(mib(128));
+    expect(await readFile(join(dir, 'memory.memsw.limit_in_bytes'), 'utf8')).toBe(mib(128));
+    await reader.setMemoryLimit(id, 512 * 1024 * 1024);
+    expect(await readFile(join(dir, 'memory.limit_in_bytes'), 'utf8')).toBe(mib(512));
+    expect(await readFile(join(dir, 'memory.memsw.limit_in_bytes'), 'utf8')).toBe(mib(512));
+  });
+
+  it('v2: writes memory.max and no swap', async () => {
+    const root = await tree({
+      'cgroup.controllers': 'cpu memory pids\n',
+      [`airlock/${id}/memory.max`]: 'max\n',
+      [`airlock/${id}/memory.swap.max`]: 'max\n',
+    });
+    await cgroupReaderFor('v2', root, 'airlock').setMemoryLimit(id, 128 * 1024 * 1024);
+    expect(await readFile(join(root, 'airlock', id, 'memory.max'), 'utf8')).toBe(mib(128));
+    expect(await readFile(join(root, 'airlock', id, 'memory.swap.max'), 'utf8')).toBe('0');
+  });
+
+  it('fails when the cgroup is missing, so a run never keeps a larger limit than it was admitted with', async () => {
+    const root = await tree({ 'memory/airlock/.keep': '' });
+    await expect(cgroupReaderFor('v1', root, 'airlock').setMemoryLimit(id, 1 << 27)).rejects.toThrow();
+    await expect(cgroupReaderFor('none', root, 'airlock').setMemoryLimit(id, 1 << 27)).rejects.toThrow();
   });
 });

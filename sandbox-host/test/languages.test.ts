@@ -2,9 +2,8 @@
  * Every installed language, end to end through the WebSocket: hello world, stdin echo, a runtime error
  * with its exit code, and (compiled languages) a compile error.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestHost } from './support.ts';
-import { containersOf, runOnHost, startTestHost } from './support.ts';
+import { describe, expect, it } from 'vitest';
+import { runOnHost, withTestHost } from './support.ts';
 
 interface Case {
   language: string;
@@ -98,16 +97,7 @@ const cases: Case[] = [
   },
 ];
 
-let h: TestHost;
-
-beforeAll(async () => {
-  h = await startTestHost({ POOL_SIZE: '1', MAX_CONCURRENT_RUNS: '2' });
-});
-
-afterAll(async () => {
-  await h.close();
-  expect(await containersOf(h.hostId)).toEqual([]);
-});
+const h = withTestHost({ POOL_SIZE: '1', MAX_CONCURRENT_RUNS: '2' });
 
 describe.each(cases)('$language', (c) => {
   it('is installed', () => {

@@ -6,6 +6,7 @@ import type Docker from 'dockerode';
 import type { CryptoKey, JWK } from 'jose';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { pino } from 'pino';
+import { afterAll, beforeAll, expect } from 'vitest';
 import WebSocket from 'ws';
 import { parseConfig } from '../src/config.ts';
 import { createDockerClient } from '../src/docker/client.ts';
@@ -66,6 +67,31 @@ export function testRuntime(): 'runc' | 'runsc' {
   return process.env.SANDBOX_RUNTIME === 'runsc' ? 'runsc' : 'runc';
 }
 
+/** Fills memory 8 MiB at a time, printing how many blocks it holds after each: ends oom_killed. */
+export const MEMORY_BOMB =
+  'blocks = []\nwhile True:\n    blocks.append(bytearray(8 << 20))\n    print(len(blocks), flush=True)';
+
+/** MiB the memory bomb held when it was stopped (its last line). */
+export function heldMiB(stdout: string | undefined): number {
+  const lines = (stdout ?? '').trim().split('\n');
+  return Number(lines.at(-1)) * 8;
+}
+
+/**
+ * The peak reported after an OOM kill. runc: the kernel kills the program and the wrapper lives on, so
+ * the host reads the container's cgroup: near the limit, never over it. gVisor: the host's OOM killer
+ * takes a ptrace stub of the program and the whole sandbox (sentry) ends with it; the cgroup is removed
+ * with the sandbox before the host can read it, so the host reports no peak rather than a guess.
+ */
+export function expectPeakAfterOom(peak: number | null | undefined, limitMb: number): void {
+  if (testRuntime() === 'runsc') {
+    expect(peak).toBeNull();
+    return;
+  }
+  expect(peak).toBeGreaterThan(limitMb * 0.75 * 1024 * 1024);
+  expect(peak).toBeLessThanOrEqual(limitMb * 1024 * 1024);
+}
+
 export async function startTestHost(env: Record<string, string> = {}): Promise<TestHost> {
   const keys = await makeKeys();
   const hostId = env.HOST_ID ?? uniqueId('test');
@@ -92,6 +118,46 @@ export async function startTestHost(env: Record<string, string> = {}): Promise<T
     http: `http://${base}`,
     token: (o) => mintToken(keys.privateKey, hostId, o),
     close: () => host.shutdown(),
+  };
+}
+
+/**
+ * One host for a whole test file: started before its first test, shut down after its last, and then no
+ * sandbox container of it may be left. The returned handle reads the started host (used before the
+ * start, it throws).
+ */
+export function withTestHost(env: Record<string, string> = {}): TestHost {
+  let started: TestHost | undefined;
+  beforeAll(async () => {
+    started = await startTestHost(env);
+  });
+  afterAll(async () => {
+    if (!started) return;
+    await started.close();
+    expect(await containersOf(started.hostId)).toEqual([]);
+  });
+  const current = (): TestHost => {
+    if (!started) throw new Error('the test host starts in beforeAll');
+    return started;
+  };
+  return {
+    get host() {
+      return current().host;
+    },
+    get hostId() {
+      return current().hostId;
+    },
+    get keys() {
+      return current().keys;
+    },
+    get url() {
+      return current().url;
+    },
+    get http() {
+      return current().http;
+    },
+    token: (o) => current().token(o),
+    close: () => current().close(),
   };
 }
 

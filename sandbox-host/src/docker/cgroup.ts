@@ -23,6 +23,12 @@ export interface CgroupReader {
   cpuNs(containerId: string): Promise<number | null>;
   /** Lowers the container's CPU weight to `LOWERED_CPU_WEIGHT` of the default (runner/cpu-boost.ts). */
   lowerCpuWeight(containerId: string): Promise<void>;
+  /**
+   * Sets the container's memory limit (and no swap) in its cgroup. For gVisor, whose 2022 runsc has no
+   * `update` command, so the engine's container update fails there (docker/sandbox.ts); throws when
+   * the limit cannot be written, so a run never goes on with more memory than it was admitted with.
+   */
+  setMemoryLimit(containerId: string, bytes: number): Promise<void>;
 }
 
 /** A long run's share of the default CPU weight: 1/8 (v1 cpu.shares 1024 → 128; v2 cpu.weight 100 → 12). */
@@ -65,6 +71,9 @@ export function cgroupReaderFor(layout: CgroupLayout, root: string, parent: stri
     read: async () => ({ cpuNs: null, peakMemoryBytes: null, oomKills: null }),
     cpuNs: async () => null,
     lowerCpuWeight: async () => undefined,
+    setMemoryLimit: async () => {
+      throw new Error('no cgroup tree: the memory limit cannot be changed');
+    },
   };
 }
 
@@ -110,6 +119,18 @@ function cgroupV1Reader(root: string, parent: string): CgroupReader {
     cpuNs: (id) => readNumber(join(dir('cpuacct', id), 'cpuacct.usage')),
     async lowerCpuWeight(id) {
       await writeFile(join(dir('cpu', id), 'cpu.shares'), String(LOWERED_CPU_WEIGHT.v1Shares));
+    },
+    async setMemoryLimit(id, bytes) {
+      // The kernel keeps memory <= memory+swap at every step: lower memory first, raise memsw first.
+      const memory = join(dir('memory', id), 'memory.limit_in_bytes');
+      const memsw = join(dir('memory', id), 'memory.memsw.limit_in_bytes');
+      const current = await readNumber(memory);
+      const order = current !== null && bytes < current ? [memory, memsw] : [memsw, memory];
+      for (const file of order) {
+        // Without swap accounting (no memsw file) memory alone is the limit, as with runc.
+        if (file === memsw && !(await exists(memsw))) continue;
+        await writeFile(file, String(bytes));
+      }
     },
   };
 }
@@ -172,6 +193,12 @@ function cgroupV2Reader(root: string, parent: string): CgroupReader {
     cpuNs,
     async lowerCpuWeight(id) {
       await writeFile(join(dir(id), 'cpu.weight'), String(LOWERED_CPU_WEIGHT.v2Weight));
+    },
+    async setMemoryLimit(id, bytes) {
+      // v2 limits memory and swap separately: memory.max is the limit, and no swap at all.
+      await writeFile(join(dir(id), 'memory.max'), String(bytes));
+      if (await exists(join(dir(id), 'memory.swap.max')))
+        await writeFile(join(dir(id), 'memory.swap.max'), '0');
     },
   };
 }

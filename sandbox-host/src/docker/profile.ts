@@ -10,6 +10,9 @@
  *   default minus ptrace, io_uring, namespaces and the like), user 65534 (or the sandbox's own uid:
  *   ./sandbox-uids.ts), pids/memory/CPU limits, no swap, ulimits on files and file size.
  * - The OCI runtime the host was configured with (runc, or gVisor's runsc: its own kernel in user space).
+ *   The process limit differs by runtime (`processLimits`): runc's pids cgroup counts the program's
+ *   processes; under gVisor it counts the sentry's host threads, so there RLIMIT_NPROC, which gVisor
+ *   enforces per user inside its own kernel, bounds the program's tasks.
  * - Under the sandboxes' parent cgroup, whose CPU cap leaves cores for the host and the engine
  *   (./sandbox-cgroup.ts).
  * - No binds, no volumes, no Docker socket, no devices; labels mark the container as ours.
@@ -60,6 +63,31 @@ interface SandboxSpecInput {
   uid?: number;
 }
 
+/**
+ * Host tasks (pids cgroup) the gVisor sandbox takes per task of the program, and for the sentry itself:
+ * under the ptrace platform each program task costs a stub thread plus sentry threads. Measured with
+ * Debian's runsc 0.0~20221219 (python fork bomb held at 100 tasks by RLIMIT_NPROC): 545 host tasks,
+ * 290 at 50, 83 at 10, i.e. about 5.1 per task plus ~30. Hitting the pids cgroup first makes the sentry
+ * (Go) die with "failed to create new OS thread" (exit 2) instead of the program getting EAGAIN, so the
+ * cgroup bound is set above what the in-sandbox limit allows, with margin for threaded runtimes.
+ */
+export const RUNSC_HOST_TASKS = { perTask: 8, sentry: 64 } as const;
+
+/**
+ * The process bounds of a sandbox: the pids cgroup (HostConfig.PidsLimit) and, under gVisor only,
+ * RLIMIT_NPROC. runc must not get RLIMIT_NPROC: the host kernel counts it per real uid, and every
+ * sandbox runs as the same uid 65534, so one run's processes would count against all the others'.
+ * gVisor counts it per user inside each sandbox's own kernel (pkg/sentry/kernel: userCounters,
+ * checked in TaskSet.NewTask), so there it is exactly the per-run task limit, answered with EAGAIN.
+ */
+export function processLimits(
+  runtime: SandboxRuntime,
+  pidsLimit: number,
+): { pidsCgroup: number; nproc: number | null } {
+  if (runtime === 'runc') return { pidsCgroup: pidsLimit, nproc: null };
+  return { pidsCgroup: pidsLimit * RUNSC_HOST_TASKS.perTask + RUNSC_HOST_TASKS.sentry, nproc: pidsLimit };
+}
+
 const BASE_ENV: Readonly<Record<string, string>> = {
   PATH: '/usr/local/bin:/usr/bin:/bin',
   HOME: '/tmp',
@@ -73,6 +101,7 @@ export function sandboxContainerSpec(input: SandboxSpecInput): Docker.ContainerC
   const runtime = limits.runtime ?? 'runc';
   const uid = input.uid ?? DEFAULT_SANDBOX_UID;
   const owner = `uid=${uid},gid=${uid}`;
+  const processes = processLimits(runtime, limits.pidsLimit);
   const env = { ...BASE_ENV, ...input.env };
   return {
     Image: input.image,
@@ -106,7 +135,7 @@ export function sandboxContainerSpec(input: SandboxSpecInput): Docker.ContainerC
       Runtime: runtime,
       ...(limits.cgroupParent === undefined ? {} : { CgroupParent: limits.cgroupParent }),
       Privileged: false,
-      PidsLimit: limits.pidsLimit,
+      PidsLimit: processes.pidsCgroup,
       Memory: memoryBytes,
       MemorySwap: memoryBytes,
       MemorySwappiness: 0,
@@ -115,6 +144,9 @@ export function sandboxContainerSpec(input: SandboxSpecInput): Docker.ContainerC
         { Name: 'nofile', Soft: limits.openFiles, Hard: limits.openFiles },
         { Name: 'fsize', Soft: limits.fileSizeBytes, Hard: limits.fileSizeBytes },
         { Name: 'core', Soft: 0, Hard: 0 },
+        ...(processes.nproc === null
+          ? []
+          : [{ Name: 'nproc', Soft: processes.nproc, Hard: processes.nproc }]),
       ],
       Binds: [],
       Mounts: [],

@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
-import type { ProfileLimits } from './profile.ts';
+import type { CgroupReader } from './cgroup.ts';
+import type { ProfileLimits, SandboxRuntime } from './profile.ts';
 import { sandboxContainerSpec } from './profile.ts';
 import { SandboxUids } from './sandbox-uids.ts';
 import type { Marker, StreamName } from './stream.ts';
@@ -46,6 +47,7 @@ export class Sandbox {
   readonly uid: number;
   memoryMb: number;
   readonly #uids: SandboxUids;
+  readonly #runtime: SandboxRuntime;
   readonly #container: Docker.Container;
   readonly #stream: Duplex;
   #events: SandboxEvents | null = null;
@@ -62,6 +64,7 @@ export class Sandbox {
     this.slotId = input.slotId;
     this.language = input.language;
     this.memoryMb = input.limits.memoryMb;
+    this.#runtime = input.limits.runtime ?? 'runc';
     this.nonce = randomBytes(12).toString('hex');
     const scanners = { stdout: new MarkerScanner(this.nonce), stderr: new MarkerScanner(this.nonce) };
     const demux = new DemuxParser((name, chunk) => {
@@ -151,11 +154,17 @@ export class Sandbox {
     if (!this.#ended && !this.#stream.destroyed) this.#stream.end();
   }
 
-  async setMemory(memoryMb: number): Promise<void> {
+  /**
+   * The run's memory limit (a warm container starts with its language's compile limit). runc: the
+   * engine's container update, which orders the memory and memory+swap writes. gVisor: this runsc
+   * (2022) has no `update` command, so the engine's update fails; the limit is written to the sandbox's
+   * host cgroup instead, which the host kernel enforces on the sentry holding all of the program's memory.
+   */
+  async setMemory(memoryMb: number, cgroup: CgroupReader): Promise<void> {
     if (memoryMb === this.memoryMb) return;
     const bytes = memoryMb * 1024 * 1024;
-    // runc orders the memory and memory+swap writes so that memory <= memsw holds at every step.
-    await this.#container.update({ Memory: bytes, MemorySwap: bytes });
+    if (this.#runtime === 'runsc') await cgroup.setMemoryLimit(this.id, bytes);
+    else await this.#container.update({ Memory: bytes, MemorySwap: bytes });
     this.memoryMb = memoryMb;
   }
 

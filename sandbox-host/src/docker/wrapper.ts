@@ -25,7 +25,8 @@
  * Languages with a preload launcher (Python) start their interpreter before any input arrives; the
  * launcher reads the same stream itself (the run line's last word is its script) and the wrapper only
  * prints the final marker (or, if the nonce file is gone, exits so the host falls back to the
- * container's exit status).
+ * container's exit status). It reads the file with the shell's own `read` (the file has no newline, so
+ * `read` answers 1 but sets the variable): no fork and exec of `cat`, which costs ~14 ms under gVisor.
  *
  * After the last marker the wrapper sleeps instead of exiting: the container (and its cgroup, which
  * the host reads for CPU, peak memory and OOM kills) stays until the host removes it.
@@ -41,7 +42,8 @@ if [ -d /opt/airlock/gocache ]; then cp -R /opt/airlock/gocache /tmp/gocache 2>/
 if [ -x /opt/airlock/preload ]; then
   /opt/airlock/preload
   c=$?
-  nonce=$(cat /tmp/.airlock-nonce 2>/dev/null)
+  nonce=
+  { IFS= read -r nonce </tmp/.airlock-nonce; } 2>/dev/null
   if [ -n "$nonce" ]; then
     printf '\\037AL:%s:R:%s\\037' "$nonce" "$c"; printf '\\037AL:%s:R:%s\\037' "$nonce" "$c" >&2
     exec sleep 60

@@ -46,7 +46,7 @@ interface ExecuteInput {
 
 interface Execution {
   result: Promise<RunResult>;
-  /** Settles when the container is gone. */
+  /** Settles when the container is gone (or, when `result` rejects, at once: the caller destroys it). */
   cleanup: Promise<void>;
 }
 
@@ -66,6 +66,10 @@ export function executeRun(input: ExecuteInput, sink: RunSink, signal: AbortSign
   const result = run(input, sink, signal, (p) => {
     p.then(resolveCleanup, resolveCleanup);
   });
+  // A run that fails before its handover completes (the memory limit cannot be set, say) never reaches
+  // the destroy step: its caller destroys the container, and `cleanup` must settle all the same, or
+  // the service's idle() (and with it the host's shutdown) waits forever.
+  result.catch(() => resolveCleanup());
   return { result, cleanup };
 }
 
@@ -77,7 +81,7 @@ async function run(
 ): Promise<RunResult> {
   const prepared = await prepareInput(input);
   const { sandbox } = input;
-  if (prepared.compile === null) await sandbox.setMemory(input.memoryMb);
+  if (prepared.compile === null) await sandbox.setMemory(input.memoryMb, input.cgroup);
   const cpuAtStart = await input.cgroup.mark(sandbox.id);
   const startedAtMs = input.now();
   sink.started(new Date(startedAtMs).toISOString());
@@ -210,7 +214,7 @@ class RunExecution {
       return;
     }
     try {
-      await this.#in.sandbox.setMemory(this.#in.memoryMb);
+      await this.#in.sandbox.setMemory(this.#in.memoryMb, this.#in.cgroup);
     } catch {
       void this.#finish('failed', null);
       return;
