@@ -18,6 +18,7 @@ import {
   heldMiB,
   MEMORY_BOMB,
   runOnHost,
+  SANDBOX_LIMITS,
   testRuntime,
   uniqueId,
   withTestHost,
@@ -221,17 +222,7 @@ describe('a run whose handover fails', () => {
       slotId: uniqueId('slot'),
       language: 'bash',
       env: {},
-      limits: {
-        memoryMb: 256,
-        pidsLimit: 100,
-        nanoCpus: 1e9,
-        workTmpfsMb: 64,
-        tmpTmpfsMb: 64,
-        fileSizeBytes: 64 << 20,
-        openFiles: 256,
-        runtime,
-        cgroupParent: defaultSandboxParent('cgroupfs'),
-      },
+      limits: { ...SANDBOX_LIMITS, runtime, cgroupParent: defaultSandboxParent('cgroupfs') },
     });
     await sandbox.destroy();
     const manifest = manifests.find((m) => m.language === 'bash');

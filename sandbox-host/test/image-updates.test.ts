@@ -5,8 +5,8 @@
  * order, apt's policy output, the decision), then one real build against the real archive index.
  */
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { buildImage, imageLabels, imageName, manifestHash } from '../src/images/builder.ts';
+import { describe, expect, it } from 'vitest';
+import { imageLabels, imageName, manifestHash } from '../src/images/builder.ts';
 import {
   compareDebianVersions,
   findUpdates,
@@ -15,11 +15,9 @@ import {
   parsePackageRecord,
 } from '../src/images/debian-versions.ts';
 import { decideImageState, IMAGE_LABELS } from '../src/images/freshness.ts';
-import type { RuntimeManifest } from '../src/images/manifest.ts';
-import { bash } from '../src/images/manifests/bash.ts';
 import { availableVersions, debianSources, refreshIndex } from '../src/images/package-index.ts';
 import { builderDirs } from '../src/images/paths.ts';
-import { docker } from './support.ts';
+import { docker, scratchImage } from './support.ts';
 
 describe('dpkg version order (deb-version(7))', () => {
   it.each([
@@ -145,20 +143,10 @@ describe('image state', () => {
 });
 
 describe('a real image against the real Debian index', () => {
-  // A copy of the bash manifest under its own name, so the shared runtime image is never replaced
-  // (a fixed name: its .deb cache is reused by the next run).
-  const manifest: RuntimeManifest = { ...bash, language: 'image-updates-test' };
-  const dirs = builderDirs();
-
-  afterAll(async () => {
-    await docker
-      .getImage(imageName(manifest.language))
-      .remove({ force: true })
-      .catch(() => undefined);
-  });
+  const { manifest, build } = scratchImage(docker, 'image-updates-test');
 
   it('records the packages the image holds; current now, outdated once a recorded version is older', async () => {
-    await buildImage(docker, manifest, { cacheDir: dirs.cacheDir, workDir: dirs.workDir }, () => undefined);
+    await build();
     const labels = await imageLabels(docker, manifest.language);
     expect(labels).not.toBeNull();
     const record = parsePackageRecord(labels?.[IMAGE_LABELS.packages] ?? '');
@@ -179,7 +167,7 @@ describe('a real image against the real Debian index', () => {
     expect(record.get('bash')).toMatch(/^\d/);
     expect(record.get('libc6')).toMatch(/^\d/);
 
-    const indexDir = join(dirs.indexDir, manifest.suite);
+    const indexDir = join(builderDirs().indexDir, manifest.suite);
     await refreshIndex(indexDir, manifest.suite, 0, Date.now());
     const available = await availableVersions(indexDir, [...record.keys()]);
     // Every recorded package is one the archive lists (the image came from these pockets).

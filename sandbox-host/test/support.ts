@@ -10,12 +10,47 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import WebSocket from 'ws';
 import { parseConfig } from '../src/config.ts';
 import { createDockerClient } from '../src/docker/client.ts';
-import { CONTAINER_LABELS } from '../src/docker/profile.ts';
+import { CONTAINER_LABELS, type ProfileLimits } from '../src/docker/profile.ts';
 import type { SandboxHost } from '../src/host.ts';
 import { RUN_PATH, startHost } from '../src/host.ts';
+import { buildImage, imageName } from '../src/images/builder.ts';
+import { bash } from '../src/images/manifests/bash.ts';
+import { builderDirs } from '../src/images/paths.ts';
 
 /** The engine under test: DOCKER_SOCKET as for the host (the host-userns suite names its second engine). */
 export const docker = createDockerClient(process.env.DOCKER_SOCKET || undefined);
+
+/** A sandbox's limits as the host's defaults give them, for tests that build a spec or a sandbox directly. */
+export const SANDBOX_LIMITS: ProfileLimits = {
+  memoryMb: 256,
+  pidsLimit: 100,
+  nanoCpus: 1e9,
+  workTmpfsMb: 64,
+  tmpTmpfsMb: 64,
+  fileSizeBytes: 64 << 20,
+  openFiles: 256,
+};
+
+/**
+ * A builder test's image: the bash runtime's manifest under its own language name, so the suite's
+ * runtime images are never replaced (a fixed name: its .deb cache serves the next run). `build` runs
+ * the real image builder on `engine`; the image is removed after the calling file's tests.
+ */
+export function scratchImage(engine: Docker, language: string) {
+  const manifest = { ...bash, language };
+  const dirs = builderDirs();
+  afterAll(async () => {
+    await engine
+      .getImage(imageName(language))
+      .remove({ force: true })
+      .catch(() => undefined);
+  });
+  return {
+    manifest,
+    build: () =>
+      buildImage(engine, manifest, { cacheDir: dirs.cacheDir, workDir: dirs.workDir }, () => undefined),
+  };
+}
 
 export interface KeyPair {
   privateKey: CryptoKey;

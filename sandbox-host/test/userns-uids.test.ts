@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.ts';
 import { sandboxContainerSpec } from '../src/docker/profile.ts';
 import { DEFAULT_SANDBOX_UID, SandboxUids } from '../src/docker/sandbox-uids.ts';
+import { SANDBOX_LIMITS } from './support.ts';
 
 describe('the sandbox uid allocator', () => {
   it('hands every live sandbox its own uid from the range, and a uid again only after its release', () => {
@@ -58,15 +59,7 @@ describe('the container spec', () => {
       language: 'python',
       env: {},
       cmd: ['true'],
-      limits: {
-        memoryMb: 256,
-        pidsLimit: 100,
-        nanoCpus: 1e9,
-        workTmpfsMb: 64,
-        tmpTmpfsMb: 64,
-        fileSizeBytes: 1 << 20,
-        openFiles: 256,
-      },
+      limits: SANDBOX_LIMITS,
       ...(uid === undefined ? {} : { uid }),
     });
 

@@ -12,12 +12,10 @@
  */
 import { lstat, readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildImage, imageName } from '../src/images/builder.ts';
+import { imageName } from '../src/images/builder.ts';
 import { IMAGE_LABELS } from '../src/images/freshness.ts';
-import { bash } from '../src/images/manifests/bash.ts';
-import { builderDirs } from '../src/images/paths.ts';
 import type { Session, TestHost } from './support.ts';
-import { containersOf, docker, runOnHost, startTestHost, waitFor } from './support.ts';
+import { containersOf, docker, runOnHost, scratchImage, startTestHost, waitFor } from './support.ts';
 
 /** Uid 65534 (the sandboxes' user, `nobody`) inside a container. */
 const SANDBOX_UID = 65534;
@@ -261,19 +259,10 @@ describe('a uid of its own per run (SANDBOX_UID_RANGE) on the remapped engine', 
 });
 
 describe('the image builder on the remapped engine', () => {
-  // A copy of the bash manifest under its own name, so the suite's runtime images stay as they are.
-  const manifest = { ...bash, language: 'userns-test' };
-  const dirs = builderDirs();
-
-  afterAll(async () => {
-    await docker
-      .getImage(imageName(manifest.language))
-      .remove({ force: true })
-      .catch(() => undefined);
-  });
+  const { manifest, build } = scratchImage(docker, 'userns-test');
 
   it('imports an image whose root-owned files are the range base on the host and root inside', async () => {
-    await buildImage(docker, manifest, { cacheDir: dirs.cacheDir, workDir: dirs.workDir }, () => undefined);
+    await build();
     const image = await docker.getImage(imageName(manifest.language)).inspect();
     expect(image.Config.Labels?.[IMAGE_LABELS.language]).toBe(manifest.language);
     // The engine's own copy of the layer (a host path the engine created, not a sandbox's).
