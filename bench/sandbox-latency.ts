@@ -22,6 +22,7 @@ import {
   connect,
   containersOf,
   docker,
+  SANDBOX_LIMITS,
   startTestHost,
   uniqueId,
   waitFor,
@@ -38,15 +39,6 @@ const RUNS = Number(values.runs);
 const SECONDS = Number(values.seconds);
 const HELLO = 'print("hello, world")';
 const RUNSC_TARGET_RATIO = 1.5;
-const baseLimits = {
-  memoryMb: 256,
-  pidsLimit: 100,
-  nanoCpus: 1e9,
-  workTmpfsMb: 64,
-  tmpTmpfsMb: 64,
-  fileSizeBytes: 64 << 20,
-  openFiles: 256,
-};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const quantile = (xs: number[], p: number) => {
@@ -59,7 +51,7 @@ function stats(xs: number[]): string {
 }
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 
-type Limits = typeof baseLimits & { runtime: SandboxRuntime };
+type Limits = typeof SANDBOX_LIMITS & { runtime: SandboxRuntime };
 
 async function coldContainer(hostId: string, limits: Limits): Promise<number[]> {
   const out: number[] = [];
@@ -132,7 +124,7 @@ async function rawWarm(hostId: string, limits: Limits): Promise<number[]> {
 type Figures = Record<string, number>;
 
 async function benchRuntime(runtime: SandboxRuntime): Promise<Figures> {
-  const limits: Limits = { ...baseLimits, runtime };
+  const limits: Limits = { ...SANDBOX_LIMITS, runtime };
   const figures: Figures = {};
   const h = await startTestHost({
     SANDBOX_RUNTIME: runtime,
