@@ -20,6 +20,7 @@ import {
   mintToken,
   runOnHost,
   startTestHost,
+  testRuntime,
   uniqueId,
   waitFor,
 } from './support.ts';
@@ -163,6 +164,7 @@ async function hostEnv(keys: KeyPair, hostId: string, extra: Record<string, stri
     EDGE_PUBLIC_JWK: JSON.stringify(keys.publicJwk),
     POOL_SIZE: '1',
     POOL_LANGUAGES: 'python',
+    SANDBOX_RUNTIME: testRuntime(),
     ...extra,
   };
 }
