@@ -11,7 +11,7 @@ import { sandboxContainerSpec } from './profile.ts';
 import { SandboxUids } from './sandbox-uids.ts';
 import type { Marker, StreamName } from './stream.ts';
 import { DemuxParser, MarkerScanner } from './stream.ts';
-import { WRAPPER_CMD } from './wrapper.ts';
+import { wrapperCmd } from './wrapper.ts';
 
 interface SandboxEvents {
   /**
@@ -99,7 +99,7 @@ export class Sandbox {
           runId: input.slotId,
           language: input.language,
           env: input.env,
-          cmd: [...WRAPPER_CMD],
+          cmd: wrapperCmd(input.limits.runtime ?? 'runc'),
           limits: input.limits,
           uid,
         }),

@@ -36,6 +36,8 @@
  * is read by the host from the container's cgroup, which the program cannot touch.
  */
 
+import type { SandboxRuntime } from './profile.ts';
+
 const WRAPPER_SCRIPT = `set -f
 umask 077
 if [ -d /opt/airlock/gocache ]; then cp -R /opt/airlock/gocache /tmp/gocache 2>/dev/null; fi
@@ -75,7 +77,27 @@ mark R "$?"
 exec sleep 60
 `;
 
-export const WRAPPER_CMD: readonly string[] = ['/bin/sh', '-c', WRAPPER_SCRIPT, 'airlock'];
+const WRAPPER_CMD: readonly string[] = ['/bin/sh', '-c', WRAPPER_SCRIPT, 'airlock'];
+
+/**
+ * Under gVisor (runsc 0.0~20221219) a write of more than PIPE_BUF (4 KiB) to the container's stdout or
+ * stderr FIFO loses bytes once the FIFO is full (docs/sandbox-host.md, Known limits). There the wrapper's
+ * two streams pass through in-sandbox relays, `dd bs=4096`, whose writes are at most 4 KiB and so atomic;
+ * dd writes each read as it comes, so nothing is held back. They start with the container (the warm
+ * pool hides their cost). The container's exit status stays the wrapper's (read back from the file the
+ * relayed group writes), since the host falls back to it when no completion marker came.
+ */
+const RELAY_SCRIPT = `{ { /bin/sh -c "$1" airlock 2>&1 1>&3 3>&-; echo "$?" >/tmp/.airlock-exit; } | dd bs=4096 status=none >&2 3>&-; } 3>&1 | dd bs=4096 status=none
+s=1
+IFS= read -r s </tmp/.airlock-exit 2>/dev/null
+exit "$s"`;
+
+/** The container's command for a runtime: the wrapper itself, or under gVisor the wrapper behind its relays. */
+export function wrapperCmd(runtime: SandboxRuntime): string[] {
+  return runtime === 'runsc'
+    ? ['/bin/sh', '-c', RELAY_SCRIPT, 'airlock-relay', WRAPPER_SCRIPT]
+    : [...WRAPPER_CMD];
+}
 
 /** A command's words: printable ASCII without spaces, so the wrapper's field splitting keeps each whole. */
 const COMMAND_WORD = /^[!-~]+$/;
