@@ -26,7 +26,8 @@ export const RUNTIMES_CACHE_MS = FIXED.runtimesCacheMs;
 const RUNTIMES_FETCH_TIMEOUT_MS = FIXED.runtimesFetchTimeoutMs;
 
 export type Acquired =
-  | { ok: true; host: SandboxHostRef }
+  /** `backedOff`: the host is in a back-off, so an accepted run should report it healthy again. */
+  | { ok: true; host: SandboxHostRef; backedOff: boolean }
   | { ok: false; reason: 'no_hosts' | 'all_unhealthy' };
 
 export class HostRegistry extends DurableObject<Env> {
@@ -44,7 +45,7 @@ export class HostRegistry extends DurableObject<Env> {
     const selection = selectHost(hosts, this.#state(), runId, now, new Set(exclude));
     if (!selection.ok) return selection;
     this.#save(selection.state);
-    return { ok: true, host: selection.host };
+    return { ok: true, host: selection.host, backedOff: selection.host.id in selection.state.backoffUntil };
   }
 
   release(runId: string): void {

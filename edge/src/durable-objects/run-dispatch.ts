@@ -72,8 +72,9 @@ export async function dispatchRun(input: DispatchInput, ctx: DispatchContext): P
         ...(input.openMount ? { openMount: input.openMount } : {}),
       });
       if (attempt.outcome === 'accepted') {
-        // Off the request path: clearing a back-off is bookkeeping, not something the run waits for.
-        ctx.background(registry.report(host.id, true, Date.now()));
+        // Off the request path: clearing a back-off is bookkeeping, not something the run waits for;
+        // and only a host in a back-off has one to clear (one Durable Object call less per run).
+        if (acquired.backedOff) ctx.background(registry.report(host.id, true, Date.now()));
         return { outcome: 'accepted', hostId: host.id, socket: attempt.socket };
       }
       await registry.release(input.runId);

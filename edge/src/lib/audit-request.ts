@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { Database } from '../db/client.ts';
 import type { AppEnv } from '../env.ts';
-import { type AuditEntry, appendAudit } from '../repositories/audit.ts';
+import { type AuditEntry, appendAudit, appendAuditIf } from '../repositories/audit.ts';
 import { clientContext } from './request-context.ts';
 
 /**
@@ -18,16 +18,29 @@ export function auditRequest(
   entry: Omit<AuditEntry, 'actorApiKeyId'>,
   now: number,
 ): Promise<void> {
+  return appendAudit(db, clientContext(c), fromRequest(c, entry), now);
+}
+
+/**
+ * auditRequest's entry, unexecuted and written only if `guard` finds a row: for a D1 batch right after
+ * the insert it records (repositories/audit.ts `appendAuditIf`).
+ */
+export function auditRequestIf(
+  c: Context<AppEnv>,
+  db: Database,
+  entry: Omit<AuditEntry, 'actorApiKeyId'>,
+  now: number,
+  guard: Parameters<typeof appendAuditIf>[4],
+) {
+  return appendAuditIf(db, clientContext(c), fromRequest(c, entry), now, guard);
+}
+
+function fromRequest(c: Context<AppEnv>, entry: Omit<AuditEntry, 'actorApiKeyId'>): AuditEntry {
   const principal = c.get('principal');
-  return appendAudit(
-    db,
-    clientContext(c),
-    {
-      ...entry,
-      actorUserId: principal?.userId ?? entry.actorUserId ?? null,
-      actorApiKeyId: principal?.kind === 'api_key' ? principal.apiKeyId : null,
-      orgId: entry.orgId !== undefined ? entry.orgId : (c.get('org')?.id ?? null),
-    },
-    now,
-  );
+  return {
+    ...entry,
+    actorUserId: principal?.userId ?? entry.actorUserId ?? null,
+    actorApiKeyId: principal?.kind === 'api_key' ? principal.apiKeyId : null,
+    orgId: entry.orgId !== undefined ? entry.orgId : (c.get('org')?.id ?? null),
+  };
 }

@@ -1,12 +1,13 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { database } from '../db/client.ts';
 import { verifyAccessToken } from '../domain/auth/access-token.ts';
+import type { Principal } from '../domain/principal.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
-import { findTokensValidAfter } from '../repositories/users.ts';
+import { findTokensValidAfter, tokensValidAfterOf, tokensValidAfterQuery } from '../repositories/users.ts';
 import { afterResponse } from '../services/after-response.ts';
 import { authenticateApiKey, recordApiKeyUse } from '../services/api-key-auth.ts';
-import { startMembershipLookup } from './org-context.ts';
+import { membershipOf, membershipQueryFor, startMembershipLookup } from './org-context.ts';
 import { hitLimit, ipKey, peekLimit, refusal, type UserLimit } from './rate-limit.ts';
 
 /**
@@ -61,6 +62,27 @@ export interface AuthenticateOptions {
   admission?: UserLimit;
 }
 
+/**
+ * The user's "tokens valid after" time (null: account gone). With `orgLookup`, the membership read
+ * travels in the same D1 batch (one round trip for both, each its own statement) and is handed to
+ * orgContext(), which uses it only once this check has passed.
+ */
+async function revocationRead(
+  c: Context<AppEnv>,
+  principal: Principal,
+  orgLookup: boolean,
+): Promise<number | null> {
+  const db = database(c.env.DB);
+  const membership = orgLookup ? membershipQueryFor(c, principal) : null;
+  if (!membership) {
+    if (orgLookup) startMembershipLookup(c, principal, Promise.resolve(null));
+    return findTokensValidAfter(db, principal.userId);
+  }
+  const [tokens, members] = await db.batch([tokensValidAfterQuery(db, principal.userId), membership]);
+  startMembershipLookup(c, principal, Promise.resolve(membershipOf(members)));
+  return tokensValidAfterOf(tokens);
+}
+
 export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandler<AppEnv> {
   return async function authenticate(c, next) {
     const match = BEARER.exec(c.req.header('authorization') ?? '');
@@ -91,10 +113,10 @@ export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandl
       userId: result.userId,
       authenticatedAt: result.authenticatedAt,
     } as const;
-    // The signature is good: the membership read may start now; it is used only if the token is not revoked.
-    if (options.orgLookup) startMembershipLookup(c, principal);
+    // The signature is good: the admission call and the membership read may start now; both are used
+    // only if the token is not revoked.
     options.admission?.start(c, principal);
-    const validAfter = await findTokensValidAfter(database(c.env.DB), result.userId);
+    const validAfter = await revocationRead(c, principal, options.orgLookup === true);
     if (validAfter === null) throw await failed(c, 'access_token_user_gone');
     if (result.issuedAt < validAfter) throw await failed(c, 'access_token_revoked');
     c.set('principal', principal);

@@ -3,7 +3,12 @@ import { database } from '../db/client.ts';
 import type { Principal } from '../domain/principal.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
-import { findMembership, findPersonalMembership, type MembershipView } from '../repositories/memberships.ts';
+import {
+  type MembershipQuery,
+  type MembershipView,
+  membershipQuery,
+  personalMembershipQuery,
+} from '../repositories/memberships.ts';
 import type { Scope } from '../repositories/scope.ts';
 
 /**
@@ -18,26 +23,40 @@ import type { Scope } from '../repositories/scope.ts';
 const ORG_HEADER = 'x-org-id';
 const PLAUSIBLE_ID = /^[A-Za-z0-9-]{1,64}$/;
 
-/** The membership the request acts in, or null (unknown, not a member, or not the key's org). */
-function lookupMembership(c: Context<AppEnv>, principal: Principal): Promise<MembershipView | null> {
+/**
+ * The query for the membership the request acts in, or null when none can match (an implausible
+ * header, or an API key naming an organization other than its own): the answer is then "not found".
+ */
+export function membershipQueryFor(c: Context<AppEnv>, principal: Principal): MembershipQuery | null {
   const requested = c.req.header(ORG_HEADER)?.trim();
-  if (requested !== undefined && requested !== '' && !PLAUSIBLE_ID.test(requested))
-    return Promise.resolve(null);
+  if (requested !== undefined && requested !== '' && !PLAUSIBLE_ID.test(requested)) return null;
   const wanted = requested || (principal.kind === 'api_key' ? principal.orgId : undefined);
-  if (principal.kind === 'api_key' && wanted !== principal.orgId) return Promise.resolve(null);
+  if (principal.kind === 'api_key' && wanted !== principal.orgId) return null;
   const db = database(c.env.DB);
   return wanted
-    ? findMembership(db, { orgId: wanted, userId: principal.userId })
-    : findPersonalMembership(db, { userId: principal.userId });
+    ? membershipQuery(db, { orgId: wanted, userId: principal.userId })
+    : personalMembershipQuery(db, { userId: principal.userId });
+}
+
+/** The rows of a membership query as its answer. */
+export const membershipOf = (rows: MembershipView[]): MembershipView | null => rows[0] ?? null;
+
+function lookupMembership(c: Context<AppEnv>, principal: Principal): Promise<MembershipView | null> {
+  const query = membershipQueryFor(c, principal);
+  return query ? query.then(membershipOf) : Promise.resolve(null);
 }
 
 /**
- * Starts the membership read as soon as the caller is known (authenticate() calls it on routes that
- * mount orgContext()), so it runs alongside the revocation read and the rate-limit call instead of
- * after them (issue 18). orgContext() still decides, with the same read: nothing is cached.
+ * Hands orgContext() the membership read authenticate() started (or already has), so it is not read
+ * twice. Started as soon as the caller is known, it runs alongside the revocation read and the
+ * rate-limit call instead of after them (issue 18); for an access token it even travels in the same
+ * D1 batch as the revocation read. orgContext() still decides, with the same read: nothing is cached.
  */
-export function startMembershipLookup(c: Context<AppEnv>, principal: Principal): void {
-  const lookup = lookupMembership(c, principal);
+export function startMembershipLookup(
+  c: Context<AppEnv>,
+  principal: Principal,
+  lookup: Promise<MembershipView | null> = lookupMembership(c, principal),
+): void {
   // Awaited by orgContext(); if the request stops before it (revoked token, rate limit), unobserved.
   lookup.catch(() => undefined);
   c.set('membershipLookup', lookup);

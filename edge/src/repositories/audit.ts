@@ -1,4 +1,5 @@
-import { and, desc, eq, lt } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, lt, type SQL, sql } from 'drizzle-orm';
+import type { AnySQLiteTable } from 'drizzle-orm/sqlite-core';
 import type { Database } from '../db/client.ts';
 import { auditLog } from '../db/schema.ts';
 import type { ClientContext } from '../lib/request-context.ts';
@@ -18,13 +19,8 @@ export interface AuditEntry {
   metadata?: Record<string, unknown>;
 }
 
-export async function appendAudit(
-  db: Database,
-  client: ClientContext,
-  entry: AuditEntry,
-  now: number,
-): Promise<void> {
-  await db.insert(auditLog).values({
+function auditRow(client: ClientContext, entry: AuditEntry, now: number): typeof auditLog.$inferInsert {
+  return {
     id: crypto.randomUUID(),
     at: now,
     action: entry.action,
@@ -38,7 +34,39 @@ export async function appendAudit(
     userAgent: client.userAgent,
     requestId: client.requestId,
     metadata: entry.metadata ?? {},
+  };
+}
+
+export async function appendAudit(
+  db: Database,
+  client: ClientContext,
+  entry: AuditEntry,
+  now: number,
+): Promise<void> {
+  await db.insert(auditLog).values(auditRow(client, entry, now));
+}
+
+/**
+ * The same entry, unexecuted and written only if `guard` finds a row (`INSERT … SELECT … WHERE`):
+ * batched right after the insert it records, the two cost one D1 round trip, and an insert that was
+ * refused (a cap) leaves no entry behind.
+ */
+export function appendAuditIf(
+  db: Database,
+  client: ClientContext,
+  entry: AuditEntry,
+  now: number,
+  guard: { from: AnySQLiteTable; where: SQL },
+) {
+  const row: Record<string, unknown> = auditRow(client, entry, now);
+  // INSERT … SELECT names every column of the table, in order: each value a bound parameter.
+  const values = Object.keys(getTableColumns(auditLog)).map((key) => {
+    const value = row[key] ?? null;
+    return sql`${key === 'metadata' ? JSON.stringify(value) : value}`;
   });
+  return db
+    .insert(auditLog)
+    .select(sql`SELECT ${sql.join(values, sql`, `)} FROM ${guard.from} WHERE ${guard.where}`);
 }
 
 export type AuditRow = typeof auditLog.$inferSelect;

@@ -19,13 +19,13 @@ export async function findIdentity(
     .get();
 }
 
+/** A user's linked identities, oldest first; unexecuted, so it can join a D1 batch. */
+export function identitiesQuery(db: Database, userId: string) {
+  return db.select().from(identities).where(eq(identities.userId, userId)).orderBy(asc(identities.createdAt));
+}
+
 export async function identitiesOf(db: Database, userId: string): Promise<IdentityRow[]> {
-  return db
-    .select()
-    .from(identities)
-    .where(eq(identities.userId, userId))
-    .orderBy(asc(identities.createdAt))
-    .all();
+  return identitiesQuery(db, userId);
 }
 
 export function insertIdentity(

@@ -16,29 +16,36 @@ export interface MembershipView {
   personal: boolean;
 }
 
-export async function findMembership(db: Database, scope: Scope): Promise<MembershipView | null> {
-  const row = await db
-    .select({ orgId: memberships.orgId, role: memberships.role, personal: orgs.personal })
+const membershipColumns = { orgId: memberships.orgId, role: memberships.role, personal: orgs.personal };
+
+/**
+ * The membership queries unexecuted, so that authentication can send one in the same D1 batch as its
+ * revocation read (middleware/authenticate.ts): one round trip instead of two. At most one row.
+ */
+export function membershipQuery(db: Database, scope: Scope) {
+  return db
+    .select(membershipColumns)
     .from(memberships)
     .innerJoin(orgs, eq(orgs.id, memberships.orgId))
     .where(and(eq(memberships.orgId, scope.orgId), eq(memberships.userId, scope.userId)))
-    .get();
-  return row ?? null;
+    .limit(1);
 }
 
 /** The caller's personal organization (the default when no `X-Org-Id` is sent). */
-export async function findPersonalMembership(
-  db: Database,
-  scope: { userId: string },
-): Promise<MembershipView | null> {
-  const row = await db
-    .select({ orgId: memberships.orgId, role: memberships.role, personal: orgs.personal })
+export function personalMembershipQuery(db: Database, scope: { userId: string }) {
+  return db
+    .select(membershipColumns)
     .from(memberships)
     .innerJoin(orgs, eq(orgs.id, memberships.orgId))
     .where(and(eq(memberships.userId, scope.userId), eq(orgs.personal, true)))
     .orderBy(asc(orgs.createdAt))
-    .get();
-  return row ?? null;
+    .limit(1);
+}
+
+export type MembershipQuery = ReturnType<typeof membershipQuery> | ReturnType<typeof personalMembershipQuery>;
+
+export async function findMembership(db: Database, scope: Scope): Promise<MembershipView | null> {
+  return (await membershipQuery(db, scope))[0] ?? null;
 }
 
 export interface MemberView {

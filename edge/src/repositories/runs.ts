@@ -40,7 +40,19 @@ export async function insertRunUnderCap(
   /** Issue 12: runs in progress per user across all their organizations (default: no user cap). */
   userCap: number = Number.MAX_SAFE_INTEGER,
 ): Promise<boolean> {
-  const result = await db.run(sql`
+  return insertedRun(await insertRunUnderCapQuery(db, scope, run, cap, now, userCap));
+}
+
+/** insertRunUnderCap unexecuted, for a D1 batch; `insertedRun` reads its answer. */
+export function insertRunUnderCapQuery(
+  db: Database,
+  scope: RunScope,
+  run: NewRun,
+  cap: number,
+  now: number,
+  userCap: number = Number.MAX_SAFE_INTEGER,
+) {
+  return db.run(sql`
     INSERT INTO runs (id, org_id, user_id, api_key_id, language, status, created_at, task_id)
     SELECT ${run.id}, ${scope.orgId}, ${scope.userId}, ${run.apiKeyId}, ${run.language}, 'queued', ${now}, ${run.taskId ?? null}
     WHERE (
@@ -50,8 +62,9 @@ export async function insertRunUnderCap(
       SELECT count(*) FROM runs
       WHERE user_id = ${scope.userId} AND status IN ('queued', 'running') AND created_at > ${now - FIXED.activeRunHorizonMs}
     ) < ${userCap}`);
-  return (result.meta.changes ?? 0) > 0;
 }
+
+export const insertedRun = (result: D1Result): boolean => (result.meta.changes ?? 0) > 0;
 
 export async function markRunStarted(
   db: Database,

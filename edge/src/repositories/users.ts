@@ -10,8 +10,13 @@ export async function findUserByEmail(db: Database, email: string): Promise<User
   return db.select().from(users).where(eq(users.email, email)).get();
 }
 
+/** A user by id, unexecuted (at most one row), so it can join a D1 batch. */
+export function userByIdQuery(db: Database, id: string) {
+  return db.select().from(users).where(eq(users.id, id)).limit(1);
+}
+
 export async function findUserById(db: Database, id: string): Promise<UserRow | undefined> {
-  return db.select().from(users).where(eq(users.id, id)).get();
+  return (await userByIdQuery(db, id))[0];
 }
 
 export function insertUser(
@@ -50,14 +55,21 @@ export function setTokensValidAfter(db: Database, userId: string, at: number) {
   return db.update(users).set({ tokensValidAfter: at }).where(eq(users.id, userId));
 }
 
-/** What authentication needs to know about a token's user; null when the account is gone. */
-export async function findTokensValidAfter(db: Database, userId: string): Promise<number | null> {
-  const row = await db
+/** What authentication needs to know about a token's user, unexecuted (batched with the membership read). */
+export function tokensValidAfterQuery(db: Database, userId: string) {
+  return db
     .select({ tokensValidAfter: users.tokensValidAfter })
     .from(users)
     .where(eq(users.id, userId))
-    .get();
-  return row ? row.tokensValidAfter : null;
+    .limit(1);
+}
+
+/** The rows of tokensValidAfterQuery as its answer: null when the account is gone. */
+export const tokensValidAfterOf = (rows: { tokensValidAfter: number }[]): number | null =>
+  rows[0]?.tokensValidAfter ?? null;
+
+export async function findTokensValidAfter(db: Database, userId: string): Promise<number | null> {
+  return tokensValidAfterOf(await tokensValidAfterQuery(db, userId));
 }
 
 /** Confirms the address, only if it is still the one the link was sent to. */

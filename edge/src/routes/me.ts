@@ -10,9 +10,15 @@ import { apiLimit } from '../middleware/api-limit.ts';
 import { authenticate, recentAuth, userOnly } from '../middleware/authenticate.ts';
 import { principalKey, rateLimit } from '../middleware/rate-limit.ts';
 import { revokeAllApiKeysOfUser } from '../repositories/api-keys.ts';
-import { identitiesOf } from '../repositories/identities.ts';
+import { identitiesQuery } from '../repositories/identities.ts';
 import { revokeAllFamiliesOfUser } from '../repositories/sessions.ts';
-import { findUserById, setPasswordHash, setTokensValidAfter, type UserRow } from '../repositories/users.ts';
+import {
+  findUserById,
+  setPasswordHash,
+  setTokensValidAfter,
+  type UserRow,
+  userByIdQuery,
+} from '../repositories/users.ts';
 import { deleteAccount } from '../services/account-deletion.ts';
 import { passwordInput as password } from './auth.ts';
 import { emailResendRoutes } from './email-verification.ts';
@@ -25,11 +31,14 @@ import { audit, clearRefreshCookie } from './session.ts';
  * both require the current password; signing out everywhere does not.
  */
 
-async function currentUser(db: ReturnType<typeof database>, userId: string): Promise<UserRow> {
-  const user = await findUserById(db, userId);
-  // A token outliving its (deleted) account is simply not valid any more.
+/** A token outliving its (deleted) account is simply not valid any more. */
+function existingUser(user: UserRow | undefined): UserRow {
   if (!user) throw new ApiError('unauthorized');
   return user;
+}
+
+async function currentUser(db: ReturnType<typeof database>, userId: string): Promise<UserRow> {
+  return existingUser(await findUserById(db, userId));
 }
 
 /**
@@ -53,11 +62,12 @@ export const meRoutes = new Hono<AppEnv>()
   .get('/v1/me', async (c) => {
     const principal = c.get('principal');
     const db = database(c.env.DB);
-    // Both reads are keyed by the caller's id: one round trip's wait instead of two (issue 18).
-    const [user, identities] = await Promise.all([
-      currentUser(db, principal.userId),
-      identitiesOf(db, principal.userId),
+    // Both reads are keyed by the caller's id: one D1 batch, one round trip (issue 18).
+    const [users, identities] = await db.batch([
+      userByIdQuery(db, principal.userId),
+      identitiesQuery(db, principal.userId),
     ]);
+    const user = existingUser(users[0]);
     return c.json({
       id: user.id,
       email: user.email,

@@ -1,14 +1,16 @@
 import type { RunRequest } from '@airlock/protocol';
+import { eq } from 'drizzle-orm';
 import type { Context } from 'hono';
-import { database } from '../db/client.ts';
+import { batchBuilt, database } from '../db/client.ts';
+import { runs } from '../db/schema.ts';
 import { runtimeProblem } from '../domain/runs/request.ts';
 import type { RuntimeList } from '../domain/runs/runtimes.ts';
 import { type RunView, resultView } from '../domain/runs/view.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
-import { auditRequest } from '../lib/audit-request.ts';
+import { auditRequestIf } from '../lib/audit-request.ts';
 import { FIXED } from '../limits.ts';
-import { insertRunUnderCap, type RunScope } from '../repositories/runs.ts';
+import { insertedRun, insertRunUnderCapQuery, type RunScope } from '../repositories/runs.ts';
 import { isolateCachedRuntimes } from './runtimes-cache.ts';
 
 /**
@@ -73,40 +75,43 @@ export async function createRun(
   const runId = crypto.randomUUID();
   const now = Date.now();
   const apiKeyId = principal.kind === 'api_key' ? principal.apiKeyId : null;
-  const inserted = await insertRunUnderCap(
-    db,
-    scope,
-    { id: runId, language: request.language, apiKeyId },
-    config.maxConcurrentPerOrg,
-    now,
-    config.maxConcurrentPerUser,
-  );
-  if (!inserted) {
+  // The row under the caps and its audit entry in one D1 batch (one round trip); the entry is written
+  // only if the row was, so a creation refused at the cap leaves neither.
+  const [insertResult] = await batchBuilt(c.env.DB, [
+    insertRunUnderCapQuery(
+      db,
+      scope,
+      { id: runId, language: request.language, apiKeyId },
+      config.maxConcurrentPerOrg,
+      now,
+      config.maxConcurrentPerUser,
+    ).getQuery(),
+    auditRequestIf(
+      c,
+      db,
+      { action: 'run.create', targetType: 'run', targetId: runId, metadata: { language: request.language } },
+      now,
+      { from: runs, where: eq(runs.id, runId) },
+    ).toSQL(),
+  ]);
+  if (!insertResult || !insertedRun(insertResult)) {
     throw new ApiError('run_concurrency_limit', {
       headers: { 'Retry-After': '5' },
       details: { limit: config.maxConcurrentPerOrg },
     });
   }
   const waitMs = options.wait ? Math.max(0, config.waitMaxMs - (Date.now() - now)) : undefined;
-  const [started] = await Promise.all([
-    runSessionOf(c, runId).start(
-      {
-        runId,
-        scope,
-        request,
-        hosts: [...config.hosts],
-        busyWaitMs: config.busyWaitMs,
-        fileTransfer: config.fileTransfer,
-      },
-      { waitMs },
-    ),
-    auditRequest(
-      c,
-      db,
-      { action: 'run.create', targetType: 'run', targetId: runId, metadata: { language: request.language } },
-      now,
-    ),
-  ]);
+  const started = await runSessionOf(c, runId).start(
+    {
+      runId,
+      scope,
+      request,
+      hosts: [...config.hosts],
+      busyWaitMs: config.busyWaitMs,
+      fileTransfer: config.fileTransfer,
+    },
+    { waitMs },
+  );
   if (started.state === 'busy') {
     // Every host is at capacity: nothing ran and nothing is recorded; the client retries.
     throw new ApiError('sandbox_busy', {

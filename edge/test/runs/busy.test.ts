@@ -5,7 +5,7 @@
  * Real sandbox hosts with a capacity of one run and no queue, filled by a real sleeping run.
  */
 import { env, runInDurableObject } from 'cloudflare:test';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { HostState } from '../../src/domain/runs/host-selection.ts';
 import type { HostRegistry } from '../../src/durable-objects/host-registry.ts';
 import { errorOf, type RegisteredUser } from '../helpers.ts';
@@ -76,6 +76,25 @@ describe('runs: a busy host is not a failed host', { timeout: 90_000 }, () => {
     expect((await errorOf(refused)).code).toBe('sandbox_unavailable');
     expect((await registryState()).backoffUntil[dead.id]).toBeGreaterThan(0);
     expect(await finished(holder)).toBe('succeeded');
+  });
+
+  it('a host in back-off that accepts a run is healthy again', async () => {
+    const user = await registerUser();
+    const stub = env.HOST_REGISTRY.get(env.HOST_REGISTRY.idFromName('global'));
+    // Every host in back-off is still tried (selectHost): this one takes the run and is cleared.
+    await runInDurableObject(stub, (_r: HostRegistry, state) => {
+      const current = state.storage.kv.get<HostState>('state') ?? { leases: {}, backoffUntil: {} };
+      state.storage.kv.put('state', {
+        ...current,
+        backoffUntil: { ...current.backoffUntil, [busy.id]: Date.now() + 60_000 },
+      });
+    });
+    const res = await postRun(user, PROBE, hostsEnv(busy));
+    expect(res.status).toBe(200);
+    // Cleared off the request path (the run does not wait for it): poll the registry for it.
+    await vi.waitFor(async () => expect((await registryState()).backoffUntil[busy.id]).toBeUndefined(), {
+      timeout: 10_000,
+    });
   });
 
   it('busy, with a second host → the run goes to the second host', async () => {

@@ -2,11 +2,26 @@
  * Run admission (issue 5, item 1): the request schema (400 naming the field), the body limit, the
  * per-user creation rate (30 per minute) and the per-organization cap on runs in progress.
  */
+import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { errorOf, fetchApp } from '../helpers.ts';
 import { BASE, bearer, postRun, type RunView, registerUser, runAsync, watch, worker } from './support.ts';
 
 const KiB = 1024;
+
+/** The runs whose creation this user has in the audit log, with the entry's metadata checked. */
+async function createdAudited(userId: string): Promise<string[]> {
+  const { results } = await env.DB.prepare(
+    "SELECT target_id, org_id, metadata FROM audit_log WHERE actor_user_id = ? AND action = 'run.create'",
+  )
+    .bind(userId)
+    .all<{ target_id: string; org_id: string | null; metadata: string }>();
+  for (const row of results) {
+    expect(row.org_id).toBeTruthy();
+    expect(JSON.parse(row.metadata)).toEqual({ language: 'python' });
+  }
+  return results.map((r) => r.target_id);
+}
 
 async function invalid(res: Response): Promise<string[]> {
   expect(res.status).toBe(400);
@@ -138,9 +153,13 @@ describe('runs: admission', { timeout: 60_000 }, () => {
     const refused = await postRun(user, { language: 'python', code: 'print(2)' }, capped);
     expect(refused.status).toBe(429);
     expect((await errorOf(refused)).code).toBe('run_concurrency_limit');
+    // The audit entry travels in the insert's batch, guarded by the row: the refusal recorded nothing.
+    expect(await createdAudited(user.user.id)).toEqual([first.id]);
 
     await watcher.closed;
     const after = await postRun(user, { language: 'python', code: 'print(3)', wait: true }, capped);
     expect(after.status).toBe(200);
+    const { id } = (await after.json()) as RunView;
+    expect((await createdAudited(user.user.id)).sort()).toEqual([first.id, id].sort());
   });
 });
