@@ -17,9 +17,9 @@
  * Needs the Docker engine and the python runtime image (`npm start` or `npm test` set both up).
  * Everything binds 127.0.0.1 on free ports; every process it starts is stopped at the end.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { Client, openStream } from '../e2e/support/client.ts';
 import { directRun } from './support/direct-run.ts';
+import { pidsByCommand, processCpuMs } from './support/proc-cpu.ts';
 import { startBenchStack } from './support/stack.ts';
 
 const iterations = Number(process.argv[2] ?? 40);
@@ -74,43 +74,6 @@ async function timed(fn: () => Promise<{ status: number }>): Promise<number> {
   return performance.now() - t0;
 }
 
-/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ: 100 on Linux). */
-const USER_HZ = 100;
-
-/** The workerd processes of one `wrangler dev` (its process group: it was started detached). */
-function workerdPids(groupId: number): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // Fields after the command (which may contain spaces) start after the last ')'.
-      const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (command.startsWith('workerd') && Number(fields[2]) === groupId) pids.push(Number(entry));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return pids;
-}
-
-/** CPU time (user + system, ms) used so far by these processes. */
-function cpuMs(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // utime and stime are fields 14 and 15 of stat(5); here indices 11 and 12.
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return (ticks * 1000) / USER_HZ;
-}
-
 interface LoadReport {
   offered: number;
   succeeded: number;
@@ -125,7 +88,7 @@ async function load(client: Client, pids: number[], seconds: number, rate: numbe
   const total = Math.round(seconds * rate);
   const errors = new Map<string, number>();
   const latencies: number[] = [];
-  const cpuBefore = cpuMs(pids);
+  const cpuBefore = processCpuMs(pids);
   const start = performance.now();
   const runs: Promise<void>[] = [];
   for (let i = 0; i < total; i++) {
@@ -151,7 +114,7 @@ async function load(client: Client, pids: number[], seconds: number, rate: numbe
   }
   await Promise.all(runs);
   const wallSeconds = (performance.now() - start) / 1000;
-  const cpu = cpuMs(pids) - cpuBefore;
+  const cpu = processCpuMs(pids) - cpuBefore;
   return {
     offered: total,
     succeeded: latencies.length,
@@ -192,8 +155,9 @@ async function main() {
       const d = await settled(() => direct(host.url, host.id, key));
       const s = await settled(() => viaEdgeStream(client));
       const w = await settled(() => viaEdgeWait(client));
-      // Reads back to back, the bare route between the two authenticated ones.
-      const list = await timed(() => client.call('GET', '/v1/runs?limit=1'));
+      // Reads back to back, the bare route between the two authenticated ones, once the host's pool
+      // refill after the runs is over (it would otherwise take the cores from whichever read is first).
+      const list = await settled(() => timed(() => client.call('GET', '/v1/runs?limit=1')));
       const bare = await timed(() => client.call('GET', '/healthz'));
       const me = await timed(() => client.call('GET', '/v1/me'));
       if (i >= warmup) {
@@ -242,7 +206,8 @@ async function main() {
     console.log(readRow('GET /v1/me', samples.me));
 
     if (loadSeconds > 0) {
-      const pids = workerdPids(edge.child.pid as number);
+      // The workerd processes of this `wrangler dev` (its process group: it was started detached).
+      const pids = pidsByCommand('workerd', edge.child.pid as number);
       await new Promise((r) => setTimeout(r, 1000));
       const report = await load(client, pids, loadSeconds, loadRate);
       const errors = [...report.errors].map(([k, n]) => `${k}: ${n}`).join(', ') || 'none';

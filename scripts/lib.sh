@@ -135,6 +135,10 @@ start_sandbox_host() {
 
 start_edge() {
   say "starting the edge (wrangler dev) on $EDGE_ADDR:$EDGE_PORT (log: .local/logs/edge.log)"
+  # wrangler's local trace collector streams every invocation's events to a collector worker in the
+  # same workerd: a third of the edge's CPU per run here (docs/runs.md, issue 18). Nothing of ours
+  # reads it; X_LOCAL_OBSERVABILITY=true brings it back.
+  export X_LOCAL_OBSERVABILITY="${X_LOCAL_OBSERVABILITY:-false}"
   start_daemon edge wrangler dev --ip "$EDGE_ADDR" --port "$EDGE_PORT" --show-interactive-dev-session=false
   wait_for_http edge "http://$EDGE_ADDR:$EDGE_PORT/healthz"
 }

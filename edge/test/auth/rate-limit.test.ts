@@ -1,4 +1,4 @@
-import { env, runInDurableObject } from 'cloudflare:test';
+import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { decideRate, EMPTY_RATE_STATE, type RateState } from '../../src/domain/auth/rate-limit.ts';
 import { RateLimiter } from '../../src/durable-objects/rate-limiter.ts';
@@ -95,6 +95,40 @@ describe('RateLimiter Durable Object', () => {
     expect(await allowed([{ key: 'c', rule: b.rule }], t0 + 3)).toEqual([true]);
     // Once the window has passed, both are free again.
     expect(await allowed([a, b], t0 + MINUTE + 1)).toEqual([true, true]);
+  });
+
+  it('cleans up after the longest window with one alarm, not moved on every call', async () => {
+    const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`test:${crypto.randomUUID()}`));
+    const short = { key: 'short', rule: { limit: 10, windowMs: MINUTE } };
+    const long = { key: 'long', rule: { limit: 10, windowMs: 10 * MINUTE } };
+    await stub.admit([short], Date.now());
+    const first = await runInDurableObject(stub, (_o: RateLimiter, state) => state.storage.getAlarm());
+    expect(first).toBeGreaterThan(Date.now());
+    // A later call with a longer window moves the cleanup time, not the pending alarm.
+    await stub.admit([long], Date.now());
+    const [alarm, cleanupAt] = await runInDurableObject(stub, async (_o: RateLimiter, state) => [
+      await state.storage.getAlarm(),
+      state.storage.kv.get<number>('cleanupAt'),
+    ]);
+    expect(alarm).toBe(first);
+    expect(cleanupAt).toBeGreaterThan((first ?? 0) + 8 * MINUTE);
+    // The early alarm keeps the counts and moves itself to the cleanup time…
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const after = await runInDurableObject(stub, async (_o: RateLimiter, state) => ({
+      alarm: await state.storage.getAlarm(),
+      count: [...state.storage.kv.list({ prefix: 'q:' })].length,
+    }));
+    expect(after).toEqual({ alarm: cleanupAt, count: 2 });
+    // …and once that has passed, the object forgets everything.
+    await runInDurableObject(stub, (_o: RateLimiter, state) =>
+      state.storage.kv.put('cleanupAt', Date.now() - 1),
+    );
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const left = await runInDurableObject(
+      stub,
+      (_o: RateLimiter, state) => [...state.storage.kv.list()].length,
+    );
+    expect(left).toBe(0);
   });
 });
 
