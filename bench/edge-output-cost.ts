@@ -1,7 +1,8 @@
 /**
  * Bench (issue 10): what one output flood costs the edge. Runs the noisy-neighbour bench's flood
- * program (1 MiB of stdout, then `output_limited`) one at a time through the edge on `wrangler dev`,
- * `wait: true` and then streamed to one watcher, and prints the CPU time of the wrangler-dev workerd
+ * program (1 MiB of stdout in 64 KiB writes, then `output_limited`) and a program printing 64-byte
+ * lines until the same limit, one at a time through the edge on `wrangler dev`, `wait: true` and
+ * streamed to one watcher, and prints the CPU time of the wrangler-dev workerd
  * processes per run (from /proc, over each phase / runs) with the client's latency, beside a
  * hello world's. Sequential on purpose: the CPU per run is the figure, not the contention.
  * Printed, never asserted.
@@ -16,6 +17,8 @@ import { startBenchStack } from './support/stack.ts';
 
 const RUNS = Number(process.argv[2] ?? 20);
 const FLOOD = { language: 'python', code: 'import sys\nwhile True:\n    sys.stdout.write("x" * 65536)' };
+// Python runs unbuffered (`python3 -u`): every line is its own write, so the host sends small frames.
+const LINES = { language: 'python', code: 'while True:\n    print("x" * 63)' };
 const HELLO = { language: 'python', code: 'print("hello, world")' };
 const BENCH_RATE = '100000/1m';
 
@@ -58,6 +61,8 @@ async function main(): Promise<void> {
       ['hello world, wait:true', () => waitRun(client, HELLO)],
       ['flood 1 MiB, wait:true', () => waitRun(client, FLOOD)],
       ['flood 1 MiB, streamed to 1 watcher', () => streamRun(client, FLOOD)],
+      ['1 MiB of 64-byte lines, wait:true', () => waitRun(client, LINES)],
+      ['1 MiB of 64-byte lines, streamed', () => streamRun(client, LINES)],
     ];
     for (const [name, fn] of phases) {
       const ms: number[] = [];
