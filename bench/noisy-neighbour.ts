@@ -1,6 +1,7 @@
 /**
  * Noisy neighbours, through the edge (issue 10; prints, never asserts):
  *   node bench/noisy-neighbour.ts [--runs 30] [--pool 6] [--noise cpu,fork,memory,flood,sleep]
+ *     (also `lines`: an output flood printed line by line; not in the default mix)
  *     [--host-env '{"VAR":"value"}']   (more sandbox-host settings, e.g. to compare one against its default)
  *
  * One sandbox host process and `wrangler dev` wired to it (bench/support/stack.ts). Every tenant is its
@@ -63,6 +64,9 @@ const ALL_NOISE: Record<string, Record<string, unknown>> = {
     limits: { timeoutMs: 5000 },
   },
   flood: { language: 'python', code: 'import sys\nwhile True:\n    sys.stdout.write("x" * 65536)' },
+  // Not in the default mix: an output flood of 64-byte lines. Python runs unbuffered, so each line is
+  // a write and the host relays small frames (thousands per run instead of ~80).
+  lines: { language: 'python', code: 'while True:\n    print("x" * 63)' },
   sleep: { language: 'python', code: 'import time\ntime.sleep(5)', limits: { timeoutMs: 6000 } },
 };
 const NOISE = Object.fromEntries(

@@ -219,6 +219,14 @@ export const FIXED = {
   activeRunHorizonMs: 10 * MINUTE_MS,
   /** Frames a run session keeps for reconnecting watchers. */
   replayBufferBytes: 3 * MIB,
+  /**
+   * Output arriving within this long of the last output frame a run session sent is merged into one
+   * frame (one storage write and one broadcast instead of one per host frame: issue 10); it is also the
+   * longest any output waits. Output after a quiet spell (a run's first) is never held.
+   */
+  outputCoalesceWindowMs: 20,
+  /** A merged output frame is sent as soon as it holds this many UTF-16 code units. */
+  outputCoalesceMaxChars: 64 * KIB,
   /** D1 holds at most 2,000,000 bytes in one row: stored output is cut to fit under it. */
   storedOutputBudgetBytes: 1_800_000,
   /** How long a host may take to answer the handshake and accept the run. */

@@ -10,6 +10,7 @@ import {
   type StreamFrame,
   type StreamFrameBody,
 } from '../domain/runs/frames.ts';
+import { type OutputChunk, OutputCoalescer } from '../domain/runs/output-coalescer.ts';
 import { type TransferRule, transferDeadlineMs } from '../domain/runs/transfer.ts';
 import { rowToResult } from '../domain/runs/view.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
@@ -25,6 +26,9 @@ import { dispatchRun } from './run-dispatch.ts';
  * frames); the client side is a ReplayStream (replay buffer, watchers, tickets). This class joins
  * them: host frames go into the stream renumbered, and the result is written to D1 exactly once
  * before the stream's `exit` frame goes out, so the `exit` clients get is the row D1 holds.
+ * Output frames that arrive back to back are merged first (output-coalescer.ts: a flood costs a few
+ * storage writes, not one per host frame; a run's first output is never held), and anything held
+ * goes out before any other frame.
  * Failures are results: no host → `sandbox_unavailable`, a mounted file deleted before dispatch →
  * `file_missing` (no host blamed), the host socket dropping mid-run →
  * `host_lost` at once, and an alarm as a backstop for a silent host or an evicted object. Every host
@@ -69,6 +73,7 @@ interface Meta {
 export class RunSession extends DurableObject<Env> {
   #meta: Meta | undefined;
   #stream: ReplayStream<StreamFrame>;
+  #output: OutputCoalescer;
   #upstream: WebSocket | undefined;
   /** Set when the run starts ending: from then on host frames are ignored. */
   #finishing: Promise<RunResult> | undefined;
@@ -86,6 +91,10 @@ export class RunSession extends DurableObject<Env> {
         const result = await this.#result();
         return result && this.#meta && { type: 'exit', seq, runId: this.#meta.runId, result };
       },
+    });
+    this.#output = new OutputCoalescer((chunk: OutputChunk) => this.#publishNow(chunk), {
+      windowMs: FIXED.outputCoalesceWindowMs,
+      maxChars: FIXED.outputCoalesceMaxChars,
     });
     this.#log = createLogger({ component: 'run-session', runId: this.#meta?.runId });
   }
@@ -235,6 +244,8 @@ export class RunSession extends DurableObject<Env> {
     const meta = this.#meta;
     if (!meta || this.#ending()) return;
     if (event.kind === 'exit') {
+      // Watchers get the held output now, not after the result's D1 write.
+      this.#output.flush();
       await this.#finish(event.result);
     } else if (event.kind === 'error') {
       // A host error after acceptance ends the run; what was streamed is kept.
@@ -243,9 +254,13 @@ export class RunSession extends DurableObject<Env> {
       await this.#finish(this.#lostResult('host_lost'));
     } else if (event.kind === 'frame') {
       const frame = event.frame;
-      // Published before any await, so frames go out in the order the host sent them.
-      if (frame.type === 'stdout') this.#stdout += frame.data;
-      if (frame.type === 'stderr') this.#stderr += frame.data;
+      // Published (or held, in order) before any await, so frames go out in the order the host sent them.
+      if (frame.type === 'stdout' || frame.type === 'stderr') {
+        if (frame.type === 'stdout') this.#stdout += frame.data;
+        else this.#stderr += frame.data;
+        this.#output.push(frame);
+        return;
+      }
       this.#publish(frame);
       if (frame.type === 'started') {
         const startedAtMs = Date.parse(frame.startedAt) || Date.now();
@@ -318,6 +333,8 @@ export class RunSession extends DurableObject<Env> {
       this.#log.error('could not record the run result', { err });
     }
     this.#finalResult = result;
+    // Held output precedes the end (the result carries it too).
+    this.#output.flush();
     this.#stream.end((seq) => ({ type: 'exit', seq, runId: meta.runId, result }));
     this.#setMeta({
       ...(this.#meta as Meta),
@@ -358,7 +375,13 @@ export class RunSession extends DurableObject<Env> {
     return this.#finalResult;
   }
 
+  /** A non-output frame: any held output goes out before it. */
   #publish(body: StreamFrameBody): void {
+    this.#output.flush();
+    this.#publishNow(body);
+  }
+
+  #publishNow(body: StreamFrameBody): void {
     const runId = this.#meta?.runId ?? '';
     this.#stream.publish((seq) => ({ ...body, seq, runId }) as StreamFrame);
   }
