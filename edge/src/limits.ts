@@ -231,6 +231,13 @@ export const FIXED = {
   storedOutputBudgetBytes: 1_800_000,
   /** How long a host may take to answer the handshake and accept the run. */
   hostConnectTimeoutMs: 5 * SECOND_MS,
+  /**
+   * A run's `running` mark waits this long after its `started` frame: a run that ends sooner never
+   * needs it (its result write sets the status, host and start time in one statement), which spares
+   * the many short runs one D1 write each (issue 18). History shows a longer run as `running` this
+   * much later; its live stream has the `started` frame at once.
+   */
+  runStartedMarkDelayMs: 250,
   /** Backstop: a run not final this long after acceptance is ended `host_lost` (max run 15 s + compile). */
   runWatchdogMs: 90 * SECOND_MS,
   /** How long a run's transcript stays in its session after the end. */

@@ -265,6 +265,9 @@ export class RunSession extends DurableObject<Env> {
       if (frame.type === 'started') {
         const startedAtMs = Date.parse(frame.startedAt) || Date.now();
         this.#setMeta({ ...meta, startedAtMs });
+        // Only a run still going after the delay needs the mark (FIXED.runStartedMarkDelayMs).
+        await new Promise((r) => setTimeout(r, FIXED.runStartedMarkDelayMs));
+        if (this.#ending()) return;
         // Guarded on `queued`: a late write can never overwrite the final result.
         await markRunStarted(database(this.env.DB), meta.scope, meta.runId, hostId, startedAtMs).catch(
           (err: unknown) => this.#log.error('could not mark the run started', { err }),

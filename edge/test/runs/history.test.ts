@@ -2,9 +2,19 @@
  * History and runtimes (issue 5, items 4 and 5): newest first, cursor pagination without skips or
  * repeats, filters; GET /v1/runtimes lists what the host offers, with limits.
  */
-import { describe, expect, it } from 'vitest';
+import { env } from 'cloudflare:test';
+import { describe, expect, it, vi } from 'vitest';
 import { errorOf } from '../helpers.ts';
-import { bearer, type RunView, registerUser, runAndWait, worker } from './support.ts';
+import {
+  bearer,
+  getRun,
+  type RunView,
+  registerUser,
+  runAndWait,
+  runAsync,
+  watch,
+  worker,
+} from './support.ts';
 
 describe('runs: history and runtimes', { timeout: 60_000 }, () => {
   it('lists the caller’s runs newest first, pages with a cursor, filters by status and language', async () => {
@@ -45,6 +55,25 @@ describe('runs: history and runtimes', { timeout: 60_000 }, () => {
       expect((await errorOf(res)).code).toBe('validation_failed');
     }
     expect((await worker('/v1/runs/not-a-run-id!', { headers: bearer(user) })).status).toBe(404);
+  });
+
+  it('a run still going shows as running in history, with its host and start time', async () => {
+    const user = await registerUser();
+    const run = await runAsync(user, { language: 'python', code: 'import time\ntime.sleep(3)' });
+    const watcher = await watch(run.streamUrl);
+    await watcher.until((f) => f.type === 'started');
+    // The mark lands FIXED.runStartedMarkDelayMs after the started frame (a shorter run never needs it).
+    await vi.waitFor(
+      async () => {
+        const res = await getRun(user, run.id);
+        expect(await res.json()).toMatchObject({ status: 'running', startedAt: expect.any(String) });
+      },
+      { timeout: 2_500, interval: 50 },
+    );
+    const row = await env.DB.prepare('SELECT host_id FROM runs WHERE id = ?').bind(run.id).first();
+    expect(row?.host_id).toBeTruthy();
+    await watcher.closed;
+    expect(watcher.frames.at(-1)?.result?.status).toBe('succeeded');
   });
 
   it('GET /v1/runtimes lists the host’s languages with versions and limits', async () => {
