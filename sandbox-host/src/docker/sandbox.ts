@@ -36,6 +36,9 @@ interface CreateSandboxInput {
   uids?: SandboxUids;
 }
 
+/** How long a run whose wrapper ended waits for the engine to record the container's exit. */
+const EXIT_WAIT_MS = 2000;
+
 /** Without a range every sandbox is 65534: nothing to hand out or take back. */
 const SHARED_UID = new SandboxUids();
 
@@ -168,9 +171,26 @@ export class Sandbox {
     this.memoryMb = memoryMb;
   }
 
+  /**
+   * The container's exit status as the engine recorded it. The attach stream can end a moment before
+   * the engine has handled the exit (and, under gVisor, the OOM kill that caused it: the sandbox's
+   * cgroup is gone by then, so this is the only record of it): while the container still shows as
+   * running, the host waits for the engine, at most EXIT_WAIT_MS, and looks again.
+   */
   async inspectExit(): Promise<{ exitCode: number | null; oomKilled: boolean }> {
     try {
-      const info = await this.#container.inspect();
+      let info = await this.#container.inspect();
+      if (info.State.Running) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          this.#container.wait({ condition: 'not-running' }).catch(() => undefined),
+          new Promise((r) => {
+            timer = setTimeout(r, EXIT_WAIT_MS);
+          }),
+        ]);
+        clearTimeout(timer);
+        info = await this.#container.inspect();
+      }
       return { exitCode: info.State.Running ? null : info.State.ExitCode, oomKilled: info.State.OOMKilled };
     } catch {
       return { exitCode: null, oomKilled: false };

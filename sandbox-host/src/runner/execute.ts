@@ -1,11 +1,11 @@
 /**
  * Executes one run on a pre-started sandbox, in named steps:
  *   1. prepareInput   the tar of the files, the args and stdin as bytes
- *   2. handover       memory limit, CPU mark, `started`, then streamInput (header, tar, args, [stdin])
+ *   2. handover       memory limit, CPU mark, then streamInput (header, tar, args, [stdin]), then `started`
  *   3. output         every piece is charged and relayed by the OutputAccount (runner/output.ts)
  *   4. phases         compile and run time limits and their completion markers (runner/phases.ts)
  *   5. finish         exit status and cgroup accounting → result (runner/result.ts); the container is
- *                     destroyed as soon as the result is known
+ *                     destroyed as soon as the result is known (right after it, when the program has ended)
  */
 import type { RunRequest, RunResult, RunStatus } from '@airlock/protocol';
 import type { CgroupReader } from '../docker/cgroup.ts';
@@ -84,7 +84,6 @@ async function run(
   if (prepared.compile === null) await sandbox.setMemory(input.memoryMb, input.cgroup);
   const cpuAtStart = await input.cgroup.mark(sandbox.id);
   const startedAtMs = input.now();
-  sink.started(new Date(startedAtMs).toISOString());
   return new Promise<RunResult>((resolve) => {
     new RunExecution(input, prepared, sink, signal, { cpuAtStart, startedAtMs, onDestroy, resolve }).start();
   });
@@ -122,6 +121,7 @@ class RunExecution {
   readonly #h: Handover;
   readonly #output: OutputAccount;
   readonly #phases: PhaseTimers;
+  readonly #sink: RunSink;
   #done = false;
   #stopBoost: () => void = () => undefined;
   readonly #onAbort = () => void this.#finish('cancelled', null);
@@ -131,6 +131,7 @@ class RunExecution {
     this.#prepared = prepared;
     this.#signal = signal;
     this.#h = h;
+    this.#sink = sink;
     this.#output = new OutputAccount(input.maxOutputBytes, input.sandbox.nonce.length, sink);
     this.#phases = new PhaseTimers({
       timedOut: (phase) => this.#timedOut(phase),
@@ -138,8 +139,14 @@ class RunExecution {
     });
   }
 
+  /**
+   * The input is written before `started` is sent and before the sandbox's events are listened to: the
+   * program starts working while the frame goes out. Nothing the container writes can come between
+   * (its output arrives in a later I/O callback), so `started` still precedes every output frame.
+   */
   start(): void {
     if (this.#signal.aborted) {
+      this.#sendStarted();
       void this.#finish('cancelled', null);
       return;
     }
@@ -151,12 +158,17 @@ class RunExecution {
       cpuAtStart: this.#h.cpuAtStart,
       ...cpuBoost,
     });
+    this.#streamInput();
+    this.#sendStarted();
     sandbox.listen({
       output: (name, data, rawBytes) => this.#onOutput(name, data, rawBytes),
       marker: (name, marker) => this.#phases.marker(name, marker),
       end: () => void this.#finish('failed', null, true),
     });
-    this.#streamInput();
+  }
+
+  #sendStarted(): void {
+    this.#sink.started(new Date(this.#h.startedAtMs).toISOString());
   }
 
   /** Step 2: header and commands, files and args; then stdin and EOF unless the program waits for its compile. */
@@ -241,7 +253,13 @@ class RunExecution {
       ending.exitCode = exit.exitCode;
       ending.oomKilled = exit.oomKilled;
     }
-    this.#h.onDestroy(sandbox.destroy());
+    // A code comes only with the phase's completion markers: the program has ended and only the
+    // wrapper's `sleep` is left, so the container goes one event-loop turn later, once the result is
+    // on its way (starting the engine's kill costs ~0.4 ms here, on the result's path). Any other ending
+    // (a limit, a cancel, a failure) may leave a program running: it is stopped at once, as before.
+    const destroy = () => this.#h.onDestroy(sandbox.destroy());
+    const programEnded = code !== null;
+    if (!programEnded) destroy();
     this.#output.end();
     this.#h.resolve(
       buildResult({
@@ -254,5 +272,6 @@ class RunExecution {
         output: this.#output,
       }),
     );
+    if (programEnded) setImmediate(destroy);
   }
 }
