@@ -125,8 +125,15 @@ async function load(client: Client, pids: number[], seconds: number, rate: numbe
   };
 }
 
+/**
+ * The pause before each measured request: the host refills its warm pool after every run (a container
+ * created and started, ~150 ms of the engine's CPU on these 2 cores), and a request that overlaps it
+ * measures the refill, not the path. Long enough for the refill to finish, as between a user's runs.
+ */
+const SETTLE_MS = 1000;
+
 async function settled<T>(fn: () => Promise<T>): Promise<T> {
-  await new Promise((r) => setTimeout(r, 300));
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
   return fn();
 }
 
