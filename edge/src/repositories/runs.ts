@@ -29,27 +29,16 @@ export interface NewRun {
 
 /**
  * Inserts the run as `queued` unless the organization already has `cap` runs in progress; one
- * statement, so two concurrent creations cannot both slip under the cap. Returns false at the cap.
+ * statement, so two concurrent creations cannot both slip under the cap. Unexecuted, so it can lead a
+ * D1 batch (run creation sends its audit entry along); `insertedRun` reads its answer (false at a cap).
  */
-export async function insertRunUnderCap(
+export function insertRunUnderCap(
   db: Database,
   scope: RunScope,
   run: NewRun,
   cap: number,
   now: number,
   /** Issue 12: runs in progress per user across all their organizations (default: no user cap). */
-  userCap: number = Number.MAX_SAFE_INTEGER,
-): Promise<boolean> {
-  return insertedRun(await insertRunUnderCapQuery(db, scope, run, cap, now, userCap));
-}
-
-/** insertRunUnderCap unexecuted, for a D1 batch; `insertedRun` reads its answer. */
-export function insertRunUnderCapQuery(
-  db: Database,
-  scope: RunScope,
-  run: NewRun,
-  cap: number,
-  now: number,
   userCap: number = Number.MAX_SAFE_INTEGER,
 ) {
   return db.run(sql`

@@ -10,7 +10,7 @@ import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { auditRequestIf } from '../lib/audit-request.ts';
 import { FIXED } from '../limits.ts';
-import { insertedRun, insertRunUnderCapQuery, type RunScope } from '../repositories/runs.ts';
+import { insertedRun, insertRunUnderCap, type RunScope } from '../repositories/runs.ts';
 import { isolateCachedRuntimes } from './runtimes-cache.ts';
 
 /**
@@ -78,7 +78,7 @@ export async function createRun(
   // The row under the caps and its audit entry in one D1 batch (one round trip); the entry is written
   // only if the row was, so a creation refused at the cap leaves neither.
   const [insertResult] = await batchBuilt(c.env.DB, [
-    insertRunUnderCapQuery(
+    insertRunUnderCap(
       db,
       scope,
       { id: runId, language: request.language, apiKeyId },

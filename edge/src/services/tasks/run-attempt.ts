@@ -6,7 +6,7 @@ import type { StreamFrame } from '../../domain/runs/frames.ts';
 import type { TransferRule } from '../../domain/runs/transfer.ts';
 import { RUNS_QUOTA, runsQuotaKey } from '../../middleware/api-limit.ts';
 import { userQuotas } from '../../middleware/rate-limit.ts';
-import { insertRunUnderCap, type RunScope } from '../../repositories/runs.ts';
+import { insertedRun, insertRunUnderCap, type RunScope } from '../../repositories/runs.ts';
 
 /**
  * One attempt's program through the same pipeline as POST /v1/runs: the user's run-creation rate
@@ -60,7 +60,7 @@ export async function runAttempt(input: RunAttemptInput, deps: RunAttemptDeps): 
     input.maxConcurrentPerOrg,
     Date.now(),
   );
-  if (!inserted) return { ok: false, code: 'run_concurrency_limit' };
+  if (!insertedRun(inserted)) return { ok: false, code: 'run_concurrency_limit' };
 
   const session = env.RUN_SESSION.get(env.RUN_SESSION.idFromName(runId));
   const started = await session.start({
