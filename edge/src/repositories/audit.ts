@@ -59,11 +59,11 @@ export function appendAuditIf(
   guard: { from: AnySQLiteTable; where: SQL },
 ) {
   const row: Record<string, unknown> = auditRow(client, entry, now);
-  // INSERT … SELECT names every column of the table, in order: each value a bound parameter.
-  const values = Object.keys(getTableColumns(auditLog)).map((key) => {
-    const value = row[key] ?? null;
-    return sql`${key === 'metadata' ? JSON.stringify(value) : value}`;
-  });
+  // INSERT … SELECT names every column of the table, in order: each value a bound parameter, encoded
+  // by its column as an insert would (the metadata column's JSON mode, say).
+  const values = Object.entries(getTableColumns(auditLog)).map(([key, column]) =>
+    sql.param(row[key] ?? null, column),
+  );
   return db
     .insert(auditLog)
     .select(sql`SELECT ${sql.join(values, sql`, `)} FROM ${guard.from} WHERE ${guard.where}`);

@@ -101,7 +101,6 @@ function parseNumber(text: string): number | null {
   return text.trim() !== '' && Number.isFinite(n) ? n : null;
 }
 
-/** A `key value` line of a flat-keyed file (cpu.stat, memory.events). */
 /** One write of a short value to a cgroup file (synchronous: see the header); throws like writeFile. */
 function writeSmall(path: string, value: string): void {
   const fd = openSync(path, 'w');
@@ -112,6 +111,7 @@ function writeSmall(path: string, value: string): void {
   }
 }
 
+/** A `key value` line of a flat-keyed file (cpu.stat, memory.events). */
 function keyed(text: string | null, key: string): number | null {
   if (text === null) return null;
   const m = new RegExp(`^${key} (\\d+)$`, 'm').exec(text);
