@@ -172,7 +172,9 @@ describe('the console in Chromium', { timeout: 120_000 }, () => {
     const lines = payloads.map((p) => `print(${JSON.stringify(p)}, flush=True)`);
     await setCode(
       page,
-      `import sys\n${lines.join('\n')}\nprint(${JSON.stringify(payloads[0])}, file=sys.stderr)\n`,
+      // A pause before the stderr line: stdout and stderr are separate pipes, and writes microseconds
+      // apart may reach the host in either order.
+      `import sys, time\n${lines.join('\n')}\ntime.sleep(0.2)\nprint(${JSON.stringify(payloads[0])}, file=sys.stderr)\n`,
     );
     expect(await runAndWait(page)).toBe('succeeded');
     const out = outputOf(page);
