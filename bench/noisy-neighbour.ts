@@ -3,11 +3,13 @@
  *   node bench/noisy-neighbour.ts [--runs 30] [--pool 6] [--noise cpu,fork,memory,flood,sleep]
  *     (also `lines`: an output flood printed line by line; not in the default mix)
  *     [--host-env '{"VAR":"value"}']   (more sandbox-host settings, e.g. to compare one against its default)
+ *     [--limits lifted|product]   (the edge's run and API rate limits: lifted, the default, or as shipped)
+ *     [--pause 100]   (ms the victim waits after each of its runs, through the edge and direct)
  *
  * One sandbox host process and `wrangler dev` wired to it (bench/support/stack.ts). Every tenant is its
  * own user with its own (personal) organization, signed up through the API; runs are `POST /v1/runs`
  * with `wait: true`, as a client would send them. In the same run:
- *   1. quiet: the victim's hello-world Python, sequential, a 100 ms pause between runs
+ *   1. quiet: the victim's hello-world Python, sequential, a pause (`--pause`) after each run
  *   2. noisy: the same while five other tenants each run, in a loop, a CPU burner, a fork bomb, a
  *      memory bomb, an output flood and a sleep (one tenant each); ratios to the quiet phase
  *   3. 20 concurrent `time.sleep(5)` runs from 20 tenants: how many the host admitted at once (not
@@ -17,10 +19,15 @@
  * being the edge and the wire; and who used the CPU in each phase (the sandboxes' parent cgroup, the
  * engine, workerd, the host process, the whole machine).
  *
- * The bench edge raises the rate limits (registrations and logins per IP, API requests and run creations
- * per user): the neighbours loop far faster than a person would, and an edge 429 is not what this
- * measures. Concurrency caps per user and organization stay at their defaults (each tenant has one run
- * in flight at a time).
+ * The bench edge raises the registration and login limits per IP (every tenant signs up from 127.0.0.1).
+ * `--limits lifted` (the default) also raises the run and API limits per user: the neighbours then loop
+ * as fast as the platform answers, a stress far beyond a person's pace, and no 429 shapes the figures.
+ * `--limits product` keeps them as shipped (wrangler.toml: 30 runs and 120 API requests a minute per
+ * user): a neighbour answered 429 waits its `Retry-After`, as a client library does, and the victim's
+ * runs are spread over fresh users (VICTIM_RUNS_PER_USER each) so the victim itself is never refused.
+ * The neighbours first loop for one rate window (60 s), so the victim is measured against their steady
+ * pace rather than the burst a fresh user's first minute allows.
+ * Concurrency caps per user and organization stay at their defaults (each tenant has one run in flight).
  */
 import { parseArgs } from 'node:util';
 import { Client } from '../e2e/support/client.ts';
@@ -41,13 +48,25 @@ const { values } = parseArgs({
     pool: { type: 'string', default: '6' },
     noise: { type: 'string', default: 'cpu,fork,memory,flood,sleep' },
     'host-env': { type: 'string', default: '{}' },
+    limits: { type: 'string', default: 'lifted' },
+    pause: { type: 'string', default: '100' },
   },
 });
+if (values.limits !== 'lifted' && values.limits !== 'product') throw new Error('--limits: lifted or product');
 const RUNS = Number(values.runs);
 const POOL = Number(values.pool);
+const PAUSE_MS = Number(values.pause);
+if (!(PAUSE_MS >= 0)) throw new Error('--pause: a number of milliseconds');
 const SLEEPERS = 20;
-/** The edge's rate rules for this bench: generous, so that no tenant is throttled by the edge. */
+/** The edge's rate rules this bench lifts: generous, so that no tenant is throttled by the edge. */
 const BENCH_RATE = '100000/1m';
+const LIFTED = ['RATE_LIMIT_REGISTER', 'RATE_LIMIT_LOGIN'].concat(
+  values.limits === 'lifted' ? ['RATE_LIMIT_RUNS', 'RATE_LIMIT_API'] : [],
+);
+/** Below the shipped 30 runs a minute per user, with room for the warm-up. */
+const VICTIM_RUNS_PER_USER = 25;
+/** How long the neighbours loop before the victim is measured: their first runs, or one rate window. */
+const SETTLE_MS = values.limits === 'product' ? 60_000 : 1500;
 
 const HELLO = { language: 'python', code: 'print("hello, world")' };
 const ALL_NOISE: Record<string, Record<string, unknown>> = {
@@ -123,6 +142,8 @@ interface Outcome {
   id?: string;
   ms: number;
   status: string;
+  /** A 429's Retry-After, in ms. */
+  retryAfterMs?: number;
 }
 
 async function run(client: Client, request: Record<string, unknown>): Promise<Outcome> {
@@ -131,10 +152,12 @@ async function run(client: Client, request: Record<string, unknown>): Promise<Ou
     const res = await client.call('POST', '/v1/runs', { ...request, wait: true });
     const ms = performance.now() - t0;
     if (res.status === 200) return { id: res.json.id, ms, status: res.json.status };
+    const retryAfter = Number(res.headers.get('retry-after'));
     return {
       id: res.json?.id,
       ms,
       status: `${res.status} ${res.json?.error?.code ?? res.json?.status ?? ''}`,
+      ...(res.status === 429 && retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}),
     };
   } catch (err) {
     return { ms: performance.now() - t0, status: (err as Error).name };
@@ -159,10 +182,12 @@ interface Phase {
 
 type Direct = () => Promise<{ status: string; ms: number }>;
 
-async function victim(client: Client, direct: Direct): Promise<Phase> {
+/** The victim's runs in one phase, spread over fresh users (VICTIM_RUNS_PER_USER runs each). */
+async function victim(clients: readonly Client[], direct: Direct): Promise<Phase> {
   const phase: Phase = { latencies: [], errors: [], ids: [], ms: new Map(), direct: [] };
-  const pause = () => new Promise((resolve) => setTimeout(resolve, 100));
+  const pause = () => new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
   for (let i = 0; i < RUNS; i++) {
+    const client = clients[Math.floor(i / VICTIM_RUNS_PER_USER)] as Client;
     const r = await run(client, HELLO);
     if (r.status === 'succeeded') phase.latencies.push(r.ms);
     else phase.errors.push(r.status);
@@ -240,12 +265,7 @@ async function main(): Promise<void> {
       POOL_LANGUAGES: 'python',
       ...(JSON.parse(values['host-env']) as Record<string, string>),
     },
-    edgeVars: {
-      RATE_LIMIT_RUNS: BENCH_RATE,
-      RATE_LIMIT_API: BENCH_RATE,
-      RATE_LIMIT_REGISTER: BENCH_RATE,
-      RATE_LIMIT_LOGIN: BENCH_RATE,
-    },
+    edgeVars: Object.fromEntries(LIFTED.map((name) => [name, BENCH_RATE])),
   });
   const { host, edge } = stack;
   const direct: Direct = () => directRun(host.url, host.id, stack.signingKey, HELLO);
@@ -257,11 +277,14 @@ async function main(): Promise<void> {
     };
   const cpu = () => cpuSnapshot(host.child.pid as number, edge.child.pid as number);
   try {
-    const victimClient = await tenant(edge.url);
+    const warmUp = await tenant(edge.url);
+    const victimUsers = () =>
+      Promise.all(Array.from({ length: Math.ceil(RUNS / VICTIM_RUNS_PER_USER) }, () => tenant(edge.url)));
+    const victims = { quiet: await victimUsers(), noisy: await victimUsers() };
     const neighbours = await Promise.all(Object.keys(NOISE).map(() => tenant(edge.url)));
     const sleepers = await Promise.all(Array.from({ length: SLEEPERS }, () => tenant(edge.url)));
     // Warm-up: the edge's first runs (runtime list, host connection) and a full pool.
-    for (let i = 0; i < 3; i++) await run(victimClient, HELLO);
+    for (let i = 0; i < 3; i++) await run(warmUp, HELLO);
     for (let i = 0; i < 600; i++) {
       const ready = await readyz().catch(() => undefined);
       if (ready?.pool.python === POOL) break;
@@ -269,11 +292,11 @@ async function main(): Promise<void> {
     }
     const ready = await readyz();
     console.log(
-      `noisy-neighbour bench through the edge, ${new Date().toISOString()}, pool ${POOL}, noise ${Object.keys(NOISE).join(',')}, host env ${values['host-env']}, budget ${JSON.stringify(ready.admission.budget)}`,
+      `noisy-neighbour bench through the edge, ${new Date().toISOString()}, pool ${POOL}, rate limits ${values.limits}, victim pause ${PAUSE_MS} ms, noise ${Object.keys(NOISE).join(',')}, host env ${values['host-env']}, budget ${JSON.stringify(ready.admission.budget)}`,
     );
 
     let c0 = cpu();
-    const quiet = await victim(victimClient, direct);
+    const quiet = await victim(victims.quiet, direct);
     console.log(`victim quiet:  ${stats(quiet.latencies)}  errors ${quiet.errors.length}`);
     console.log(`  the same sent to the host directly: ${stats(quiet.direct)}`);
     console.log(`  ${hostLine(quiet.ids, timings, quiet.ms)}`);
@@ -288,11 +311,12 @@ async function main(): Promise<void> {
       while (!stop) {
         const r = await run(client, request);
         counts[r.status] = (counts[r.status] ?? 0) + 1;
+        if (r.retryAfterMs !== undefined) await new Promise((wait) => setTimeout(wait, r.retryAfterMs));
       }
     });
-    await new Promise((r) => setTimeout(r, 1500));
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
     c0 = cpu();
-    const loaded = await victim(victimClient, direct);
+    const loaded = await victim(victims.noisy, direct);
     const cpuNoisy = cpuLine(c0, cpu());
     const during = await readyz();
     stop = true;
