@@ -23,10 +23,10 @@
  * `--limits lifted` (the default) also raises the run and API limits per user: the neighbours then loop
  * as fast as the platform answers, a stress far beyond a person's pace, and no 429 shapes the figures.
  * `--limits product` keeps them as shipped (wrangler.toml: 30 runs and 120 API requests a minute per
- * user): a neighbour answered 429 waits its `Retry-After`, as a client library does, and the victim's
- * runs are spread over fresh users (VICTIM_RUNS_PER_USER each) so the victim itself is never refused.
- * The neighbours first loop for one rate window (60 s), so the victim is measured against their steady
- * pace rather than the burst a fresh user's first minute allows.
+ * user): a neighbour answered 429 waits its `Retry-After`, as a client library does, and the neighbours
+ * first loop for one rate window (60 s), so the victim is measured against their steady pace rather
+ * than the burst a fresh user's first minute allows. In both modes the victim's runs in each phase come
+ * from fresh users (VICTIM_RUNS_PER_USER each), so the shipped limits never refuse the victim itself.
  * Concurrency caps per user and organization stay at their defaults (each tenant has one run in flight).
  */
 import { parseArgs } from 'node:util';
