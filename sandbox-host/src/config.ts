@@ -93,6 +93,10 @@ export const configSchema = (machine: MachineFacts) => {
         // What all sandboxes together may use (their parent cgroup's quota); 0 = no cap. Default: the
         // machine's cores minus half a core for the host and the engine (docker/sandbox-cgroup.ts).
         HOST_SANDBOX_CPUS: z.coerce.number().min(0).max(1024).optional(),
+        // The CFS period of that cap (the kernel allows 1 ms to 1 s; its default is 100 ms). When the
+        // burners have spent the quota, every sandbox waits for the next period, a fresh hello world too:
+        // up to 100 ms in the kernel's periods, 10 here (docs/sandbox-host.md, "CPU").
+        HOST_SANDBOX_CPU_PERIOD_MS: int(1, 1000).default(10),
         // CPU time a run uses at the default weight before its weight is lowered (runner/cpu-boost.ts).
         RUN_CPU_BOOST_MS: int(10, 3_600_000).default(300),
         RUN_TMPFS_MB: int(1, 4096).default(64),
@@ -168,6 +172,8 @@ export interface HostConfig {
   readonly nanoCpus: number;
   /** Cores all sandboxes together may use (their parent cgroup's quota); 0 = no cap. */
   readonly sandboxCpus: number;
+  /** The CFS period of that cap, in ms. */
+  readonly sandboxCpuPeriodMs: number;
   readonly cpuBoostMs: number;
   readonly tmpfsMb: number;
   /** The same, in bytes: what a run's files may fill (checked here, advertised in /runtimes). */
@@ -241,6 +247,7 @@ export function parseConfig(
     pidsLimit: c.RUN_PIDS_LIMIT,
     nanoCpus: Math.round(c.RUN_CPUS * 1e9),
     sandboxCpus: c.HOST_SANDBOX_CPUS ?? defaultSandboxCpus(machine, c.RUN_CPUS),
+    sandboxCpuPeriodMs: c.HOST_SANDBOX_CPU_PERIOD_MS,
     cpuBoostMs: c.RUN_CPU_BOOST_MS,
     tmpfsMb: c.RUN_TMPFS_MB,
     workBytes: c.RUN_TMPFS_MB * 1024 * 1024,

@@ -77,6 +77,7 @@ export async function startLifecycle(config: HostConfig, deps: LifecycleDeps): P
     root: config.cgroupRoot,
     parent: cgroupParent,
     cpus: config.sandboxCpus,
+    periodMs: config.sandboxCpuPeriodMs,
   });
   if (cap.ok) log.info({ cgroupParent, cap: cap.applied }, 'sandbox CPU cap');
   else

@@ -38,10 +38,12 @@ describe('the sandboxes’ CPU cap (fixture trees)', () => {
       root,
       parent: '/airlock',
       cpus: 1.5,
+      periodMs: 10,
     });
     expect(cap.ok).toBe(true);
-    expect(await readFile(join(root, 'cpu/airlock/cpu.cfs_quota_us'), 'utf8')).toBe('150000');
-    expect(await readFile(join(root, 'cpu/airlock/cpu.cfs_period_us'), 'utf8')).toBe('100000');
+    expect(await readFile(join(root, 'cpu/airlock/cpu.cfs_quota_us'), 'utf8')).toBe('15000');
+    // 10 ms periods: a throttled parent holds a fresh short run back for at most 10 ms.
+    expect(await readFile(join(root, 'cpu/airlock/cpu.cfs_period_us'), 'utf8')).toBe('10000');
   });
 
   it('v2 + cgroupfs: enables the cpu controller and writes cpu.max', async () => {
@@ -52,9 +54,10 @@ describe('the sandboxes’ CPU cap (fixture trees)', () => {
       root,
       parent: '/airlock',
       cpus: 3,
+      periodMs: 10,
     });
     expect(cap.ok).toBe(true);
-    expect(await readFile(join(root, 'airlock/cpu.max'), 'utf8')).toBe('300000 100000');
+    expect(await readFile(join(root, 'airlock/cpu.max'), 'utf8')).toBe('30000 10000');
     expect(await readFile(join(root, 'cgroup.subtree_control'), 'utf8')).toBe('+cpu');
   });
 
@@ -66,10 +69,16 @@ describe('the sandboxes’ CPU cap (fixture trees)', () => {
       root: '/nonexistent',
       parent: defaultSandboxParent('systemd'),
       cpus: 1.5,
+      periodMs: 10,
       runCommand: async (file, args) => calls.push([file, args]),
     });
     expect(cap.ok).toBe(true);
-    expect(calls).toEqual([['systemctl', ['set-property', '--runtime', 'airlock.slice', 'CPUQuota=150%']]]);
+    expect(calls).toEqual([
+      [
+        'systemctl',
+        ['set-property', '--runtime', 'airlock.slice', 'CPUQuota=150%', 'CPUQuotaPeriodSec=10ms'],
+      ],
+    ]);
   });
 
   it('a cap that cannot be written is reported, not thrown; 0 means no cap', async () => {
@@ -80,10 +89,18 @@ describe('the sandboxes’ CPU cap (fixture trees)', () => {
       root,
       parent: '/airlock',
       cpus: 1,
+      periodMs: 10,
     });
     expect(cap.ok).toBe(false);
     expect(
-      await applySandboxCpuCap({ layout: 'v1', driver: 'cgroupfs', root, parent: 'x', cpus: 0 }),
+      await applySandboxCpuCap({
+        layout: 'v1',
+        driver: 'cgroupfs',
+        root,
+        parent: 'x',
+        cpus: 0,
+        periodMs: 10,
+      }),
     ).toEqual({
       ok: true,
       applied: 'none (HOST_SANDBOX_CPUS=0)',
@@ -105,6 +122,19 @@ describe('the sandboxes’ CPU cap (fixture trees)', () => {
       /HOST_SANDBOX_CPUS: must be 0 \(no cap\) or at least RUN_CPUS/,
     );
     expect(cpus({ CGROUP_PARENT: '../escape' }, 2)).toMatch(/CGROUP_PARENT/);
+  });
+
+  it('the cap’s period: 10 ms by default, what the kernel allows (1 ms to 1 s) when set', () => {
+    const env = { EDGE_PUBLIC_JWK: JSON.stringify({ kty: 'OKP', crv: 'Ed25519', x: 'x'.repeat(43) }) };
+    const machine = { totalMemoryMb: 8192, maxTasks: 32_768, cpuCores: 2 };
+    const period = (e: Record<string, string>) => {
+      const parsed = parseConfig({ ...env, ...e }, machine);
+      return parsed.ok ? parsed.config.sandboxCpuPeriodMs : parsed.errors.join('; ');
+    };
+    expect(period({})).toBe(10);
+    expect(period({ HOST_SANDBOX_CPU_PERIOD_MS: '100' })).toBe(100);
+    expect(period({ HOST_SANDBOX_CPU_PERIOD_MS: '0' })).toMatch(/HOST_SANDBOX_CPU_PERIOD_MS/);
+    expect(period({ HOST_SANDBOX_CPU_PERIOD_MS: '1001' })).toMatch(/HOST_SANDBOX_CPU_PERIOD_MS/);
   });
 });
 
@@ -158,9 +188,12 @@ describe('on this machine, with real containers', async () => {
     h = await startTestHost({ CGROUP_PARENT: parent, HOST_SANDBOX_CPUS: '1.5', RUN_CPU_BOOST_MS: '100' });
     const quota =
       layout === 'v1'
-        ? await readFile(join(cpuDir(parent), 'cpu.cfs_quota_us'), 'utf8')
-        : await readFile(join(cpuDir(parent), 'cpu.max'), 'utf8');
-    expect(quota.trim()).toBe(layout === 'v1' ? '150000' : '150000 100000');
+        ? [
+            await readFile(join(cpuDir(parent), 'cpu.cfs_quota_us'), 'utf8'),
+            await readFile(join(cpuDir(parent), 'cpu.cfs_period_us'), 'utf8'),
+          ].map((text) => text.trim())
+        : [(await readFile(join(cpuDir(parent), 'cpu.max'), 'utf8')).trim()];
+    expect(quota).toEqual(layout === 'v1' ? ['15000', '10000'] : ['15000 10000']);
 
     const burner = await start({
       language: 'python',

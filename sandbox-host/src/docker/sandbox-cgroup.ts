@@ -7,9 +7,10 @@
  *
  * Where the cap is written depends on the engine's cgroup driver and the kernel's layout:
  * - cgroupfs driver: the host creates `<root>/cpu/<parent>` (v1) or `<root>/<parent>` (v2) and writes
- *   the quota (cpu.cfs_quota_us, cpu.max); the engine creates the containers' cgroups below it.
+ *   the period and quota (cpu.cfs_period_us and cpu.cfs_quota_us, cpu.max); the engine creates the
+ *   containers' cgroups below it.
  * - systemd driver: the parent is a slice, which systemd owns: the host asks systemd for the quota
- *   (`systemctl set-property --runtime <slice> CPUQuota=<n>%`, an argument array).
+ *   (`systemctl set-property --runtime <slice> CPUQuota=<n>% CPUQuotaPeriodSec=<ms>ms`, an argument array).
  * A cap that cannot be applied (read-only cgroup mount, no permission) is reported, not fatal: the
  * sandboxes then run uncapped, as before, each within its own limit.
  */
@@ -21,9 +22,6 @@ import type Docker from 'dockerode';
 import type { CgroupLayout } from './cgroup.ts';
 
 export type CgroupDriver = 'cgroupfs' | 'systemd';
-
-/** The CFS period the quota is expressed in (the kernel's default, 100 ms). */
-const PERIOD_US = 100_000;
 
 export async function engineCgroupDriver(docker: Docker): Promise<CgroupDriver> {
   const info = (await docker.info()) as { CgroupDriver?: string };
@@ -45,35 +43,39 @@ interface CapInput {
   parent: string;
   /** Cores all sandboxes together may use; 0 = no cap. */
   cpus: number;
+  /** The CFS period the quota is given in (HOST_SANDBOX_CPU_PERIOD_MS; config.ts says why 10 ms). */
+  periodMs: number;
   runCommand?: RunCommand;
 }
 
 export type CapResult = { ok: true; applied: string } | { ok: false; reason: string };
 
 export async function applySandboxCpuCap(input: CapInput): Promise<CapResult> {
-  const { layout, driver, root, parent, cpus } = input;
+  const { layout, driver, root, parent, cpus, periodMs } = input;
   if (cpus === 0) return { ok: true, applied: 'none (HOST_SANDBOX_CPUS=0)' };
-  const quotaUs = Math.round(cpus * PERIOD_US);
+  const periodUs = periodMs * 1000;
+  const quotaUs = Math.round(cpus * periodUs);
   try {
     if (driver === 'systemd') {
-      const property = `CPUQuota=${Math.round(cpus * 100)}%`;
-      await (input.runCommand ?? run)('systemctl', ['set-property', '--runtime', parent, property]);
-      return { ok: true, applied: `${parent} ${property}` };
+      const properties = [`CPUQuota=${Math.round(cpus * 100)}%`, `CPUQuotaPeriodSec=${periodMs}ms`];
+      await (input.runCommand ?? run)('systemctl', ['set-property', '--runtime', parent, ...properties]);
+      return { ok: true, applied: `${parent} ${properties.join(' ')}` };
     }
     if (layout === 'v1') {
       const dir = join(root, 'cpu', parent);
       await mkdir(dir, { recursive: true });
-      await writeFile(join(dir, 'cpu.cfs_period_us'), String(PERIOD_US));
+      // The period first: a quota written against the old period could fall below a child's (EINVAL).
+      await writeFile(join(dir, 'cpu.cfs_period_us'), String(periodUs));
       await writeFile(join(dir, 'cpu.cfs_quota_us'), String(quotaUs));
-      return { ok: true, applied: `${dir}/cpu.cfs_quota_us=${quotaUs}` };
+      return { ok: true, applied: `${dir}/cpu.cfs_quota_us=${quotaUs} cpu.cfs_period_us=${periodUs}` };
     }
     if (layout === 'v2') {
       const dir = join(root, parent);
       await mkdir(dir, { recursive: true });
       // The cpu controller must be enabled for the parent's own cgroup (the engine usually has).
       await writeFile(join(root, 'cgroup.subtree_control'), '+cpu').catch(() => undefined);
-      await writeFile(join(dir, 'cpu.max'), `${quotaUs} ${PERIOD_US}`);
-      return { ok: true, applied: `${dir}/cpu.max=${quotaUs} ${PERIOD_US}` };
+      await writeFile(join(dir, 'cpu.max'), `${quotaUs} ${periodUs}`);
+      return { ok: true, applied: `${dir}/cpu.max=${quotaUs} ${periodUs}` };
     }
     return { ok: false, reason: 'no cgroup tree found' };
   } catch (err) {
