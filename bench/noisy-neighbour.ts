@@ -3,8 +3,8 @@
  *   node bench/noisy-neighbour.ts [--runs 30] [--pool 6] [--noise cpu,fork,memory,flood,sleep]
  *     (also `lines`: an output flood printed line by line; not in the default mix)
  *     [--host-env '{"VAR":"value"}']   (more sandbox-host settings, e.g. to compare one against its default)
- *     [--limits lifted|product]   (the edge's run and API rate limits: lifted, the default, or as shipped)
- *     [--pause 100]   (ms the victim waits after each of its runs, through the edge and direct)
+ *     [--limits product|lifted]   (the edge's run and API rate limits: as shipped, the default, or lifted)
+ *     [--pause 1000]   (ms the victim waits after each of its runs, through the edge and direct)
  *
  * One sandbox host process and `wrangler dev` wired to it (bench/support/stack.ts). Every tenant is its
  * own user with its own (personal) organization, signed up through the API; runs are `POST /v1/runs`
@@ -20,14 +20,19 @@
  * engine, workerd, the host process, the whole machine).
  *
  * The bench edge raises the registration and login limits per IP (every tenant signs up from 127.0.0.1).
- * `--limits lifted` (the default) also raises the run and API limits per user: the neighbours then loop
- * as fast as the platform answers, a stress far beyond a person's pace, and no 429 shapes the figures.
- * `--limits product` keeps them as shipped (wrangler.toml: 30 runs and 120 API requests a minute per
- * user): a neighbour answered 429 waits its `Retry-After`, as a client library does, and the neighbours
- * first loop for one rate window (60 s), so the victim is measured against their steady pace rather
- * than the burst a fresh user's first minute allows. In both modes the victim's runs in each phase come
+ * `--limits product` (the default) keeps the run and API limits as shipped (wrangler.toml: 30 runs and
+ * 120 API requests a minute per user), the platform a tenant meets: a neighbour answered 429 waits its
+ * `Retry-After`, as a client library does, and the neighbours first loop for one rate window (60 s), so
+ * the victim is measured against their steady pace rather than the burst a fresh user's first minute
+ * allows. `--limits lifted` raises them too: the neighbours then loop as fast as the platform answers,
+ * a stress beyond what the product lets a tenant do. In both modes the victim's runs in each phase come
  * from fresh users (VICTIM_RUNS_PER_USER each), so the shipped limits never refuse the victim itself.
  * Concurrency caps per user and organization stay at their defaults (each tenant has one run in flight).
+ *
+ * The victim pauses 1 s after each run by default: a person trying hello worlds, light next to its
+ * neighbours. With `--pause 100` it sends a run every ~150 ms (edge and direct alternating), and its own
+ * container churn keeps ~1.5 of this machine's 2 cores busy in the quiet phase: the baseline is then a
+ * loaded machine, and the victim the heaviest tenant of all (docs/sandbox-host.md, "Noisy neighbours").
  */
 import { parseArgs } from 'node:util';
 import { Client } from '../e2e/support/client.ts';
@@ -48,8 +53,8 @@ const { values } = parseArgs({
     pool: { type: 'string', default: '6' },
     noise: { type: 'string', default: 'cpu,fork,memory,flood,sleep' },
     'host-env': { type: 'string', default: '{}' },
-    limits: { type: 'string', default: 'lifted' },
-    pause: { type: 'string', default: '100' },
+    limits: { type: 'string', default: 'product' },
+    pause: { type: 'string', default: '1000' },
   },
 });
 if (values.limits !== 'lifted' && values.limits !== 'product') throw new Error('--limits: lifted or product');
