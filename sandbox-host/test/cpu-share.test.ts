@@ -224,4 +224,31 @@ describe('on this machine, with real containers', async () => {
     sleeper.ws.close();
     await Promise.all([burner.closed, sleeper.closed]);
   });
+
+  it('the period changes either way while a sandbox runs under the parent (the kernel checks every write)', async () => {
+    h = await startTestHost({ CGROUP_PARENT: parent, HOST_SANDBOX_CPUS: '1.5' });
+    const sleeper = await start({
+      language: 'python',
+      code: 'import time\ntime.sleep(20)',
+      limits: { timeoutMs: 15_000 },
+    });
+    expect(await containersOf(h.hostId)).not.toHaveLength(0);
+    const files = async () =>
+      layout === 'v1'
+        ? [
+            (await readFile(join(cpuDir(parent), 'cpu.cfs_quota_us'), 'utf8')).trim(),
+            (await readFile(join(cpuDir(parent), 'cpu.cfs_period_us'), 'utf8')).trim(),
+          ]
+        : [(await readFile(join(cpuDir(parent), 'cpu.max'), 'utf8')).trim()];
+    const cap = (periodMs: number) =>
+      applySandboxCpuCap({ layout, driver: 'cgroupfs', root: CGROUP_ROOT, parent, cpus: 1.5, periodMs });
+    // Up: written period-first, 15000 µs per 100000 would sit below the sandbox's own 1 CPU.
+    expect(await cap(100)).toMatchObject({ ok: true });
+    expect(await files()).toEqual(layout === 'v1' ? ['150000', '100000'] : ['150000 100000']);
+    // Down: written quota-first, 15000 µs per 100000 would too.
+    expect(await cap(10)).toMatchObject({ ok: true });
+    expect(await files()).toEqual(layout === 'v1' ? ['15000', '10000'] : ['15000 10000']);
+    sleeper.ws.close();
+    await sleeper.closed;
+  });
 });

@@ -64,7 +64,11 @@ export async function applySandboxCpuCap(input: CapInput): Promise<CapResult> {
     if (layout === 'v1') {
       const dir = join(root, 'cpu', parent);
       await mkdir(dir, { recursive: true });
-      // The period first: a quota written against the old period could fall below a child's (EINVAL).
+      // v1 refuses (EINVAL) any write that leaves the parent's quota per period below a running
+      // child's (a sandbox's own 1 CPU), and the period and quota are two files: between the two
+      // writes the ratio is old quota / new period, or new quota / old period. Lifting the quota
+      // first (-1: none) keeps every step valid whichever way the period moves, for an instant uncapped.
+      await writeFile(join(dir, 'cpu.cfs_quota_us'), '-1');
       await writeFile(join(dir, 'cpu.cfs_period_us'), String(periodUs));
       await writeFile(join(dir, 'cpu.cfs_quota_us'), String(quotaUs));
       return { ok: true, applied: `${dir}/cpu.cfs_quota_us=${quotaUs} cpu.cfs_period_us=${periodUs}` };
