@@ -42,7 +42,6 @@ describe('the sandboxes’ CPU cap (fixture trees)', () => {
     });
     expect(cap.ok).toBe(true);
     expect(await readFile(join(root, 'cpu/airlock/cpu.cfs_quota_us'), 'utf8')).toBe('15000');
-    // 10 ms periods: a throttled parent holds a fresh short run back for at most 10 ms.
     expect(await readFile(join(root, 'cpu/airlock/cpu.cfs_period_us'), 'utf8')).toBe('10000');
   });
 
@@ -124,15 +123,15 @@ describe('the sandboxes’ CPU cap (fixture trees)', () => {
     expect(cpus({ CGROUP_PARENT: '../escape' }, 2)).toMatch(/CGROUP_PARENT/);
   });
 
-  it('the cap’s period: 10 ms by default, what the kernel allows (1 ms to 1 s) when set', () => {
+  it('the cap’s period: the kernel’s 100 ms by default, what the kernel allows (1 ms to 1 s) when set', () => {
     const env = { EDGE_PUBLIC_JWK: JSON.stringify({ kty: 'OKP', crv: 'Ed25519', x: 'x'.repeat(43) }) };
     const machine = { totalMemoryMb: 8192, maxTasks: 32_768, cpuCores: 2 };
     const period = (e: Record<string, string>) => {
       const parsed = parseConfig({ ...env, ...e }, machine);
       return parsed.ok ? parsed.config.sandboxCpuPeriodMs : parsed.errors.join('; ');
     };
-    expect(period({})).toBe(10);
-    expect(period({ HOST_SANDBOX_CPU_PERIOD_MS: '100' })).toBe(100);
+    expect(period({})).toBe(100);
+    expect(period({ HOST_SANDBOX_CPU_PERIOD_MS: '10' })).toBe(10);
     expect(period({ HOST_SANDBOX_CPU_PERIOD_MS: '0' })).toMatch(/HOST_SANDBOX_CPU_PERIOD_MS/);
     expect(period({ HOST_SANDBOX_CPU_PERIOD_MS: '1001' })).toMatch(/HOST_SANDBOX_CPU_PERIOD_MS/);
   });
@@ -193,7 +192,7 @@ describe('on this machine, with real containers', async () => {
             await readFile(join(cpuDir(parent), 'cpu.cfs_period_us'), 'utf8'),
           ].map((text) => text.trim())
         : [(await readFile(join(cpuDir(parent), 'cpu.max'), 'utf8')).trim()];
-    expect(quota).toEqual(layout === 'v1' ? ['15000', '10000'] : ['15000 10000']);
+    expect(quota).toEqual(layout === 'v1' ? ['150000', '100000'] : ['150000 100000']);
 
     const burner = await start({
       language: 'python',
@@ -242,12 +241,12 @@ describe('on this machine, with real containers', async () => {
         : [(await readFile(join(cpuDir(parent), 'cpu.max'), 'utf8')).trim()];
     const cap = (periodMs: number) =>
       applySandboxCpuCap({ layout, driver: 'cgroupfs', root: CGROUP_ROOT, parent, cpus: 1.5, periodMs });
-    // Up: written period-first, 15000 µs per 100000 would sit below the sandbox's own 1 CPU.
-    expect(await cap(100)).toMatchObject({ ok: true });
-    expect(await files()).toEqual(layout === 'v1' ? ['150000', '100000'] : ['150000 100000']);
-    // Down: written quota-first, 15000 µs per 100000 would too.
+    // Down: written quota-first, 15000 µs per 100000 would sit below the sandbox's own 1 CPU.
     expect(await cap(10)).toMatchObject({ ok: true });
     expect(await files()).toEqual(layout === 'v1' ? ['15000', '10000'] : ['15000 10000']);
+    // Up: written period-first, 15000 µs per 100000 would too.
+    expect(await cap(100)).toMatchObject({ ok: true });
+    expect(await files()).toEqual(layout === 'v1' ? ['150000', '100000'] : ['150000 100000']);
     sleeper.ws.close();
     await sleeper.closed;
   });

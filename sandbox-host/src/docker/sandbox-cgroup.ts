@@ -43,7 +43,7 @@ interface CapInput {
   parent: string;
   /** Cores all sandboxes together may use; 0 = no cap. */
   cpus: number;
-  /** The CFS period the quota is given in (HOST_SANDBOX_CPU_PERIOD_MS; config.ts says why 10 ms). */
+  /** The CFS period the quota is given in (HOST_SANDBOX_CPU_PERIOD_MS; config.ts says why the default is 100 ms). */
   periodMs: number;
   runCommand?: RunCommand;
 }
