@@ -106,12 +106,18 @@ describe('the sandboxes’ CPU cap (fixture trees)', () => {
     });
   });
 
+  /** The host's config from `env` on a machine of `cores` cores, or its errors as one line. */
+  const configWith = (env: Record<string, string>, cores = 2) => {
+    const jwk = JSON.stringify({ kty: 'OKP', crv: 'Ed25519', x: 'x'.repeat(43) });
+    const machine = { totalMemoryMb: 8192, maxTasks: 32_768, cpuCores: cores };
+    const parsed = parseConfig({ EDGE_PUBLIC_JWK: jwk, ...env }, machine);
+    return parsed.ok ? parsed.config : parsed.errors.join('; ');
+  };
+
   it('defaults to the cores minus half a core, never below one run; refuses a cap below RUN_CPUS', () => {
-    const env = { EDGE_PUBLIC_JWK: JSON.stringify({ kty: 'OKP', crv: 'Ed25519', x: 'x'.repeat(43) }) };
-    const machine = (cpuCores: number) => ({ totalMemoryMb: 8192, maxTasks: 32_768, cpuCores });
     const cpus = (e: Record<string, string>, cores: number) => {
-      const parsed = parseConfig({ ...env, ...e }, machine(cores));
-      return parsed.ok ? parsed.config.sandboxCpus : parsed.errors.join('; ');
+      const config = configWith(e, cores);
+      return typeof config === 'string' ? config : config.sandboxCpus;
     };
     expect(cpus({}, 2)).toBe(1.5);
     expect(cpus({}, 1)).toBe(1);
@@ -124,11 +130,9 @@ describe('the sandboxes’ CPU cap (fixture trees)', () => {
   });
 
   it('the cap’s period: the kernel’s 100 ms by default, what the kernel allows (1 ms to 1 s) when set', () => {
-    const env = { EDGE_PUBLIC_JWK: JSON.stringify({ kty: 'OKP', crv: 'Ed25519', x: 'x'.repeat(43) }) };
-    const machine = { totalMemoryMb: 8192, maxTasks: 32_768, cpuCores: 2 };
     const period = (e: Record<string, string>) => {
-      const parsed = parseConfig({ ...env, ...e }, machine);
-      return parsed.ok ? parsed.config.sandboxCpuPeriodMs : parsed.errors.join('; ');
+      const config = configWith(e);
+      return typeof config === 'string' ? config : config.sandboxCpuPeriodMs;
     };
     expect(period({})).toBe(100);
     expect(period({ HOST_SANDBOX_CPU_PERIOD_MS: '10' })).toBe(10);
@@ -182,17 +186,21 @@ describe('on this machine, with real containers', async () => {
 
   const weightOf = async (id: string) =>
     (await readFile(join(cpuDir(parent, id), weightFile), 'utf8')).trim();
+  /** The parent's cap as the kernel holds it: v1's quota and period files, or v2's cpu.max. */
+  const capFiles = async () =>
+    layout === 'v1'
+      ? [
+          (await readFile(join(cpuDir(parent), 'cpu.cfs_quota_us'), 'utf8')).trim(),
+          (await readFile(join(cpuDir(parent), 'cpu.cfs_period_us'), 'utf8')).trim(),
+        ]
+      : [(await readFile(join(cpuDir(parent), 'cpu.max'), 'utf8')).trim()];
+  /** What capFiles reads for a quota and period in µs. */
+  const capOf = (quotaUs: number, periodUs: number) =>
+    layout === 'v1' ? [String(quotaUs), String(periodUs)] : [`${quotaUs} ${periodUs}`];
 
   it('sandboxes are created under the capped parent cgroup; a long run’s weight is lowered, a new run’s is not', async () => {
     h = await startTestHost({ CGROUP_PARENT: parent, HOST_SANDBOX_CPUS: '1.5', RUN_CPU_BOOST_MS: '100' });
-    const quota =
-      layout === 'v1'
-        ? [
-            await readFile(join(cpuDir(parent), 'cpu.cfs_quota_us'), 'utf8'),
-            await readFile(join(cpuDir(parent), 'cpu.cfs_period_us'), 'utf8'),
-          ].map((text) => text.trim())
-        : [(await readFile(join(cpuDir(parent), 'cpu.max'), 'utf8')).trim()];
-    expect(quota).toEqual(layout === 'v1' ? ['150000', '100000'] : ['150000 100000']);
+    expect(await capFiles()).toEqual(capOf(150_000, 100_000));
 
     const burner = await start({
       language: 'python',
@@ -232,21 +240,14 @@ describe('on this machine, with real containers', async () => {
       limits: { timeoutMs: 15_000 },
     });
     expect(await containersOf(h.hostId)).not.toHaveLength(0);
-    const files = async () =>
-      layout === 'v1'
-        ? [
-            (await readFile(join(cpuDir(parent), 'cpu.cfs_quota_us'), 'utf8')).trim(),
-            (await readFile(join(cpuDir(parent), 'cpu.cfs_period_us'), 'utf8')).trim(),
-          ]
-        : [(await readFile(join(cpuDir(parent), 'cpu.max'), 'utf8')).trim()];
     const cap = (periodMs: number) =>
       applySandboxCpuCap({ layout, driver: 'cgroupfs', root: CGROUP_ROOT, parent, cpus: 1.5, periodMs });
     // Down: written quota-first, 15000 µs per 100000 would sit below the sandbox's own 1 CPU.
     expect(await cap(10)).toMatchObject({ ok: true });
-    expect(await files()).toEqual(layout === 'v1' ? ['15000', '10000'] : ['15000 10000']);
+    expect(await capFiles()).toEqual(capOf(15_000, 10_000));
     // Up: written period-first, 15000 µs per 100000 would too.
     expect(await cap(100)).toMatchObject({ ok: true });
-    expect(await files()).toEqual(layout === 'v1' ? ['150000', '100000'] : ['150000 100000']);
+    expect(await capFiles()).toEqual(capOf(150_000, 100_000));
     sleeper.ws.close();
     await sleeper.closed;
   });
