@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import type { CgroupReader } from './cgroup.ts';
+import { awaitOomEvent } from './oom-event.ts';
 import type { ProfileLimits, SandboxRuntime } from './profile.ts';
 import { sandboxContainerSpec } from './profile.ts';
 import { SandboxUids } from './sandbox-uids.ts';
@@ -39,6 +40,16 @@ interface CreateSandboxInput {
 /** How long a run whose wrapper ended waits for the engine to record the container's exit. */
 const EXIT_WAIT_MS = 2000;
 
+/**
+ * How long a gVisor sandbox ended by SIGKILL, with no OOM kill in its state, waits for the engine's late
+ * `oom` event (docker/oom-event.ts). The host's own kills (limits, cancels) never end a run through its
+ * exit, so this is an OOM kill's path; a sandbox killed some other way is answered this much later.
+ */
+const OOM_EVENT_WAIT_MS = 2000;
+
+/** The exit code of a main process ended by SIGKILL. */
+const SIGKILL_EXIT = 137;
+
 /** Without a range every sandbox is 65534: nothing to hand out or take back. */
 const SHARED_UID = new SandboxUids();
 
@@ -51,19 +62,28 @@ export class Sandbox {
   memoryMb: number;
   readonly #uids: SandboxUids;
   readonly #runtime: SandboxRuntime;
+  readonly #docker: Docker;
   readonly #container: Docker.Container;
+  readonly #createdAtMs: number;
   readonly #stream: Duplex;
   #events: SandboxEvents | null = null;
   #pending: Array<(e: SandboxEvents) => void> = [];
   #ended = false;
   #destroyed: Promise<void> | null = null;
 
-  private constructor(container: Docker.Container, stream: Duplex, input: CreateSandboxInput, uid: number) {
-    this.#container = container;
+  private constructor(
+    engine: { docker: Docker; container: Docker.Container; createdAtMs: number },
+    stream: Duplex,
+    input: CreateSandboxInput,
+    uid: number,
+  ) {
+    this.#docker = engine.docker;
+    this.#container = engine.container;
+    this.#createdAtMs = engine.createdAtMs;
     this.uid = uid;
     this.#uids = input.uids ?? SHARED_UID;
     this.#stream = stream;
-    this.id = container.id;
+    this.id = engine.container.id;
     this.slotId = input.slotId;
     this.language = input.language;
     this.memoryMb = input.limits.memoryMb;
@@ -93,6 +113,7 @@ export class Sandbox {
   static async create(docker: Docker, input: CreateSandboxInput): Promise<Sandbox> {
     const uids = input.uids ?? SHARED_UID;
     const uid = uids.take();
+    const createdAtMs = Date.now();
     const container = await docker
       .createContainer(
         sandboxContainerSpec({
@@ -119,7 +140,7 @@ export class Sandbox {
         stderr: true,
         hijack: true,
       })) as unknown as Duplex;
-      const sandbox = new Sandbox(container, stream, input, uid);
+      const sandbox = new Sandbox({ docker, container, createdAtMs }, stream, input, uid);
       await container.start();
       return sandbox;
     } catch (err) {
@@ -175,7 +196,9 @@ export class Sandbox {
    * The container's exit status as the engine recorded it. The attach stream can end a moment before
    * the engine has handled the exit (and, under gVisor, the OOM kill that caused it: the sandbox's
    * cgroup is gone by then, so this is the only record of it): while the container still shows as
-   * running, the host waits for the engine, at most EXIT_WAIT_MS, and looks again.
+   * running, the host waits for the engine, at most EXIT_WAIT_MS, and looks again. A gVisor sandbox
+   * killed by SIGKILL whose state shows no OOM kill is checked against the engine's `oom` events, which
+   * can come after the exit (docker/oom-event.ts).
    */
   async inspectExit(): Promise<{ exitCode: number | null; oomKilled: boolean }> {
     try {
@@ -191,7 +214,16 @@ export class Sandbox {
         clearTimeout(timer);
         info = await this.#container.inspect();
       }
-      return { exitCode: info.State.Running ? null : info.State.ExitCode, oomKilled: info.State.OOMKilled };
+      const exitCode = info.State.Running ? null : info.State.ExitCode;
+      let oomKilled = info.State.OOMKilled;
+      if (!oomKilled && exitCode === SIGKILL_EXIT && this.#runtime === 'runsc') {
+        oomKilled = await awaitOomEvent(this.#docker, {
+          containerId: this.id,
+          sinceMs: this.#createdAtMs,
+          waitMs: OOM_EVENT_WAIT_MS,
+        });
+      }
+      return { exitCode, oomKilled };
     } catch {
       return { exitCode: null, oomKilled: false };
     }
