@@ -80,7 +80,7 @@ describe('the sandboxes’ CPU cap (fixture trees)', () => {
     ]);
   });
 
-  it('a cap that cannot be written is reported, not thrown; 0 means no cap', async () => {
+  it('a cap that cannot be written is reported, not thrown', async () => {
     const root = await fixture({ cpu: '' }); // `cpu` is a file: nothing can be created below it
     const cap = await applySandboxCpuCap({
       layout: 'v1',
@@ -91,19 +91,35 @@ describe('the sandboxes’ CPU cap (fixture trees)', () => {
       periodMs: 10,
     });
     expect(cap.ok).toBe(false);
-    expect(
-      await applySandboxCpuCap({
-        layout: 'v1',
-        driver: 'cgroupfs',
-        root,
-        parent: 'x',
-        cpus: 0,
-        periodMs: 10,
-      }),
-    ).toEqual({
-      ok: true,
-      applied: 'none (HOST_SANDBOX_CPUS=0)',
+  });
+
+  it('0 lifts a cap an earlier start left on the parent (v1, v2, systemd)', async () => {
+    const v1 = await fixture({
+      'cpu/airlock/cpu.cfs_quota_us': '150000',
+      'cpu/airlock/cpu.cfs_period_us': '100000',
     });
+    const none = { driver: 'cgroupfs', parent: '/airlock', cpus: 0, periodMs: 100 } as const;
+    expect(await applySandboxCpuCap({ ...none, layout: 'v1', root: v1 })).toMatchObject({ ok: true });
+    expect(await readFile(join(v1, 'cpu/airlock/cpu.cfs_quota_us'), 'utf8')).toBe('-1');
+    const v2 = await fixture({ 'airlock/cpu.max': '150000 100000' });
+    const lifted = await applySandboxCpuCap({ ...none, layout: 'v2', root: v2 });
+    expect(lifted).toEqual({
+      ok: true,
+      applied: `none (HOST_SANDBOX_CPUS=0): ${v2}/airlock/cpu.max=max 100000`,
+    });
+    expect(await readFile(join(v2, 'airlock/cpu.max'), 'utf8')).toBe('max 100000');
+    const calls: [string, readonly string[]][] = [];
+    await applySandboxCpuCap({
+      ...none,
+      layout: 'v2',
+      driver: 'systemd',
+      root: '/nonexistent',
+      parent: 'airlock.slice',
+      runCommand: async (file, args) => calls.push([file, args]),
+    });
+    expect(calls).toEqual([
+      ['systemctl', ['set-property', '--runtime', 'airlock.slice', 'CPUQuota=', 'CPUQuotaPeriodSec=100ms']],
+    ]);
   });
 
   /** The host's config from `env` on a machine of `cores` cores, or its errors as one line. */

@@ -52,14 +52,17 @@ export type CapResult = { ok: true; applied: string } | { ok: false; reason: str
 
 export async function applySandboxCpuCap(input: CapInput): Promise<CapResult> {
   const { layout, driver, root, parent, cpus, periodMs } = input;
-  if (cpus === 0) return { ok: true, applied: 'none (HOST_SANDBOX_CPUS=0)' };
   const periodUs = periodMs * 1000;
-  const quotaUs = Math.round(cpus * periodUs);
+  // No cap (0) is written too: the parent outlives the host, and a cap an earlier start left would hold.
+  const quotaUs = cpus === 0 ? null : Math.round(cpus * periodUs);
+  const uncapped = quotaUs === null ? 'none (HOST_SANDBOX_CPUS=0): ' : '';
   try {
     if (driver === 'systemd') {
-      const properties = [`CPUQuota=${Math.round(cpus * 100)}%`, `CPUQuotaPeriodSec=${periodMs}ms`];
+      // An empty CPUQuota= removes the slice's quota.
+      const quota = quotaUs === null ? '' : `${Math.round(cpus * 100)}%`;
+      const properties = [`CPUQuota=${quota}`, `CPUQuotaPeriodSec=${periodMs}ms`];
       await (input.runCommand ?? run)('systemctl', ['set-property', '--runtime', parent, ...properties]);
-      return { ok: true, applied: `${parent} ${properties.join(' ')}` };
+      return { ok: true, applied: `${uncapped}${parent} ${properties.join(' ')}` };
     }
     if (layout === 'v1') {
       const dir = join(root, 'cpu', parent);
@@ -70,16 +73,20 @@ export async function applySandboxCpuCap(input: CapInput): Promise<CapResult> {
       // first (-1: none) keeps every step valid whichever way the period moves, for an instant uncapped.
       await writeFile(join(dir, 'cpu.cfs_quota_us'), '-1');
       await writeFile(join(dir, 'cpu.cfs_period_us'), String(periodUs));
-      await writeFile(join(dir, 'cpu.cfs_quota_us'), String(quotaUs));
-      return { ok: true, applied: `${dir}/cpu.cfs_quota_us=${quotaUs} cpu.cfs_period_us=${periodUs}` };
+      if (quotaUs !== null) await writeFile(join(dir, 'cpu.cfs_quota_us'), String(quotaUs));
+      return {
+        ok: true,
+        applied: `${uncapped}${dir}/cpu.cfs_quota_us=${quotaUs ?? -1} cpu.cfs_period_us=${periodUs}`,
+      };
     }
     if (layout === 'v2') {
       const dir = join(root, parent);
       await mkdir(dir, { recursive: true });
       // The cpu controller must be enabled for the parent's own cgroup (the engine usually has).
       await writeFile(join(root, 'cgroup.subtree_control'), '+cpu').catch(() => undefined);
-      await writeFile(join(dir, 'cpu.max'), `${quotaUs} ${periodUs}`);
-      return { ok: true, applied: `${dir}/cpu.max=${quotaUs} ${periodUs}` };
+      const max = `${quotaUs ?? 'max'} ${periodUs}`;
+      await writeFile(join(dir, 'cpu.max'), max);
+      return { ok: true, applied: `${uncapped}${dir}/cpu.max=${max}` };
     }
     return { ok: false, reason: 'no cgroup tree found' };
   } catch (err) {
