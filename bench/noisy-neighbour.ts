@@ -16,8 +16,9 @@
  *      queued), its peak admitted runs, and when the last answer came
  * For the victim's runs, where the time went on the host (its "run started"/"run finished" log lines:
  * admission wait, taking a container, warm or created on the spot, the program's wall time), the rest
- * being the edge and the wire; and who used the CPU in each phase (the sandboxes' parent cgroup, the
- * engine, workerd, the host process, the whole machine).
+ * being the edge and the wire, with the noisy phase's three slowest runs of each path taken apart the
+ * same way (a p90 of 30 runs is set by its three slowest); and who used the CPU in each phase (the
+ * sandboxes' parent cgroup, the engine, workerd, the host process, the whole machine).
  *
  * The bench edge raises the registration and login limits per IP (every tenant signs up from 127.0.0.1).
  * `--limits product` (the default) keeps the run and API limits as shipped (wrangler.toml: 30 runs and
@@ -183,13 +184,15 @@ interface Phase {
   ms: Map<string, number>;
   /** The same hello world sent to the host directly, interleaved: what the host alone takes. */
   direct: number[];
+  /** Client-side ms of the direct runs by run id (succeeded runs). */
+  directMs: Map<string, number>;
 }
 
-type Direct = () => Promise<{ status: string; ms: number }>;
+type Direct = () => Promise<{ runId: string; status: string; ms: number }>;
 
 /** The victim's runs in one phase, spread over fresh users (VICTIM_RUNS_PER_USER runs each). */
 async function victim(clients: readonly Client[], direct: Direct): Promise<Phase> {
-  const phase: Phase = { latencies: [], errors: [], ids: [], ms: new Map(), direct: [] };
+  const phase: Phase = { latencies: [], errors: [], ids: [], ms: new Map(), direct: [], directMs: new Map() };
   const pause = () => new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
   for (let i = 0; i < RUNS; i++) {
     const client = clients[Math.floor(i / VICTIM_RUNS_PER_USER)] as Client;
@@ -200,8 +203,10 @@ async function victim(clients: readonly Client[], direct: Direct): Promise<Phase
     if (r.id && r.status === 'succeeded') phase.ms.set(r.id, r.ms);
     await pause();
     const d = await direct();
-    if (d.status === 'succeeded') phase.direct.push(d.ms);
-    else phase.errors.push(`direct ${d.status}`);
+    if (d.status === 'succeeded') {
+      phase.direct.push(d.ms);
+      phase.directMs.set(d.runId, d.ms);
+    } else phase.errors.push(`direct ${d.status}`);
     await pause();
   }
   return phase;
@@ -261,6 +266,21 @@ function hostLine(
   }
   const restText = ms ? `; the rest (edge, wire) ${pq(rest)}` : '';
   return `host side (p50/p90 ms): admission wait ${q('admissionWaitMs')}, take a container ${q('acquireMs')} (warm ${warm}/${t.length}), program wall ${q('wallMs')}${restText}`;
+}
+
+/** The slowest runs one by one: which part of each took the time (the p90 is made of a few of them). */
+function slowestLine(ms: Map<string, number>, timings: Map<string, HostTiming>, count = 3): string {
+  return [...ms]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([id, total]) => {
+      const h = timings.get(id);
+      if (h?.wallMs === undefined) return `${f0(total)} (no host lines)`;
+      const rest = total - (h.admissionWaitMs ?? 0) - (h.acquireMs ?? 0) - h.wallMs;
+      const take = `${f0(h.acquireMs ?? Number.NaN)} ${h.warm ? 'warm' : 'created'}`;
+      return `${f0(total)} = wait ${f0(h.admissionWaitMs ?? Number.NaN)} + take ${take} + wall ${f0(h.wallMs)} + rest ${f0(rest)}`;
+    })
+    .join('; ');
 }
 
 async function main(): Promise<void> {
@@ -331,6 +351,8 @@ async function main(): Promise<void> {
     );
     console.log(`  the same sent to the host directly: ${stats(loaded.direct)}`);
     console.log(`  ${hostLine(loaded.ids, timings, loaded.ms)}`);
+    console.log(`  slowest through the edge (ms): ${slowestLine(loaded.ms, timings)}`);
+    console.log(`  slowest sent directly (ms): ${slowestLine(loaded.directMs, timings)}`);
     console.log(`  CPU (cores): ${cpuNoisy}`);
     const ratio = (q: number, list: 'latencies' | 'direct' = 'latencies') =>
       quantile(loaded[list], q) / quantile(quiet[list], q);

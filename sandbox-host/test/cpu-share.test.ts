@@ -267,4 +267,14 @@ describe('on this machine, with real containers', async () => {
     sleeper.ws.close();
     await sleeper.closed;
   });
+
+  it('a host started with HOST_SANDBOX_CPUS=0 lifts the cap an earlier host left on the parent', async () => {
+    h = await startTestHost({ CGROUP_PARENT: parent, HOST_SANDBOX_CPUS: '1.5' });
+    expect(await capFiles()).toEqual(capOf(150_000, 100_000));
+    await h.close();
+    // The parent outlives the host that capped it.
+    expect(await capFiles()).toEqual(capOf(150_000, 100_000));
+    h = await startTestHost({ CGROUP_PARENT: parent, HOST_SANDBOX_CPUS: '0' });
+    expect(await capFiles()).toEqual(layout === 'v1' ? ['-1', '100000'] : ['max 100000']);
+  });
 });
