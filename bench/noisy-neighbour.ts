@@ -18,7 +18,8 @@
  * admission wait, taking a container, warm or created on the spot, the program's wall time), the rest
  * being the edge and the wire, with the noisy phase's three slowest runs of each path taken apart the
  * same way (a p90 of 30 runs is set by its three slowest); and who used the CPU in each phase (the
- * sandboxes' parent cgroup, the engine, workerd, the host process, the whole machine).
+ * sandboxes' parent cgroup, the engine, workerd, the host process, the whole machine), with how long
+ * a process start took at real-time priority meanwhile (support/fork-probe.ts: stalls of the machine).
  *
  * The bench edge raises the registration and login limits per IP (every tenant signs up from 127.0.0.1).
  * `--limits product` (the default) keeps the run and API limits as shipped (wrangler.toml: 30 runs and
@@ -38,6 +39,7 @@
 import { parseArgs } from 'node:util';
 import { Client } from '../e2e/support/client.ts';
 import { directRun } from './support/direct-run.ts';
+import { startForkProbe } from './support/fork-probe.ts';
 import {
   cgroupCpuMs,
   cgroupThrottling,
@@ -283,6 +285,12 @@ function slowestLine(ms: Map<string, number>, timings: Map<string, HostTiming>, 
     .join('; ');
 }
 
+/** What the fork probe saw in one phase (bench/support/fork-probe.ts). */
+function probeLine(durations: readonly number[], realtime: boolean): string {
+  const over = durations.filter((d) => d > 50).length;
+  return `process starts (/bin/true every 50 ms, ${realtime ? 'real-time priority' : 'normal priority: no chrt'}): ${stats(durations)}, over 50 ms: ${over}`;
+}
+
 async function main(): Promise<void> {
   const stack = await startBenchStack({
     hostEnv: {
@@ -321,11 +329,14 @@ async function main(): Promise<void> {
     );
 
     let c0 = cpu();
+    let probe = startForkProbe();
     const quiet = await victim(victims.quiet, direct);
+    const quietStarts = probe.stop();
     console.log(`victim quiet:  ${stats(quiet.latencies)}  errors ${quiet.errors.length}`);
     console.log(`  the same sent to the host directly: ${stats(quiet.direct)}`);
     console.log(`  ${hostLine(quiet.ids, timings, quiet.ms)}`);
     console.log(`  CPU (cores): ${cpuLine(c0, cpu())}`);
+    console.log(`  ${probeLine(quietStarts, probe.realtime)}`);
 
     let stop = false;
     const outcomes: Record<string, Record<string, number>> = {};
@@ -341,8 +352,10 @@ async function main(): Promise<void> {
     });
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     c0 = cpu();
+    probe = startForkProbe();
     const loaded = await victim(victims.noisy, direct);
     const cpuNoisy = cpuLine(c0, cpu());
+    const noisyStarts = probe.stop();
     const during = await readyz();
     stop = true;
     await Promise.all(noisy);
@@ -354,6 +367,7 @@ async function main(): Promise<void> {
     console.log(`  slowest through the edge (ms): ${slowestLine(loaded.ms, timings)}`);
     console.log(`  slowest sent directly (ms): ${slowestLine(loaded.directMs, timings)}`);
     console.log(`  CPU (cores): ${cpuNoisy}`);
+    console.log(`  ${probeLine(noisyStarts, probe.realtime)}`);
     const ratio = (q: number, list: 'latencies' | 'direct' = 'latencies') =>
       quantile(loaded[list], q) / quantile(quiet[list], q);
     console.log(
