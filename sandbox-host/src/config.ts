@@ -95,8 +95,8 @@ export const configSchema = (machine: MachineFacts) => {
         HOST_SANDBOX_CPUS: z.coerce.number().min(0).max(1024).optional(),
         // The CFS period of that cap (the kernel allows 1 ms to 1 s). When the burners have spent the
         // quota, every sandbox waits for the next period, a fresh hello world too. 10 ms shortened the
-        // victim's tail under runc; the default stays the kernel's 100 ms while a gVisor OOM-report flake
-        // first seen with 10 ms (and since at 100) is unexplained (docs/sandbox-host.md, "CPU").
+        // victim's program under runc in one day's sittings, within the spread of the next day's at 100;
+        // the default stays the kernel's (docs/sandbox-host.md, "CPU").
         HOST_SANDBOX_CPU_PERIOD_MS: int(1, 1000).default(100),
         // CPU time a run uses at the default weight before its weight is lowered (runner/cpu-boost.ts).
         RUN_CPU_BOOST_MS: int(10, 3_600_000).default(300),
