@@ -38,6 +38,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Client } from '../e2e/support/client.ts';
+import { readFavorDynmods } from '../sandbox-host/src/docker/cgroup-dynmods.ts';
 import { directRun } from './support/direct-run.ts';
 import { startForkProbe } from './support/fork-probe.ts';
 import {
@@ -325,7 +326,7 @@ async function main(): Promise<void> {
     }
     const ready = await readyz();
     console.log(
-      `noisy-neighbour bench through the edge, ${new Date().toISOString()}, pool ${POOL}, rate limits ${values.limits}, victim pause ${PAUSE_MS} ms, noise ${Object.keys(NOISE).join(',')}, host env ${values['host-env']}, budget ${JSON.stringify(ready.admission.budget)}`,
+      `noisy-neighbour bench through the edge, ${new Date().toISOString()}, pool ${POOL}, rate limits ${values.limits}, victim pause ${PAUSE_MS} ms, noise ${Object.keys(NOISE).join(',')}, host env ${values['host-env']}, budget ${JSON.stringify(ready.admission.budget)}, cgroup favordynmods ${await readFavorDynmods()}`,
     );
 
     let c0 = cpu();

@@ -77,10 +77,40 @@ PY
   fi
 }
 
+# The kernel's cgroup "favordynmods" mode (Linux 6.0+; per thread group from 6.18), machine-wide until
+# reboot: each container start moves the container's first process into its cgroups, and without it
+# that move takes a lock that holds every fork, thread start and exit on the machine, for up to a
+# second while the neighbours start containers and fork (measured: docs/sandbox-host.md, "Noisy
+# neighbours"). With it, forks and exits cost a little more and no start holds another tenant's. Set by
+# remounting the cgroup2 mount with its present options plus favordynmods; root only, and only where
+# the kernel lists the option (/sys/kernel/cgroup/features). AIRLOCK_FAVORDYNMODS=0 opts out.
+favor_dynmods() {
+  [ "${AIRLOCK_FAVORDYNMODS:-1}" = 0 ] && return 0
+  grep -qx favordynmods /sys/kernel/cgroup/features 2>/dev/null || return 0
+  # mountinfo: "... <mount point> <mount options> [optional fields] - cgroup2 <source> <super options>"
+  local target opts
+  read -r target opts < <(awk '{ for (i = 7; i < NF; i++) if ($i == "-") break; if ($(i + 1) == "cgroup2") { print $5, $(i + 3); exit } }' /proc/self/mountinfo)
+  if [ -z "${target:-}" ]; then
+    say "no cgroup2 mount: cgroup favordynmods not set (a cgroup v1 mount cannot change it on remount)"
+    return 0
+  fi
+  case ",$opts," in *,favordynmods,*) return 0 ;; esac
+  if [ "$(id -u)" -ne 0 ]; then
+    say "cgroup favordynmods is off and this is not root: container starts may stall the machine's forks" >&2
+    return 0
+  fi
+  if mount -o "remount,$opts,favordynmods" "$target"; then
+    say "kernel: cgroup favordynmods on ($target; until reboot): container starts no longer hold every fork and exit on the machine"
+  else
+    say "could not remount $target with favordynmods: container starts may stall the machine's forks" >&2
+  fi
+}
+
 if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
   say "engine already reachable ($(docker version --format '{{.Server.Version}}' 2>/dev/null || echo unknown))"
   install_missing || say "warning: could not install the tools above; image builds or compose checks may fail" >&2
   register_runsc yes
+  favor_dynmods
   exit 0
 fi
 
@@ -92,6 +122,7 @@ fi
 
 install_missing
 register_runsc no
+favor_dynmods
 
 mkdir -p "$LOG_DIR"
 

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { HostConfig } from './config.ts';
 import type { CgroupLayout } from './docker/cgroup.ts';
 import { canResetPeak, cgroupReaderFor, detectCgroupLayout } from './docker/cgroup.ts';
+import { readFavorDynmods } from './docker/cgroup-dynmods.ts';
 import { sweepOrphans } from './docker/orphans.ts';
 import type { ProfileLimits } from './docker/profile.ts';
 import { checkRuntime, RuntimeNotRegistered } from './docker/runtime.ts';
@@ -91,6 +92,13 @@ export async function startLifecycle(config: HostConfig, deps: LifecycleDeps): P
       { root: config.cgroupRoot, parent: cgroupParent },
       'cgroup tree not writable: peak memory cannot be reset at handover (mount /sys/fs/cgroup read-write)',
     );
+  const favorDynmods = await readFavorDynmods();
+  if (favorDynmods === 'off')
+    log.warn(
+      { favorDynmods },
+      "the kernel's cgroup favordynmods is off: every container start can stall every fork and exit on the machine (scripts/docker-engine.sh turns it on)",
+    );
+  else log.info({ favorDynmods }, 'cgroup favordynmods');
   // A previous process's containers are orphans by definition: remove them before anything else.
   // Every container of this host that no run of this process owns: at start and at shutdown.
   const sweepAll = () =>
