@@ -180,35 +180,39 @@ async function tenant(edgeUrl: string): Promise<Client> {
 }
 
 interface Phase {
-  latencies: number[];
   errors: string[];
   ids: string[];
   /** Client-side ms by run id (succeeded runs), to subtract the host's part from. */
-  ms: Map<string, number>;
+  edgeMs: Map<string, number>;
   /** The same hello world sent to the host directly, interleaved: what the host alone takes. */
-  direct: number[];
-  /** Client-side ms of the direct runs by run id (succeeded runs). */
   directMs: Map<string, number>;
+  /** When a direct run's first output came (ms, the same clock): late before the program or after it. */
+  directFirstOutputMs: Map<string, number>;
 }
 
-type Direct = () => Promise<{ runId: string; status: string; ms: number }>;
+type Direct = () => Promise<{ runId: string; status: string; ms: number; firstOutputMs: number }>;
 
 /** The victim's runs in one phase, spread over fresh users (VICTIM_RUNS_PER_USER runs each). */
 async function victim(clients: readonly Client[], direct: Direct): Promise<Phase> {
-  const phase: Phase = { latencies: [], errors: [], ids: [], ms: new Map(), direct: [], directMs: new Map() };
+  const phase: Phase = {
+    errors: [],
+    ids: [],
+    edgeMs: new Map(),
+    directMs: new Map(),
+    directFirstOutputMs: new Map(),
+  };
   const pause = () => new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
   for (let i = 0; i < RUNS; i++) {
     const client = clients[Math.floor(i / VICTIM_RUNS_PER_USER)] as Client;
     const r = await run(client, HELLO);
-    if (r.status === 'succeeded') phase.latencies.push(r.ms);
-    else phase.errors.push(r.status);
     if (r.id) phase.ids.push(r.id);
-    if (r.id && r.status === 'succeeded') phase.ms.set(r.id, r.ms);
+    if (r.id && r.status === 'succeeded') phase.edgeMs.set(r.id, r.ms);
+    else phase.errors.push(r.status);
     await pause();
     const d = await direct();
     if (d.status === 'succeeded') {
-      phase.direct.push(d.ms);
       phase.directMs.set(d.runId, d.ms);
+      phase.directFirstOutputMs.set(d.runId, d.firstOutputMs);
     } else phase.errors.push(`direct ${d.status}`);
     await pause();
   }
@@ -271,17 +275,28 @@ function hostLine(
   return `host side (p50/p90 ms): admission wait ${q('admissionWaitMs')}, take a container ${q('acquireMs')} (warm ${warm}/${t.length}), program wall ${q('wallMs')}${restText}`;
 }
 
-/** The slowest runs one by one: which part of each took the time (the p90 is made of a few of them). */
-function slowestLine(ms: Map<string, number>, timings: Map<string, HostTiming>, count = 3): string {
+/**
+ * The slowest runs one by one: which part of each took the time (the p90 is made of a few of them),
+ * with when the first output came where the client saw it.
+ */
+function slowestLine(
+  ms: Map<string, number>,
+  timings: Map<string, HostTiming>,
+  firstOutputMs?: Map<string, number>,
+  count = 3,
+): string {
   return [...ms]
     .sort((a, b) => b[1] - a[1])
     .slice(0, count)
     .map(([id, total]) => {
       const h = timings.get(id);
-      if (h?.wallMs === undefined) return `${f0(total)} (no host lines)`;
+      const first = firstOutputMs?.has(id)
+        ? ` (first output at ${f0(firstOutputMs.get(id) ?? Number.NaN)})`
+        : '';
+      if (h?.wallMs === undefined) return `${f0(total)} (no host lines)${first}`;
       const rest = total - (h.admissionWaitMs ?? 0) - (h.acquireMs ?? 0) - h.wallMs;
       const take = `${f0(h.acquireMs ?? Number.NaN)} ${h.warm ? 'warm' : 'created'}`;
-      return `${f0(total)} = wait ${f0(h.admissionWaitMs ?? Number.NaN)} + take ${take} + wall ${f0(h.wallMs)} + rest ${f0(rest)}`;
+      return `${f0(total)} = wait ${f0(h.admissionWaitMs ?? Number.NaN)} + take ${take} + wall ${f0(h.wallMs)} + rest ${f0(rest)}${first}`;
     })
     .join('; ');
 }
@@ -333,9 +348,9 @@ async function main(): Promise<void> {
     let probe = startForkProbe();
     const quiet = await victim(victims.quiet, direct);
     const quietStarts = probe.stop();
-    console.log(`victim quiet:  ${stats(quiet.latencies)}  errors ${quiet.errors.length}`);
-    console.log(`  the same sent to the host directly: ${stats(quiet.direct)}`);
-    console.log(`  ${hostLine(quiet.ids, timings, quiet.ms)}`);
+    console.log(`victim quiet:  ${stats([...quiet.edgeMs.values()])}  errors ${quiet.errors.length}`);
+    console.log(`  the same sent to the host directly: ${stats([...quiet.directMs.values()])}`);
+    console.log(`  ${hostLine(quiet.ids, timings, quiet.edgeMs)}`);
     console.log(`  CPU (cores): ${cpuLine(c0, cpu())}`);
     console.log(`  ${probeLine(quietStarts, probe.realtime)}`);
 
@@ -361,21 +376,23 @@ async function main(): Promise<void> {
     stop = true;
     await Promise.all(noisy);
     console.log(
-      `victim noisy:  ${stats(loaded.latencies)}  errors ${loaded.errors.length} ${loaded.errors.join(',')}`,
+      `victim noisy:  ${stats([...loaded.edgeMs.values()])}  errors ${loaded.errors.length} ${loaded.errors.join(',')}`,
     );
-    console.log(`  the same sent to the host directly: ${stats(loaded.direct)}`);
-    console.log(`  ${hostLine(loaded.ids, timings, loaded.ms)}`);
-    console.log(`  slowest through the edge (ms): ${slowestLine(loaded.ms, timings)}`);
-    console.log(`  slowest sent directly (ms): ${slowestLine(loaded.directMs, timings)}`);
+    console.log(`  the same sent to the host directly: ${stats([...loaded.directMs.values()])}`);
+    console.log(`  ${hostLine(loaded.ids, timings, loaded.edgeMs)}`);
+    console.log(`  slowest through the edge (ms): ${slowestLine(loaded.edgeMs, timings)}`);
+    console.log(
+      `  slowest sent directly (ms): ${slowestLine(loaded.directMs, timings, loaded.directFirstOutputMs)}`,
+    );
     console.log(`  CPU (cores): ${cpuNoisy}`);
     console.log(`  ${probeLine(noisyStarts, probe.realtime)}`);
-    const ratio = (q: number, list: 'latencies' | 'direct' = 'latencies') =>
-      quantile(loaded[list], q) / quantile(quiet[list], q);
+    const ratio = (q: number, path: 'edgeMs' | 'directMs' = 'edgeMs') =>
+      quantile([...loaded[path].values()], q) / quantile([...quiet[path].values()], q);
     console.log(
       `  noisy / quiet through the edge: p50 ${ratio(0.5).toFixed(2)}x (target <= 2), p90 ${ratio(0.9).toFixed(2)}x (target <= 4), errors ${loaded.errors.length} (target 0)`,
     );
     console.log(
-      `  noisy / quiet at the host directly: p50 ${ratio(0.5, 'direct').toFixed(2)}x, p90 ${ratio(0.9, 'direct').toFixed(2)}x`,
+      `  noisy / quiet at the host directly: p50 ${ratio(0.5, 'directMs').toFixed(2)}x, p90 ${ratio(0.9, 'directMs').toFixed(2)}x`,
     );
     console.log(`  neighbours' outcomes: ${JSON.stringify(outcomes)}`);
     console.log(`  admission at the end of the noisy phase: ${JSON.stringify(during.admission)}`);
