@@ -46,7 +46,8 @@ async function streamRun(client: Client, request: Record<string, unknown>): Prom
 async function main(): Promise<void> {
   const stack = await startBenchStack({
     hostEnv: { POOL_SIZE: '2', POOL_LANGUAGES: 'python' },
-    edgeVars: { RATE_LIMIT_RUNS: BENCH_RATE, RATE_LIMIT_API: BENCH_RATE },
+    // Floods one after another from one user: the output budget is lifted too.
+    edgeVars: { RATE_LIMIT_RUNS: BENCH_RATE, RATE_LIMIT_API: BENCH_RATE, RATE_LIMIT_OUTPUT_KIB: '999999/1m' },
   });
   const group = stack.edge.child.pid as number;
   const workerdMs = () => processCpuMs(pidsByCommand('workerd', group));

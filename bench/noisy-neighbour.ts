@@ -23,7 +23,7 @@
  *
  * The bench edge raises the registration and login limits per IP (every tenant signs up from 127.0.0.1).
  * `--limits product` (the default) keeps the run and API limits as shipped (wrangler.toml: 30 runs and
- * 120 API requests a minute per user), the platform a tenant meets: a neighbour answered 429 waits its
+ * 120 API requests a minute per user, 8 MiB of output a minute per organization), the platform a tenant meets: a neighbour answered 429 waits its
  * `Retry-After`, as a client library does, and the neighbours first loop for one rate window (60 s), so
  * the victim is measured against their steady pace rather than the burst a fresh user's first minute
  * allows. `--limits lifted` raises them too: the neighbours then loop as fast as the platform answers,
@@ -314,7 +314,11 @@ async function main(): Promise<void> {
       POOL_LANGUAGES: 'python',
       ...(JSON.parse(values['host-env']) as Record<string, string>),
     },
-    edgeVars: Object.fromEntries(LIFTED.map((name) => [name, BENCH_RATE])),
+    edgeVars: {
+      ...Object.fromEntries(LIFTED.map((name) => [name, BENCH_RATE])),
+      // Lifted, a looping flood writes ~100 MiB a minute: its organization's output budget goes too.
+      ...(values.limits === 'lifted' ? { RATE_LIMIT_OUTPUT_KIB: '999999/1m' } : {}),
+    },
   });
   const { host, edge } = stack;
   const direct: Direct = () => directRun(host.url, host.id, stack.signingKey, HELLO);

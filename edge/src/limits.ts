@@ -158,6 +158,11 @@ export const RATE_LIMITS = {
   api: { envVar: 'RATE_LIMIT_API', default: '120/1m' },
   /** Run creations per user. */
   runs: { envVar: 'RATE_LIMIT_RUNS', default: '30/1m' },
+  /**
+   * Output per organization, in KiB (domain/runs/output-budget.ts): 8 MiB a minute, eight runs at the
+   * full output limit, where a looping output flood made ~36 and slowed every tenant (issue 10).
+   */
+  output: { envVar: 'RATE_LIMIT_OUTPUT_KIB', default: '8192/1m' },
   /** Refreshes and logouts per IP. */
   refresh: { envVar: 'RATE_LIMIT_REFRESH', default: '30/1m' },
   logout: { envVar: 'RATE_LIMIT_LOGOUT', default: '30/1m' },

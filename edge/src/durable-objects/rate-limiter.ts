@@ -7,6 +7,13 @@ import {
   type RateRule,
   type RateState,
 } from '../domain/auth/rate-limit.ts';
+import {
+  chargeOutput,
+  EMPTY_OUTPUT_BUDGET,
+  type OutputBudgetDecision,
+  type OutputBudgetState,
+  outputBudget,
+} from '../domain/runs/output-budget.ts';
 import { FIXED } from '../limits.ts';
 
 /** One quota an `admit` call checks: its storage key inside the object and its rule. */
@@ -64,6 +71,25 @@ export class RateLimiter extends DurableObject<Env> {
   /** `peek` for one quota of an `admit` object (GET /v1/usage: what remains, counting nothing). */
   peekQuota({ key, rule }: QuotaCheck, now: number): RateDecision {
     return peekRate(this.ctx.storage.kv.get<RateState>(`q:${key}`) ?? EMPTY_RATE_STATE, rule, now);
+  }
+
+  /** An organization's output budget (one object per organization: domain/runs/output-budget.ts). */
+  outputBudget(rule: RateRule, now: number): OutputBudgetDecision {
+    return outputBudget(
+      this.ctx.storage.kv.get<OutputBudgetState>('output') ?? EMPTY_OUTPUT_BUDGET,
+      rule,
+      now,
+    );
+  }
+
+  /** Charges a finished run's output to the budget. */
+  chargeOutput(rule: RateRule, chars: number, now: number): void {
+    const kv = this.ctx.storage.kv;
+    kv.put(
+      'output',
+      chargeOutput(kv.get<OutputBudgetState>('output') ?? EMPTY_OUTPUT_BUDGET, rule, now, chars),
+    );
+    this.#cleanupAfter(rule.windowMs);
   }
 
   /**

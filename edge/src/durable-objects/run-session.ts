@@ -1,6 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { CLOSE_CODES, type RunRequest, type RunResult } from '@airlock/protocol';
 import { database } from '../db/client.ts';
+import type { RateRule } from '../domain/auth/rate-limit.ts';
 import { objectKey } from '../domain/files/name.ts';
 import type { SandboxHostRef } from '../domain/runs/config.ts';
 import {
@@ -16,6 +17,7 @@ import { rowToResult } from '../domain/runs/view.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import { FIXED } from '../limits.ts';
 import { discardQueuedRun, findRun, finishRun, markRunStarted, type RunScope } from '../repositories/runs.ts';
+import { outputBudgetOf } from '../services/output-budget.ts';
 import { loadSigningKey } from './host-connection.ts';
 import { ReplayStream } from './replay-stream.ts';
 import { dispatchRun } from './run-dispatch.ts';
@@ -46,6 +48,8 @@ export interface StartInput {
   busyWaitMs: number;
   /** How long a host may take to receive the run's mounted files (RUN_FILE_TRANSFER_*). */
   fileTransfer: TransferRule;
+  /** The organization's output budget, charged with the run's output when it ends (RATE_LIMIT_OUTPUT_KIB). */
+  outputRate: RateRule;
 }
 
 export type StartOutcome =
@@ -68,6 +72,8 @@ interface Meta {
   cancelRequested: boolean;
   /** Watchdog deadline while running; cleanup time once final. */
   deadline: number;
+  /** Absent in a run started before the output budget existed: nothing to charge. */
+  outputRate?: RateRule;
 }
 
 export class RunSession extends DurableObject<Env> {
@@ -123,6 +129,7 @@ export class RunSession extends DurableObject<Env> {
       final: false,
       cancelRequested: false,
       deadline: began + watchdogMs,
+      outputRate: input.outputRate,
     });
     await this.ctx.storage.setAlarm(began + watchdogMs);
 
@@ -326,6 +333,9 @@ export class RunSession extends DurableObject<Env> {
     if (meta.final) return (await this.#result()) ?? candidate;
     let result = fitForStorage(candidate);
     const db = database(this.env.DB);
+    // The output is charged while D1 is written (no latency added); before the result goes out, so the
+    // organization's next run sees it.
+    const charged = this.#chargeOutput(meta, candidate);
     try {
       const written = await retry(() => finishRun(db, meta.scope, meta.runId, result, meta.hostId));
       if (!written) {
@@ -335,6 +345,7 @@ export class RunSession extends DurableObject<Env> {
     } catch (err) {
       this.#log.error('could not record the run result', { err });
     }
+    await charged;
     this.#finalResult = result;
     // Held output precedes the end (the result carries it too).
     this.#output.flush();
@@ -356,6 +367,17 @@ export class RunSession extends DurableObject<Env> {
       .catch((err: unknown) => this.#log.warn('could not release the host lease', { err }));
     await this.ctx.storage.setAlarm(Date.now() + FIXED.runTranscriptRetainMs);
     return result;
+  }
+
+  /** The characters the run wrote, to its organization's output budget (services/output-budget.ts). */
+  async #chargeOutput(meta: Meta, result: RunResult): Promise<void> {
+    const chars = result.stdout.length + result.stderr.length;
+    if (!meta.outputRate || chars === 0) return;
+    try {
+      await outputBudgetOf(this.env, meta.scope.orgId).chargeOutput(meta.outputRate, chars, Date.now());
+    } catch (err) {
+      this.#log.error('could not charge the output budget', { err });
+    }
   }
 
   /** Every host stayed at capacity: no run happened, so none is recorded (the client retries). */

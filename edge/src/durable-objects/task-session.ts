@@ -48,6 +48,7 @@ export interface TaskStartInput {
   run: {
     hosts: SandboxHostRef[];
     rate: RateRule;
+    outputRate: RateRule;
     maxConcurrentPerOrg: number;
     busyWaitMs: number;
     fileTransfer: TransferRule;
@@ -191,6 +192,7 @@ export class TaskSession extends DurableObject<Env> {
                 request,
                 hosts: input.run.hosts,
                 runRate: input.run.rate,
+                outputRate: input.run.outputRate,
                 maxConcurrentPerOrg: input.run.maxConcurrentPerOrg,
                 busyWaitMs: input.run.busyWaitMs,
                 fileTransfer: input.run.fileTransfer,

@@ -221,6 +221,7 @@ export const taskRoutes = new Hono<AppEnv>()
           run: {
             hosts: [...config.runs.hosts],
             rate: config.runs.createRate,
+            outputRate: config.runs.outputRate,
             maxConcurrentPerOrg: config.runs.maxConcurrentPerOrg,
             busyWaitMs: config.runs.busyWaitMs,
             fileTransfer: config.runs.fileTransfer,

@@ -11,12 +11,13 @@ import { ApiError } from '../errors/api-error.ts';
 import { auditRequestIf } from '../lib/audit-request.ts';
 import { FIXED } from '../limits.ts';
 import { insertedRun, insertRunUnderCap, type RunScope } from '../repositories/runs.ts';
+import { checkOutputBudget, outputBudgetRefusal } from './output-budget.ts';
 import { isolateCachedRuntimes } from './runtimes-cache.ts';
 
 /**
  * Run creation, shared by every route that starts a run (POST /v1/runs, Piston's POST /api/v2/execute):
- * one place applies the hosts' runtime list and limits, the per-organization cap on runs in
- * progress, the audit entry and the hand-over to the run's RunSession, so a compatibility route gets
+ * one place applies the hosts' runtime list and limits, the organization's output budget and cap on
+ * runs in progress, the audit entry and the hand-over to the run's RunSession, so a compatibility route gets
  * exactly the quotas, sandbox and history of /v1/runs. Routes mount `requireScope('runs:write')` and
  * `runAdmission` (middleware/api-limit.ts: the API and per-user creation quotas) before calling it.
  */
@@ -60,7 +61,12 @@ export async function createRun(
   options: { wait: boolean },
 ): Promise<CreatedRun> {
   const config = c.get('config').runs;
-  const runtimes = await availableRuntimes(c);
+  // The organization's output budget is asked alongside the runtimes: one round trip's latency.
+  const [runtimes, budget] = await Promise.all([
+    availableRuntimes(c),
+    checkOutputBudget(c.env, c.get('org').id, config.outputRate),
+  ]);
+  if (!budget.allowed) throw outputBudgetRefusal(budget);
   const problem = runtimeProblem(request, runtimes.runtimes);
   if (problem) {
     throw new ApiError('validation_failed', {
@@ -109,6 +115,7 @@ export async function createRun(
       hosts: [...config.hosts],
       busyWaitMs: config.busyWaitMs,
       fileTransfer: config.fileTransfer,
+      outputRate: config.outputRate,
     },
     { waitMs },
   );

@@ -24,6 +24,8 @@ export interface RunConfig {
   readonly hosts: readonly SandboxHostRef[];
   /** Run creations per user (default 30 per minute). */
   readonly createRate: RateRule;
+  /** Output characters per organization and window (RATE_LIMIT_OUTPUT_KIB × 1024; output-budget.ts). */
+  readonly outputRate: RateRule;
   /** Runs not yet final, per organization, beyond which creation answers 429 `run_concurrency_limit`. */
   readonly maxConcurrentPerOrg: number;
   /** Runs in progress per user across all their organizations (issue 12: no quota multiplication). */
@@ -110,6 +112,7 @@ export const runConfigShape = {
   SANDBOX_SIGNING_JWK: signingJwk,
   SANDBOX_HOSTS: hostList,
   RATE_LIMIT_RUNS: rate(RATE_LIMITS.runs),
+  RATE_LIMIT_OUTPUT_KIB: rate(RATE_LIMITS.output),
   RUN_MAX_CONCURRENT_PER_ORG: setting(SETTINGS.runMaxConcurrentPerOrg),
   RUN_MAX_CONCURRENT_PER_USER: setting(SETTINGS.runMaxConcurrentPerUser),
   RUN_BODY_LIMIT_BYTES: setting(SETTINGS.runBodyLimitBytes),
@@ -125,6 +128,7 @@ export function toRunConfig(v: Parsed): RunConfig {
   return {
     hosts: Object.freeze(v.SANDBOX_HOSTS.map((h) => Object.freeze({ ...h }))),
     createRate: v.RATE_LIMIT_RUNS,
+    outputRate: { limit: v.RATE_LIMIT_OUTPUT_KIB.limit * 1024, windowMs: v.RATE_LIMIT_OUTPUT_KIB.windowMs },
     maxConcurrentPerOrg: v.RUN_MAX_CONCURRENT_PER_ORG,
     maxConcurrentPerUser: v.RUN_MAX_CONCURRENT_PER_USER,
     bodyLimitBytes: v.RUN_BODY_LIMIT_BYTES,

@@ -7,6 +7,7 @@ import type { TransferRule } from '../../domain/runs/transfer.ts';
 import { RUNS_QUOTA, runsQuotaKey } from '../../middleware/api-limit.ts';
 import { userQuotas } from '../../middleware/rate-limit.ts';
 import { insertedRun, insertRunUnderCap, type RunScope } from '../../repositories/runs.ts';
+import { checkOutputBudget } from '../output-budget.ts';
 
 /**
  * One attempt's program through the same pipeline as POST /v1/runs: the user's run-creation rate
@@ -21,6 +22,8 @@ export interface RunAttemptInput {
   request: RunRequest;
   hosts: SandboxHostRef[];
   runRate: RateRule;
+  /** The organization's output budget (services/output-budget.ts), checked and charged like a run's. */
+  outputRate: RateRule;
   maxConcurrentPerOrg: number;
   busyWaitMs: number;
   fileTransfer: TransferRule;
@@ -51,6 +54,8 @@ export async function runAttempt(input: RunAttemptInput, deps: RunAttemptDeps): 
     Date.now(),
   );
   if (!decision?.allowed) return { ok: false, code: 'rate_limited' };
+  if (!(await checkOutputBudget(env, input.scope.orgId, input.outputRate)).allowed)
+    return { ok: false, code: 'rate_limited' };
 
   const runId = crypto.randomUUID();
   const inserted = await insertRunUnderCap(
@@ -70,6 +75,7 @@ export async function runAttempt(input: RunAttemptInput, deps: RunAttemptDeps): 
     hosts: input.hosts,
     busyWaitMs: input.busyWaitMs,
     fileTransfer: input.fileTransfer,
+    outputRate: input.outputRate,
   });
   if (started.state === 'busy') return { ok: false, code: 'sandbox_busy', runId };
   if (started.state === 'final') {
