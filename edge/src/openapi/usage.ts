@@ -21,7 +21,9 @@ export const usageOperations: readonly OperationSpec[] = [
       'For the organization the request acts in, this UTC calendar month: your runs, their CPU seconds, your ' +
       "tasks and their tokens (tasks you deleted still count). Limits: the organization's monthly token cap " +
       "(`limit` null: none; `used` is all members' tasks), the creation rates of runs and tasks and the API " +
-      'rate (read without spending a hit; this request costs one API hit), and the caps on runs in progress.',
+      "rate (read without spending a hit; this request costs one API hit), the organization's output budget " +
+      '(characters its runs wrote in the window; `resetsAt` set while it is spent: when runs may start again), ' +
+      'and the caps on runs in progress.',
     access: 'any',
     org: true,
     rateLimits: API,
@@ -50,6 +52,14 @@ export const usageOperations: readonly OperationSpec[] = [
             runsPerWindow: rateWindow,
             tasksPerWindow: rateWindow,
             apiRequestsPerWindow: rateWindow,
+            outputPerWindow: obj({
+              scope: str({ const: 'organization' }),
+              limit: int(),
+              windowSeconds: int(),
+              used: int(),
+              remaining: int(),
+              resetsAt: dateTime(true),
+            }),
             runsInProgress: obj({ organization: inProgress, user: inProgress }),
           }),
         }),

@@ -8,13 +8,14 @@ import { authenticate } from '../middleware/authenticate.ts';
 import { orgContext, requestScope } from '../middleware/org-context.ts';
 import { peekLimit, principalKey, userQuotas } from '../middleware/rate-limit.ts';
 import { callerUsage, orgTokenCap, orgTokensIn, runsInProgress } from '../repositories/usage.ts';
+import { checkOutputBudget } from '../services/output-budget.ts';
 
 /**
  * GET /v1/usage (issue 13): what the caller used this UTC calendar month in the organization they
  * act in (their runs, CPU seconds, tasks and task tokens) and what remains of each limit that
  * applies to them: the organization's monthly token cap (all members' tasks together), the creation
  * rates of runs and tasks and the API rate (read without spending a hit, except the one this
- * request itself costs), and the caps on runs in progress. Any credential may read it: it shows the
+ * request itself costs), the organization's output budget, and the caps on runs in progress. Any credential may read it: it shows the
  * caller's own usage only, and the organization's token total, which every member is subject to.
  */
 
@@ -53,7 +54,8 @@ export const usageRoutes = new Hono<AppEnv>().get(
       config.tasks.createRate,
       config.auth.rateLimits.api,
     ];
-    const [mine, cap, orgTokens, active, runRate, taskRate, apiRate] = await Promise.all([
+    const outputRule = config.runs.outputRate;
+    const [mine, cap, orgTokens, active, runRate, taskRate, apiRate, output] = await Promise.all([
       callerUsage(db, scope, month),
       orgTokenCap(db, scope.orgId),
       orgTokensIn(db, scope.orgId, month),
@@ -62,6 +64,7 @@ export const usageRoutes = new Hono<AppEnv>().get(
       quotas.peekQuota({ key: `${RUNS_QUOTA.name}:${runsQuotaKey(scope.userId)}`, rule: runRule }, now),
       peekLimit(c, 'tasks', userKey, taskRule),
       quotas.peekQuota({ key: `${API_QUOTA.name}:${principalKey(c)}`, rule: apiRule }, now),
+      checkOutputBudget(c.env, scope.orgId, outputRule),
     ]);
     return c.json({
       period: { from: iso(month.from), to: iso(month.to) },
@@ -84,6 +87,14 @@ export const usageRoutes = new Hono<AppEnv>().get(
         runsPerWindow: rateView(runRate, runRule, now),
         tasksPerWindow: rateView(taskRate, taskRule, now),
         apiRequestsPerWindow: rateView(apiRate, apiRule, now),
+        outputPerWindow: {
+          scope: 'organization',
+          limit: outputRule.limit,
+          windowSeconds: outputRule.windowMs / 1000,
+          used: output.used,
+          remaining: Math.max(0, outputRule.limit - output.used),
+          resetsAt: output.allowed ? null : iso(now + output.retryAfterMs),
+        },
         runsInProgress: {
           organization: concurrent(config.runs.maxConcurrentPerOrg, active.org),
           user: concurrent(config.runs.maxConcurrentPerUser, active.user),

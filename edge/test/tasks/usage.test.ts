@@ -24,6 +24,14 @@ interface Usage {
       resetsAt: string;
     };
     runsPerWindow: { limit: number; windowSeconds: number; remaining: number; resetsAt: string | null };
+    outputPerWindow: {
+      scope: string;
+      limit: number;
+      windowSeconds: number;
+      used: number;
+      remaining: number;
+      resetsAt: string | null;
+    };
     tasksPerWindow: { limit: number; windowSeconds: number; remaining: number; resetsAt: string | null };
     apiRequestsPerWindow: { limit: number; remaining: number };
     runsInProgress: {
@@ -65,6 +73,14 @@ describe('GET /v1/usage', { timeout: 60_000 }, () => {
       resetsAt: u.period.to,
     });
     expect(u.limits.runsPerWindow).toEqual({ limit: 30, windowSeconds: 60, remaining: 30, resetsAt: null });
+    expect(u.limits.outputPerWindow).toEqual({
+      scope: 'organization',
+      limit: 8192 * 1024,
+      windowSeconds: 60,
+      used: 0,
+      remaining: 8192 * 1024,
+      resetsAt: null,
+    });
     expect(u.limits.tasksPerWindow).toEqual({ limit: 10, windowSeconds: 60, remaining: 10, resetsAt: null });
     expect(u.limits.runsInProgress.organization).toEqual({ limit: 10, inProgress: 0, remaining: 10 });
     expect(u.limits.runsInProgress.user).toEqual({ limit: 10, inProgress: 0, remaining: 10 });
@@ -110,6 +126,9 @@ describe('GET /v1/usage', { timeout: 60_000 }, () => {
     expect(u.limits.runsPerWindow.remaining).toBe(28);
     expect(u.limits.runsPerWindow.resetsAt).not.toBeNull();
     expect(u.limits.tasksPerWindow.remaining).toBe(9);
+    // The run wrote "1\n"; the task's attempt, erased with the task, was charged when it ran.
+    expect(u.limits.outputPerWindow.used).toBeGreaterThanOrEqual(2);
+    expect(u.limits.outputPerWindow.remaining).toBe(8192 * 1024 - u.limits.outputPerWindow.used);
   });
 
   it("in a team: the caller's own usage, the organization's token total", async () => {
