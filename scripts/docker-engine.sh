@@ -88,9 +88,10 @@ favor_dynmods() {
   [ "${AIRLOCK_FAVORDYNMODS:-1}" = 0 ] && return 0
   grep -qx favordynmods /sys/kernel/cgroup/features 2>/dev/null || return 0
   # mountinfo: "... <mount point> <mount options> [optional fields] - cgroup2 <source> <super options>"
-  local target opts
-  read -r target opts < <(awk '{ for (i = 7; i < NF; i++) if ($i == "-") break; if ($(i + 1) == "cgroup2") { print $5, $(i + 3); exit } }' /proc/self/mountinfo)
-  if [ -z "${target:-}" ]; then
+  local target='' opts=''
+  # No cgroup2 line: read meets end of input (status 1), which must not end the script (set -e).
+  read -r target opts < <(awk '{ for (i = 7; i < NF; i++) if ($i == "-") break; if ($(i + 1) == "cgroup2") { print $5, $(i + 3); exit } }' /proc/self/mountinfo) || true
+  if [ -z "$target" ]; then
     say "no cgroup2 mount: cgroup favordynmods not set (a cgroup v1 mount cannot change it on remount)"
     return 0
   fi

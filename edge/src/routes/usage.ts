@@ -15,8 +15,9 @@ import { checkOutputBudget } from '../services/output-budget.ts';
  * act in (their runs, CPU seconds, tasks and task tokens) and what remains of each limit that
  * applies to them: the organization's monthly token cap (all members' tasks together), the creation
  * rates of runs and tasks and the API rate (read without spending a hit, except the one this
- * request itself costs), the organization's output budget, and the caps on runs in progress. Any credential may read it: it shows the
- * caller's own usage only, and the organization's token total, which every member is subject to.
+ * request itself costs), the organization's output budget, and the caps on runs in progress. Any
+ * credential may read it: it shows the caller's own usage only, and the organization's token total,
+ * which every member is subject to.
  */
 
 const iso = (ms: number) => new Date(ms).toISOString();
