@@ -12,6 +12,14 @@ import { type EdgeProcess, startEdgeProcess } from '../../e2e/support/edge-proce
 import { type HostProcess, startHostProcess } from '../../e2e/support/host-process.ts';
 import { generateDevSecrets } from '../../scripts/dev-secrets.ts';
 
+/** A rate rule no bench tenant reaches, for the edge's limits a bench lifts (`<limit>/<window>`). */
+export const LIFTED_RATE = '100000/1m';
+/**
+ * The output budget lifted (RATE_LIMIT_OUTPUT_KIB: KiB a minute, the rule's largest limit): a looping
+ * flood writes ~100 MiB a minute.
+ */
+export const LIFTED_OUTPUT_KIB = '999999/1m';
+
 export interface BenchStack {
   host: HostProcess;
   edge: EdgeProcess;

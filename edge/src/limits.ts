@@ -35,7 +35,7 @@ const HOUR_S = 3600;
 export const HOUR_MS = HOUR_S * SECOND_MS;
 const DAY_S = 24 * HOUR_S;
 export const DAY_MS = DAY_S * SECOND_MS;
-const KIB = 1024;
+export const KIB = 1024;
 const MIB = 1024 * KIB;
 
 /** A duration in whole days, for messages and documentation. */

@@ -3,7 +3,7 @@ import type { JWK } from 'jose';
 import { z } from 'zod';
 import { fromBase64Url } from '../../lib/bytes.ts';
 import { rateSettingVar as rate, settingVar as setting } from '../../lib/config-vars.ts';
-import { RATE_LIMITS, SETTINGS } from '../../limits.ts';
+import { KIB, RATE_LIMITS, SETTINGS } from '../../limits.ts';
 import type { RateRule } from '../auth/rate-limit.ts';
 import type { TransferRule } from './transfer.ts';
 
@@ -128,7 +128,7 @@ export function toRunConfig(v: Parsed): RunConfig {
   return {
     hosts: Object.freeze(v.SANDBOX_HOSTS.map((h) => Object.freeze({ ...h }))),
     createRate: v.RATE_LIMIT_RUNS,
-    outputRate: { limit: v.RATE_LIMIT_OUTPUT_KIB.limit * 1024, windowMs: v.RATE_LIMIT_OUTPUT_KIB.windowMs },
+    outputRate: { limit: v.RATE_LIMIT_OUTPUT_KIB.limit * KIB, windowMs: v.RATE_LIMIT_OUTPUT_KIB.windowMs },
     maxConcurrentPerOrg: v.RUN_MAX_CONCURRENT_PER_ORG,
     maxConcurrentPerUser: v.RUN_MAX_CONCURRENT_PER_USER,
     bodyLimitBytes: v.RUN_BODY_LIMIT_BYTES,
