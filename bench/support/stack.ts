@@ -33,13 +33,15 @@ export async function startBenchStack(options: {
   hostEnv?: Record<string, string>;
   /** Worker vars over the secrets and the host wiring (e.g. a bench's rate limits). */
   edgeVars?: Record<string, string>;
+  /** Where the edge's throw-away state directory (local D1, R2, Durable Objects) is made; default the OS's temp dir. */
+  stateRoot?: string;
 }): Promise<BenchStack> {
   const secrets = await generateDevSecrets();
   const signingKey = (await importJWK(
     JSON.parse(secrets.worker.SANDBOX_SIGNING_JWK as string) as JWK,
     'EdDSA',
   )) as CryptoKey;
-  const stateDir = mkdtempSync(join(tmpdir(), 'airlock-bench-'));
+  const stateDir = mkdtempSync(join(options.stateRoot ?? tmpdir(), 'airlock-bench-'));
   const host = await startHostProcess({
     edgePublicJwk: secrets.sandboxHost.EDGE_PUBLIC_JWK,
     env: options.hostEnv,
