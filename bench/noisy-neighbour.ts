@@ -28,9 +28,10 @@
  * 120 API requests a minute per user, 8 MiB of output a minute per organization), the platform a
  * tenant meets: a neighbour answered 429 waits its `Retry-After`, as a client library does, and the
  * neighbours first loop for one rate window (60 s), so the victim is measured against their steady
- * pace rather than the burst a fresh user's first minute allows. `--limits lifted` raises them too: the neighbours then loop as fast as the platform answers,
- * a stress beyond what the product lets a tenant do. In both modes the victim's runs in each phase come
- * from fresh users (VICTIM_RUNS_PER_USER each), so the shipped limits never refuse the victim itself.
+ * pace rather than the burst a fresh user's first minute allows. `--limits lifted` raises them too:
+ * the neighbours then loop as fast as the platform answers, a stress beyond what the product lets a
+ * tenant do. In both modes the victim's runs in each phase come from fresh users (VICTIM_RUNS_PER_USER
+ * each), so the shipped limits never refuse the victim itself.
  * Concurrency caps per user and organization stay at their defaults (each tenant has one run in flight).
  *
  * The victim pauses 1 s after each run by default: a person trying hello worlds, light next to its

@@ -33,7 +33,7 @@ export async function startBenchStack(options: {
   hostEnv?: Record<string, string>;
   /** Worker vars over the secrets and the host wiring (e.g. a bench's rate limits). */
   edgeVars?: Record<string, string>;
-  /** Where the edge's throw-away state directory (local D1, R2, Durable Objects) is made; default the OS's temp dir. */
+  /** Where the edge's throw-away state directory (local D1, R2, Durable Objects) is made; default: tmpdir(). */
   stateRoot?: string;
 }): Promise<BenchStack> {
   const secrets = await generateDevSecrets();
