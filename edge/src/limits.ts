@@ -243,6 +243,15 @@ export const FIXED = {
    * much later; its live stream has the `started` frame at once.
    */
   runStartedMarkDelayMs: 250,
+  /**
+   * A run session keeps its state (meta, frames, tickets, the watchdog alarm) in memory only for
+   * this long; a run still going then is written to storage, and one that ended sooner is written
+   * once, at its end. Locally every commit is an fsync on workerd's one thread, so a short run's
+   * life costs one commit instead of eight (issue 10). A run whose session dies inside this window
+   * has no watchdog to end it: its row stays `queued`/`running`, and it stops counting against
+   * the concurrency caps after `activeRunHorizonMs`.
+   */
+  runPersistDelayMs: SECOND_MS,
   /** Backstop: a run not final this long after acceptance is ended `host_lost` (max run 15 s + compile). */
   runWatchdogMs: 90 * SECOND_MS,
   /** How long a run's transcript stays in its session after the end. */

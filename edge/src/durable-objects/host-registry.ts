@@ -19,8 +19,13 @@ import { FIXED } from '../limits.ts';
  * domain/runs/host-selection.ts. It also caches the hosts' runtime lists for a few seconds, so
  * GET /v1/runtimes and run validation do not call every host on every request.
  *
- * One object for all runs is a deliberate simplification: its calls are tiny and synchronous on
- * storage; at a scale where it matters, shard it by region.
+ * The leases live in the object's memory only: they change twice per run, and locally every storage
+ * commit is an fsync on workerd's one thread (issue 10). Losing them (the object evicted or restarted)
+ * only evens out the balancing of the runs then in flight; each host still enforces its own admission.
+ * Back-offs change rarely and are stored, so a restart does not send runs to a host that just failed.
+ *
+ * One object for all runs is a deliberate simplification: its calls are tiny and synchronous; at a
+ * scale where it matters, shard it by region.
  */
 export const RUNTIMES_CACHE_MS = FIXED.runtimesCacheMs;
 const RUNTIMES_FETCH_TIMEOUT_MS = FIXED.runtimesFetchTimeoutMs;
@@ -30,31 +35,39 @@ export type Acquired =
   | { ok: true; host: SandboxHostRef; backedOff: boolean }
   | { ok: false; reason: 'no_hosts' | 'all_unhealthy' };
 
+const BACKOFF_KEY = 'backoffUntil';
+
 export class HostRegistry extends DurableObject<Env> {
   #runtimes: { key: string; at: number; value: RuntimeList } | undefined;
+  #state: HostState;
 
-  #state(): HostState {
-    return this.ctx.storage.kv.get<HostState>('state') ?? EMPTY_HOST_STATE;
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    const backoffUntil = ctx.storage.kv.get<HostState['backoffUntil']>(BACKOFF_KEY);
+    this.#state = backoffUntil ? { ...EMPTY_HOST_STATE, backoffUntil } : EMPTY_HOST_STATE;
   }
 
-  #save(state: HostState): void {
-    this.ctx.storage.kv.put('state', state);
+  /** What the registry holds now (leases and back-offs): for tests and operators' inspection. */
+  view(): HostState {
+    return this.#state;
   }
 
   acquire(hosts: SandboxHostRef[], runId: string, now: number, exclude: string[] = []): Acquired {
-    const selection = selectHost(hosts, this.#state(), runId, now, new Set(exclude));
+    const selection = selectHost(hosts, this.#state, runId, now, new Set(exclude));
     if (!selection.ok) return selection;
-    this.#save(selection.state);
+    this.#state = selection.state;
     return { ok: true, host: selection.host, backedOff: selection.host.id in selection.state.backoffUntil };
   }
 
   release(runId: string): void {
-    this.#save(release(this.#state(), runId));
+    this.#state = release(this.#state, runId);
   }
 
   report(hostId: string, healthy: boolean, now: number): void {
-    const state = this.#state();
-    this.#save(healthy ? markHealthy(state, hostId) : markFailed(state, hostId, now));
+    const next = healthy ? markHealthy(this.#state, hostId) : markFailed(this.#state, hostId, now);
+    if (next === this.#state) return;
+    this.#state = next;
+    this.ctx.storage.kv.put(BACKOFF_KEY, next.backoffUntil);
   }
 
   /** Runtimes offered by the reachable hosts (cached briefly); unreachable hosts are marked failed. */

@@ -23,7 +23,9 @@ import {
  *
  * Storage (the owner's SQLite KV): `f:<seq>` frames, `t:<sha256>` tickets, `stream` the end marker.
  * The final frame is not stored (it can exceed a KV value): after an eviction `loadFinal` rebuilds it
- * from wherever the owner made it durable before calling `end`.
+ * from wherever the owner made it durable before calling `end`. An owner may start the stream in
+ * memory (`durable: false`) and call `persist()` later: what it holds then is written in one step,
+ * and every later change as it happens (a short run's stream then costs one commit, not one per frame).
  *
  * The end is one synchronous step (final frame sequenced, end marker stored, sent, watchers closed),
  * so a watcher connecting at any moment is either live before it (and gets the final frame) or sees
@@ -35,6 +37,8 @@ export interface ReplayStreamOptions<F extends SequencedFrame> {
   loadFinal(seq: number): Promise<F | undefined>;
   policy?: ReplayPolicy<F>;
   maxBytes?: number;
+  /** Written to storage from the start (the default), or held in memory until `persist()`. */
+  durable?: boolean;
 }
 
 interface EndMarker {
@@ -52,6 +56,9 @@ export class ReplayStream<F extends SequencedFrame> {
   readonly #loadFinal: (seq: number) => Promise<F | undefined>;
   #endSeq: number | null;
   #final: F | undefined;
+  #durable: boolean;
+  /** Tickets issued while not durable: ticket key → expiry. */
+  readonly #tickets = new Map<string, number>();
 
   constructor(ctx: DurableObjectState, options: ReplayStreamOptions<F>) {
     this.#ctx = ctx;
@@ -60,6 +67,18 @@ export class ReplayStream<F extends SequencedFrame> {
     for (const [, frame] of ctx.storage.kv.list<F>({ prefix: 'f:' })) frames.push(frame);
     this.#buffer = new ReplayBuffer<F>(options.maxBytes ?? DEFAULT_REPLAY_BYTES, frames, options.policy);
     this.#endSeq = ctx.storage.kv.get<EndMarker>(END_KEY)?.seq ?? null;
+    this.#durable = options.durable ?? true;
+  }
+
+  /** Writes what the stream holds (frames, tickets, the end) and from now on every change. */
+  persist(): void {
+    if (this.#durable) return;
+    this.#durable = true;
+    const kv = this.#ctx.storage.kv;
+    for (const frame of this.#buffer.after(undefined)) kv.put(frameKey(frame.seq), frame);
+    for (const [key, expiresAt] of this.#tickets) kv.put(key, expiresAt);
+    this.#tickets.clear();
+    if (this.#endSeq !== null) kv.put<EndMarker>(END_KEY, { seq: this.#endSeq });
   }
 
   get ended(): boolean {
@@ -70,7 +89,7 @@ export class ReplayStream<F extends SequencedFrame> {
   publish(make: (seq: number) => F): F | undefined {
     if (this.ended) return undefined;
     const frame = this.#buffer.append(make);
-    this.#ctx.storage.kv.put(frameKey(frame.seq), frame);
+    if (this.#durable) this.#ctx.storage.kv.put(frameKey(frame.seq), frame);
     this.#broadcast(JSON.stringify(frame));
     return frame;
   }
@@ -85,7 +104,7 @@ export class ReplayStream<F extends SequencedFrame> {
     const frame = make(seq);
     this.#final = frame;
     this.#endSeq = seq;
-    this.#ctx.storage.kv.put<EndMarker>(END_KEY, { seq });
+    if (this.#durable) this.#ctx.storage.kv.put<EndMarker>(END_KEY, { seq });
     this.#broadcast(JSON.stringify(frame));
     for (const ws of this.#ctx.getWebSockets(WATCHER_TAG)) closeQuietly(ws, CLOSE_CODES.normal, 'done');
   }
@@ -93,7 +112,10 @@ export class ReplayStream<F extends SequencedFrame> {
   /** A fresh single-use ticket (the caller has checked that the requester may watch). */
   async issueTicket(): Promise<string> {
     const ticket = newTicket((n) => crypto.getRandomValues(new Uint8Array(n)));
-    this.#ctx.storage.kv.put(`t:${await hashTicket(ticket)}`, Date.now() + STREAM_TICKET_TTL_MS);
+    const key = `t:${await hashTicket(ticket)}`;
+    const expiresAt = Date.now() + STREAM_TICKET_TTL_MS;
+    if (this.#durable) this.#ctx.storage.kv.put(key, expiresAt);
+    else this.#tickets.set(key, expiresAt);
     return ticket;
   }
 
@@ -103,8 +125,8 @@ export class ReplayStream<F extends SequencedFrame> {
     const ticket = url.searchParams.get('ticket');
     if (!isTicketShaped(ticket)) return new Response(null, { status: 401 });
     const key = `t:${await hashTicket(ticket)}`;
-    const expiresAt = this.#ctx.storage.kv.get<number>(key);
-    this.#ctx.storage.kv.delete(key);
+    const expiresAt = this.#tickets.get(key) ?? this.#ctx.storage.kv.get<number>(key);
+    if (!this.#tickets.delete(key)) this.#ctx.storage.kv.delete(key);
     if (!ticketUsable(expiresAt, Date.now())) return new Response(null, { status: 401 });
     const fromParam = url.searchParams.get('from');
     const from = fromParam !== null && FROM.test(fromParam) ? Number(fromParam) : undefined;

@@ -36,7 +36,10 @@ import { dispatchRun } from './run-dispatch.ts';
  * `host_lost` at once, and an alarm as a backstop for a silent host or an evicted object. Every host
  * at capacity is not a failure: the run is discarded and the route answers 503 `sandbox_busy`.
  *
- * Storage (SQLite KV): `meta` (who, where, state) and the stream's keys (replay-stream.ts).
+ * Storage (SQLite KV): `meta` (who, where, state) and the stream's keys (replay-stream.ts), with the
+ * alarm at `meta.deadline`. A run's state is held in memory for its first `runPersistDelayMs` and
+ * written then if the run is still going, or once at its end: locally each commit is an fsync on
+ * workerd's one thread, and a short run's would otherwise be eight (issue 10).
  */
 
 export interface StartInput {
@@ -88,15 +91,20 @@ export class RunSession extends DurableObject<Env> {
   #stdout = '';
   #stderr = '';
   #log: Logger;
+  /** Whether the run's state is in storage (else only in memory, until #persist). */
+  #persisted: boolean;
+  #persistTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#meta = ctx.storage.kv.get<Meta>('meta');
+    this.#persisted = this.#meta !== undefined;
     this.#stream = new ReplayStream<StreamFrame>(ctx, {
       loadFinal: async (seq) => {
         const result = await this.#result();
         return result && this.#meta && { type: 'exit', seq, runId: this.#meta.runId, result };
       },
+      durable: this.#persisted,
     });
     this.#output = new OutputCoalescer((chunk: OutputChunk) => this.#publishNow(chunk), {
       windowMs: FIXED.outputCoalesceWindowMs,
@@ -131,7 +139,10 @@ export class RunSession extends DurableObject<Env> {
       deadline: began + watchdogMs,
       outputRate: input.outputRate,
     });
-    await this.ctx.storage.setAlarm(began + watchdogMs);
+    // The watchdog (alarm) is armed when the state is written: a run that ends sooner needs none.
+    this.#persistTimer = setTimeout(() => {
+      this.#persist().catch((err: unknown) => this.#log.error('could not store the run state', { err }));
+    }, FIXED.runPersistDelayMs);
 
     const key = await loadSigningKey((this.env as unknown as Secrets).SANDBOX_SIGNING_JWK);
     if (!key) {
@@ -362,10 +373,14 @@ export class RunSession extends DurableObject<Env> {
       // Already closed.
     }
     this.#upstream = undefined;
+    // The end, in storage: for a short run its whole state in one commit, with the cleanup alarm.
+    const persisting = this.#persisted
+      ? this.ctx.storage.setAlarm((this.#meta as Meta).deadline)
+      : this.#persist();
     await this.#registry()
       .release(meta.runId)
       .catch((err: unknown) => this.#log.warn('could not release the host lease', { err }));
-    await this.ctx.storage.setAlarm(Date.now() + FIXED.runTranscriptRetainMs);
+    await persisting;
     return result;
   }
 
@@ -387,8 +402,21 @@ export class RunSession extends DurableObject<Env> {
       this.#log.error('could not discard the refused run', { err }),
     );
     this.#meta = undefined;
+    clearTimeout(this.#persistTimer);
+    if (!this.#persisted) return;
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
+  }
+
+  /** Writes the run's state (meta, stream) in one step and arms the alarm at its deadline. */
+  async #persist(): Promise<void> {
+    const meta = this.#meta;
+    if (this.#persisted || !meta) return;
+    clearTimeout(this.#persistTimer);
+    this.#persisted = true;
+    this.ctx.storage.kv.put('meta', meta);
+    this.#stream.persist();
+    await this.ctx.storage.setAlarm(meta.deadline);
   }
 
   async #result(): Promise<RunResult | undefined> {
@@ -413,7 +441,7 @@ export class RunSession extends DurableObject<Env> {
 
   #setMeta(meta: Meta): void {
     this.#meta = meta;
-    this.ctx.storage.kv.put('meta', meta);
+    if (this.#persisted) this.ctx.storage.kv.put('meta', meta);
   }
 }
 

@@ -44,8 +44,7 @@ const harnessHostId = () => (JSON.parse(env.SANDBOX_HOSTS) as { id: string }[])[
 
 async function registryState(): Promise<HostState> {
   const stub = env.HOST_REGISTRY.get(env.HOST_REGISTRY.idFromName('global'));
-  const state = await runInDurableObject(stub, (_r: HostRegistry, s) => s.storage.kv.get<HostState>('state'));
-  return state ?? { leases: {}, backoffUntil: {} };
+  return runInDurableObject(stub, (registry: HostRegistry) => registry.view());
 }
 
 async function runsOf(userId: string): Promise<number> {

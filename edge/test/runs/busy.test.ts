@@ -31,9 +31,7 @@ const PROBE = { language: 'python', code: 'print("probe")', wait: true };
 
 async function registryState(): Promise<HostState> {
   const stub = env.HOST_REGISTRY.get(env.HOST_REGISTRY.idFromName('global'));
-  return runInDurableObject(stub, (_r: HostRegistry, state) => state.storage.kv.get<HostState>('state')).then(
-    (s) => s ?? { leases: {}, backoffUntil: {} },
-  );
+  return runInDurableObject(stub, (registry: HostRegistry) => registry.view());
 }
 
 /** Fills `host` with a run sleeping `seconds` and resolves once it has started. */
@@ -75,6 +73,12 @@ describe('runs: a busy host is not a failed host', { timeout: 90_000 }, () => {
     const refused = await postRun(user, PROBE, hostsEnv(dead));
     expect((await errorOf(refused)).code).toBe('sandbox_unavailable');
     expect((await registryState()).backoffUntil[dead.id]).toBeGreaterThan(0);
+    // Back-offs are stored (leases are not): a restarted registry still skips the failed host.
+    const stub = env.HOST_REGISTRY.get(env.HOST_REGISTRY.idFromName('global'));
+    const stored = await runInDurableObject(stub, (_r: HostRegistry, state) =>
+      state.storage.kv.get<Record<string, number>>('backoffUntil'),
+    );
+    expect(stored?.[dead.id]).toBeGreaterThan(0);
     expect(await finished(holder)).toBe('succeeded');
   });
 
@@ -82,13 +86,8 @@ describe('runs: a busy host is not a failed host', { timeout: 90_000 }, () => {
     const user = await registerUser();
     const stub = env.HOST_REGISTRY.get(env.HOST_REGISTRY.idFromName('global'));
     // Every host in back-off is still tried (selectHost): this one takes the run and is cleared.
-    await runInDurableObject(stub, (_r: HostRegistry, state) => {
-      const current = state.storage.kv.get<HostState>('state') ?? { leases: {}, backoffUntil: {} };
-      state.storage.kv.put('state', {
-        ...current,
-        backoffUntil: { ...current.backoffUntil, [busy.id]: Date.now() + 60_000 },
-      });
-    });
+    await runInDurableObject(stub, (registry: HostRegistry) => registry.report(busy.id, false, Date.now()));
+    expect((await registryState()).backoffUntil[busy.id]).toBeGreaterThan(Date.now());
     const res = await postRun(user, PROBE, hostsEnv(busy));
     expect(res.status).toBe(200);
     // Cleared off the request path (the run does not wait for it): poll the registry for it.
