@@ -2,7 +2,6 @@ import { DurableObject } from 'cloudflare:workers';
 import { HOST_PATHS } from '@airlock/protocol';
 import { hostHttpUrl, type SandboxHostRef } from '../domain/runs/config.ts';
 import {
-  EMPTY_HOST_STATE,
   type HostState,
   markFailed,
   markHealthy,
@@ -43,8 +42,10 @@ export class HostRegistry extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    const backoffUntil = ctx.storage.kv.get<HostState['backoffUntil']>(BACKOFF_KEY);
-    this.#state = backoffUntil ? { ...EMPTY_HOST_STATE, backoffUntil } : EMPTY_HOST_STATE;
+    this.#state = {
+      leases: {},
+      backoffUntil: ctx.storage.kv.get<HostState['backoffUntil']>(BACKOFF_KEY) ?? {},
+    };
   }
 
   /** What the registry holds now (leases and back-offs): for tests and operators' inspection. */
