@@ -7,6 +7,7 @@
  *     [--pause 1000]   (ms the victim waits after each of its runs, through the edge and direct)
  *     [--edge-state disk|memory]   (where the local edge keeps its state: the temp dir on disk, the
  *       default, as `npm start` does, or /dev/shm, so its SQLite commits never wait on the disk)
+ *     [--probe]   (the fork probe below, off by default: it is load of its own, at real-time priority)
  *
  * One sandbox host process and `wrangler dev` wired to it (bench/support/stack.ts). Every tenant is its
  * own user with its own (personal) organization, signed up through the API; runs are `POST /v1/runs`
@@ -21,7 +22,9 @@
  * being the edge and the wire, with the noisy phase's three slowest runs of each path taken apart the
  * same way (a p90 of 30 runs is set by its three slowest); and who used the CPU in each phase (the
  * sandboxes' parent cgroup, the engine, workerd, the host process, the whole machine), with how long
- * a process start took at real-time priority meanwhile (support/fork-probe.ts: stalls of the machine).
+ * a process start took at real-time priority meanwhile, with `--probe` (support/fork-probe.ts: stalls of
+ * the machine). The probe is off by default: each start forks the probe's Node process, and at 20 a
+ * second it takes 0.06–0.3 of a core (by the machine) ahead of every tenant, the victim included.
  *
  * The bench edge raises the registration and login limits per IP (every tenant signs up from 127.0.0.1).
  * `--limits product` (the default) keeps the run and API limits as shipped (wrangler.toml: 30 runs and
@@ -63,6 +66,7 @@ const { values } = parseArgs({
     limits: { type: 'string', default: 'product' },
     pause: { type: 'string', default: '1000' },
     'edge-state': { type: 'string', default: 'disk' },
+    probe: { type: 'boolean', default: false },
   },
 });
 if (values.limits !== 'lifted' && values.limits !== 'product') throw new Error('--limits: lifted or product');
@@ -359,18 +363,18 @@ async function main(): Promise<void> {
     }
     const ready = await readyz();
     console.log(
-      `noisy-neighbour bench through the edge, ${new Date().toISOString()}, pool ${POOL}, rate limits ${values.limits}, victim pause ${PAUSE_MS} ms, edge state on ${values['edge-state']}, noise ${Object.keys(NOISE).join(',')}, host env ${values['host-env']}, budget ${JSON.stringify(ready.admission.budget)}, cgroup favordynmods ${await readFavorDynmods()}`,
+      `noisy-neighbour bench through the edge, ${new Date().toISOString()}, pool ${POOL}, rate limits ${values.limits}, victim pause ${PAUSE_MS} ms, edge state on ${values['edge-state']}, noise ${Object.keys(NOISE).join(',')}, host env ${values['host-env']}, budget ${JSON.stringify(ready.admission.budget)}, cgroup favordynmods ${await readFavorDynmods()}, fork probe ${values.probe ? 'on' : 'off'}`,
     );
 
     let c0 = cpu();
-    let probe = startForkProbe();
+    let probe = values.probe ? startForkProbe() : undefined;
     const quiet = await victim(victims.quiet, direct);
-    const quietStarts = probe.stop();
+    const quietStarts = probe?.stop();
     console.log(`victim quiet:  ${stats([...quiet.edgeMs.values()])}  errors ${quiet.errors.length}`);
     console.log(`  the same sent to the host directly: ${stats([...quiet.directMs.values()])}`);
     console.log(`  ${hostLine(quiet.ids, timings, quiet.edgeMs)}`);
     console.log(`  CPU (cores): ${cpuLine(c0, cpu())}`);
-    console.log(`  ${probeLine(quietStarts, probe.realtime)}`);
+    if (probe && quietStarts) console.log(`  ${probeLine(quietStarts, probe.realtime)}`);
 
     let stop = false;
     const outcomes: Record<string, Record<string, number>> = {};
@@ -386,10 +390,10 @@ async function main(): Promise<void> {
     });
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     c0 = cpu();
-    probe = startForkProbe();
+    probe = values.probe ? startForkProbe() : undefined;
     const loaded = await victim(victims.noisy, direct);
     const cpuNoisy = cpuLine(c0, cpu());
-    const noisyStarts = probe.stop();
+    const noisyStarts = probe?.stop();
     const during = await readyz();
     stop = true;
     await Promise.all(noisy);
@@ -403,7 +407,7 @@ async function main(): Promise<void> {
       `  slowest sent directly (ms): ${slowestLine(loaded.directMs, timings, loaded.directFirstOutputMs)}`,
     );
     console.log(`  CPU (cores): ${cpuNoisy}`);
-    console.log(`  ${probeLine(noisyStarts, probe.realtime)}`);
+    if (probe && noisyStarts) console.log(`  ${probeLine(noisyStarts, probe.realtime)}`);
     const ratio = (q: number, path: 'edgeMs' | 'directMs' = 'edgeMs') =>
       quantile([...loaded[path].values()], q) / quantile([...quiet[path].values()], q);
     console.log(
