@@ -47,6 +47,7 @@ import { Client } from '../e2e/support/client.ts';
 import { readFavorDynmods } from '../sandbox-host/src/docker/cgroup-dynmods.ts';
 import { directRun } from './support/direct-run.ts';
 import { startForkProbe } from './support/fork-probe.ts';
+import { machineCostsLine, measureMachineCosts } from './support/machine-costs.ts';
 import {
   cgroupCpuMs,
   cgroupThrottling,
@@ -325,6 +326,8 @@ function probeLine(durations: readonly number[], realtime: boolean): string {
 }
 
 async function main(): Promise<void> {
+  // Before anything of the stack runs: what this machine charges, to tell sittings on other machines apart.
+  const machine = measureMachineCosts();
   const stack = await startBenchStack({
     hostEnv: {
       POOL_SIZE: String(POOL),
@@ -365,6 +368,7 @@ async function main(): Promise<void> {
     console.log(
       `noisy-neighbour bench through the edge, ${new Date().toISOString()}, pool ${POOL}, rate limits ${values.limits}, victim pause ${PAUSE_MS} ms, edge state on ${values['edge-state']}, noise ${Object.keys(NOISE).join(',')}, host env ${values['host-env']}, budget ${JSON.stringify(ready.admission.budget)}, cgroup favordynmods ${await readFavorDynmods()}, fork probe ${values.probe ? 'on' : 'off'}`,
     );
+    console.log(machineCostsLine(machine));
 
     let c0 = cpu();
     let probe = values.probe ? startForkProbe() : undefined;
