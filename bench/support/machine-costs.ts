@@ -3,7 +3,7 @@
  * fresh memory. Measured in the bench's own process before the stack starts, and printed, so that
  * sittings on different machines are told apart: on 2026-12-02 a machine of the same kind took 15–19 µs
  * for a page's first touch and close to a core-second of CPU per container life, 2.5–3× the machine
- * before it (docs/sandbox-host.md, "2026-12-02 15:01–15:55 UTC").
+ * before it (docs/sandbox-host.md, "2026-12-02 15:01–16:40 UTC").
  */
 import { spawnSync } from 'node:child_process';
 
