@@ -13,6 +13,7 @@
  */
 import { Client, openStream } from '../e2e/support/client.ts';
 import { pidsByCommand, processCpuMs } from './support/proc-cpu.ts';
+import { quantile } from './support/quantile.ts';
 import { LIFTED_OUTPUT_KIB, LIFTED_RATE, startBenchStack } from './support/stack.ts';
 
 const RUNS = Number(process.argv[2] ?? 20);
@@ -20,11 +21,6 @@ const FLOOD = { language: 'python', code: 'import sys\nwhile True:\n    sys.stdo
 // Python runs unbuffered (`python3 -u`): every line is its own write, so the host sends small frames.
 const LINES = { language: 'python', code: 'while True:\n    print("x" * 63)' };
 const HELLO = { language: 'python', code: 'print("hello, world")' };
-
-const quantile = (values: number[], q: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-};
 
 async function waitRun(client: Client, request: Record<string, unknown>): Promise<string> {
   const res = await client.call('POST', '/v1/runs', { ...request, wait: true });

@@ -20,6 +20,7 @@
 import { Client, openStream } from '../e2e/support/client.ts';
 import { directRun } from './support/direct-run.ts';
 import { pidsByCommand, processCpuMs } from './support/proc-cpu.ts';
+import { quantile } from './support/quantile.ts';
 import { startBenchStack } from './support/stack.ts';
 
 const iterations = Number(process.argv[2] ?? 40);
@@ -33,10 +34,6 @@ interface Sample {
   resultMs: number;
 }
 
-const quantile = (values: number[], q: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-};
 const fmt = (n: number) => (Number.isNaN(n) ? '   -  ' : `${n.toFixed(1).padStart(6)}`);
 
 /** The same run straight to the host: the same-run baseline. */

@@ -56,6 +56,7 @@ import {
   pidsByCommand,
   processCpuMs,
 } from './support/proc-cpu.ts';
+import { quantile } from './support/quantile.ts';
 import { LIFTED_OUTPUT_KIB, LIFTED_RATE, startBenchStack } from './support/stack.ts';
 
 const { values } = parseArgs({
@@ -122,10 +123,6 @@ const NOISE = Object.fromEntries(
     .map((n) => [n, ALL_NOISE[n] as Record<string, unknown>]),
 );
 
-const quantile = (xs: readonly number[], q: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? Number.NaN;
-};
 const f0 = (n: number) => (Number.isNaN(n) ? '-' : n.toFixed(0));
 const stats = (xs: readonly number[]) =>
   `p50 ${f0(quantile(xs, 0.5))} ms  p90 ${f0(quantile(xs, 0.9))} ms  max ${f0(quantile(xs, 1))} ms  (n=${xs.length})`;

@@ -33,6 +33,7 @@ import {
   uniqueId,
   waitFor,
 } from '../sandbox-host/test/support.ts';
+import { quantile } from './support/quantile.ts';
 
 const { values } = parseArgs({
   options: {
@@ -52,10 +53,6 @@ const FIRST_OUTPUT_TARGET_MS = 10;
 const SETTLE_MS = 200;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const quantile = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? Number.NaN;
-};
 function stats(xs: number[]): string {
   const s = [...xs].sort((a, b) => a - b);
   return `p50 ${quantile(s, 0.5).toFixed(1)} ms  p90 ${quantile(s, 0.9).toFixed(1)} ms  min ${(s[0] ?? 0).toFixed(1)}  max ${(s.at(-1) ?? 0).toFixed(1)}  (n=${s.length})`;

@@ -27,6 +27,7 @@ import { extractProgram, systemPrompt } from '../edge/src/domain/tasks/program.t
 import { type ScriptedReply, startProviderServers } from '../edge/test/tasks/harness/provider-servers.ts';
 import { generateDevSecrets } from '../scripts/dev-secrets.ts';
 import { directRun } from './support/direct-run.ts';
+import { quantile } from './support/quantile.ts';
 
 const iterations = Number(process.argv[2] ?? 30);
 const warmup = Number(process.argv[3] ?? 3);
@@ -47,10 +48,6 @@ interface Sample {
   resultMs: number;
 }
 
-const quantile = (values: number[], q: number) => {
-  const sorted = values.filter((n) => !Number.isNaN(n)).sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-};
 const fmt = (n: number) => (Number.isNaN(n) ? '   -  ' : `${n.toFixed(1).padStart(6)}`);
 
 async function script(controlUrl: string, key: string): Promise<void> {

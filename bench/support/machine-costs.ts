@@ -6,6 +6,7 @@
  * before it (docs/sandbox-host.md, "2026-12-02 15:01–16:40 UTC").
  */
 import { spawnSync } from 'node:child_process';
+import { quantile } from './quantile.ts';
 
 const STARTS = 21;
 const TOUCH_BYTES = 64 << 20;
@@ -26,7 +27,6 @@ export function measureMachineCosts(): MachineCosts {
     spawnSync('/bin/true');
     starts.push(performance.now() - t0);
   }
-  starts.sort((a, b) => a - b);
   // Not from Node's buffer pool: at this size the allocator maps new pages, none touched yet.
   const fresh = Buffer.allocUnsafeSlow(TOUCH_BYTES);
   let t0 = performance.now();
@@ -35,7 +35,7 @@ export function measureMachineCosts(): MachineCosts {
   t0 = performance.now();
   fresh.fill(2);
   return {
-    processStartMs: starts[Math.floor(STARTS / 2)] ?? Number.NaN,
+    processStartMs: quantile(starts, 0.5),
     firstTouchMs,
     touchAgainMs: performance.now() - t0,
   };
