@@ -82,6 +82,9 @@ export const configSchema = (machine: MachineFacts) => {
         POOL_LANGUAGES: z.string().optional(),
         POOL_REFILL_CONCURRENCY: int(1, 64).default(2),
         POOL_REFILL_DELAY_MS: int(0, 60_000).default(100),
+        // The last warm containers are kept for organizations whose runs are short (runner/warm-share.ts).
+        POOL_SHORT_RESERVE: int(0, 64).optional(),
+        POOL_LONG_RUN_MS: int(1, 3_600_000).default(1000),
         RUN_DEFAULT_TIMEOUT_MS: int(LIMITS.minTimeoutMs, LIMITS.maxTimeoutMs).default(
           LIMITS.defaultTimeoutMs,
         ),
@@ -116,6 +119,10 @@ export const configSchema = (machine: MachineFacts) => {
         SANDBOX_RUNTIME: z.enum(SANDBOX_RUNTIMES).default('runc'),
         SANDBOX_UID_RANGE: UidRangeSchema.optional(),
         LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .refine((c) => c.POOL_SHORT_RESERVE === undefined || c.POOL_SHORT_RESERVE <= c.POOL_SIZE, {
+        message: 'must not exceed POOL_SIZE',
+        path: ['POOL_SHORT_RESERVE'],
       })
       .refine((c) => c.RUN_DEFAULT_TIMEOUT_MS <= c.RUN_MAX_TIMEOUT_MS, {
         message: 'must not exceed RUN_MAX_TIMEOUT_MS',
@@ -165,6 +172,10 @@ export interface HostConfig {
   readonly poolLanguages: readonly string[] | undefined;
   readonly poolRefillConcurrency: number;
   readonly poolRefillDelayMs: number;
+  /** Idle warm containers (per language) that only organizations of short runs may take. */
+  readonly poolShortReserve: number;
+  /** Above this moving average of container hold times (ms), an organization's runs are long. */
+  readonly poolLongRunMs: number;
   readonly defaultTimeoutMs: number;
   readonly maxTimeoutMs: number;
   readonly defaultMemoryMb: number;
@@ -241,6 +252,8 @@ export function parseConfig(
       : undefined,
     poolRefillConcurrency: c.POOL_REFILL_CONCURRENCY,
     poolRefillDelayMs: c.POOL_REFILL_DELAY_MS,
+    poolShortReserve: c.POOL_SHORT_RESERVE ?? Math.floor(c.POOL_SIZE / 2),
+    poolLongRunMs: c.POOL_LONG_RUN_MS,
     defaultTimeoutMs: c.RUN_DEFAULT_TIMEOUT_MS,
     maxTimeoutMs: c.RUN_MAX_TIMEOUT_MS,
     defaultMemoryMb: c.RUN_DEFAULT_MEMORY_MB,

@@ -148,6 +148,7 @@ export async function startLifecycle(config: HostConfig, deps: LifecycleDeps): P
       maxQueued: config.maxQueuedRuns,
       maxQueuedPerOrg: config.maxQueuedPerOrg,
     },
+    warmShare: { reserve: config.poolShortReserve, longRunMs: config.poolLongRunMs },
     pidsLimit: config.pidsLimit,
     defaultTimeoutMs: config.defaultTimeoutMs,
     maxTimeoutMs: config.maxTimeoutMs,

@@ -152,6 +152,32 @@ describe('fair queuing across organizations', () => {
   });
 });
 
+describe('the last warm containers go to organizations of short runs', () => {
+  it('an organization of long runs creates its own container rather than take the reserve', async () => {
+    // No refill during the test (its delay outlasts it): the pool's size says who took a warm one.
+    h = await startTestHost({
+      POOL_SIZE: '2',
+      POOL_LANGUAGES: 'python',
+      POOL_SHORT_RESERVE: '1',
+      POOL_LONG_RUN_MS: '1000',
+      POOL_REFILL_DELAY_MS: '60000',
+    });
+    const host = h;
+    const warm = () => host.host.pool.size('python');
+    await waitFor(() => warm() === 2 || undefined, 'pool filled');
+    const log: Log = [];
+    // An organization the host has not seen takes a warm container; its run holds it for 2 s: long.
+    expect((await (await start(host, 'long', 'org-long', sleeper(2), log)).result)?.status).toBe('succeeded');
+    expect(warm()).toBe(1);
+    // One warm container left, the reserve: the long-run organization creates its own.
+    expect((await (await start(host, 'long-again', 'org-long', hello, log)).result)?.stdout).toBe('1\n');
+    expect(warm()).toBe(1);
+    // An organization of short runs takes it.
+    expect((await (await start(host, 'short', 'org-short', hello, log)).result)?.stdout).toBe('1\n');
+    expect(warm()).toBe(0);
+  });
+});
+
 describe('the output channel under attack', () => {
   it('a forged marker prefix then a flood: every byte counted, output_limited, the host unharmed', async () => {
     h = await startTestHost({ POOL_SIZE: '1', POOL_LANGUAGES: 'python' });

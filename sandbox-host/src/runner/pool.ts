@@ -62,15 +62,18 @@ export class WarmPool {
     return [...this.#idle.values()].flat().map((s) => s.id);
   }
 
-  /** A started sandbox for the language: warm if one is ready, else created now. */
-  async acquire(manifest: RuntimeManifest): Promise<{ sandbox: Sandbox; warm: boolean }> {
+  /**
+   * A started sandbox for the language: warm if more than `keep` are ready, else created now. `keep` is
+   * the reserve a run must leave for others (runner/warm-share.ts).
+   */
+  async acquire(manifest: RuntimeManifest, keep = 0): Promise<{ sandbox: Sandbox; warm: boolean }> {
     const list = this.#idle.get(manifest.language) ?? [];
-    let sandbox = list.shift();
     // A warm container whose wrapper died (e.g. killed by the engine) is useless.
-    while (sandbox?.ended) {
-      void sandbox.destroy().catch(() => undefined);
-      sandbox = list.shift();
+    for (const dead of list.filter((s) => s.ended)) {
+      list.splice(list.indexOf(dead), 1);
+      void dead.destroy().catch(() => undefined);
     }
+    const sandbox = list.length > keep ? list.shift() : undefined;
     this.#scheduleRefill();
     if (sandbox) return { sandbox, warm: true };
     return { sandbox: await this.#create(manifest), warm: false };

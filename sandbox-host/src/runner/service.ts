@@ -16,6 +16,7 @@ import { executeRun } from './execute.ts';
 import type { WarmPool } from './pool.ts';
 import type { RunCost, SchedulerBudget, SchedulerSnapshot, Ticket } from './scheduler.ts';
 import { FairScheduler } from './scheduler.ts';
+import { WarmShare, type WarmShareOptions } from './warm-share.ts';
 import { buildWorkTree, type WorkEntry } from './work-tree.ts';
 
 interface RunServiceOptions {
@@ -24,6 +25,8 @@ interface RunServiceOptions {
   logger: Logger;
   manifests: readonly RuntimeManifest[];
   budget: SchedulerBudget;
+  /** Who may take the last warm containers (POOL_SHORT_RESERVE, POOL_LONG_RUN_MS). */
+  warmShare: WarmShareOptions;
   /** Process limit of every container (each run's process cost). */
   pidsLimit: number;
   defaultTimeoutMs: number;
@@ -66,6 +69,7 @@ interface Job {
 export class RunService {
   readonly #o: RunServiceOptions;
   readonly #scheduler: FairScheduler<Job>;
+  readonly #warmShare: WarmShare;
   readonly #inUse = new Set<Sandbox>();
   readonly #cleanups = new Set<Promise<void>>();
   #accepting = true;
@@ -77,6 +81,7 @@ export class RunService {
   constructor(options: RunServiceOptions) {
     this.#o = options;
     this.#scheduler = new FairScheduler<Job>(options.budget);
+    this.#warmShare = new WarmShare(options.warmShare);
   }
 
   get running(): number {
@@ -190,7 +195,8 @@ export class RunService {
     let sandbox: Sandbox | undefined;
     const admittedAt = this.#o.now();
     try {
-      const acquired = await this.#o.pool.acquire(job.manifest);
+      const acquired = await this.#o.pool.acquire(job.manifest, this.#warmShare.keepFor(job.orgId));
+      const heldFrom = this.#o.now();
       sandbox = acquired.sandbox;
       this.#inUse.add(sandbox);
       // Where a run's time goes before its program starts (the noisy-neighbour bench reads these).
@@ -235,6 +241,7 @@ export class RunService {
       });
       this.#track(cleanup);
       const result = await execution.result;
+      this.#warmShare.record(job.orgId, this.#o.now() - heldFrom);
       log.info(
         { status: result.status, exitCode: result.exitCode, wallMs: result.wallMs, cpuMs: result.cpuMs },
         'run finished',
