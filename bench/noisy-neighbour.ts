@@ -379,13 +379,17 @@ async function main(): Promise<void> {
 
     let stop = false;
     const outcomes: Record<string, Record<string, number>> = {};
+    const neighbourIds: Record<string, string[]> = {};
     const noisy = Object.entries(NOISE).map(async ([name, request], i) => {
       const counts: Record<string, number> = {};
       outcomes[name] = counts;
+      const ids: string[] = [];
+      neighbourIds[name] = ids;
       const client = neighbours[i] as Client;
       while (!stop) {
         const r = await run(client, request);
         counts[r.status] = (counts[r.status] ?? 0) + 1;
+        if (r.id) ids.push(r.id);
         if (r.retryAfterMs !== undefined) await new Promise((wait) => setTimeout(wait, r.retryAfterMs));
       }
     });
@@ -418,6 +422,16 @@ async function main(): Promise<void> {
       `  noisy / quiet at the host directly: p50 ${ratio(0.5, 'directMs').toFixed(2)}x, p90 ${ratio(0.9, 'directMs').toFixed(2)}x`,
     );
     console.log(`  neighbours' outcomes: ${JSON.stringify(outcomes)}`);
+    // Whether the neighbours took warm containers or waited for their own (POOL_SHORT_RESERVE).
+    const warmOf = (ids: string[]) => {
+      const t = ids.map((id) => timings.get(id)).filter((x) => x !== undefined);
+      return `${t.filter((x) => x.warm === true).length}/${t.length}`;
+    };
+    console.log(
+      `  neighbours' warm containers: ${Object.entries(neighbourIds)
+        .map(([name, ids]) => `${name} ${warmOf(ids)}`)
+        .join(', ')}`,
+    );
     console.log(`  admission at the end of the noisy phase: ${JSON.stringify(during.admission)}`);
 
     // Let the neighbours' last runs end and the pool refill before the sleepers.
