@@ -3,10 +3,10 @@
 # fails, prints a closing "N passed, N failed" line, exits non-zero on any failure, and stops every
 # process it started (the Docker engine stays up for the next run).
 # `npm test -- edge host` runs only the named suites (protocol, edge, host, host-runsc, host-userns, e2e, repo).
-# host-runsc runs the tests about the runtime (isolation, hardening, languages, cpu-share) and the host's
-# protocol, HTTP, Java-archive, lifecycle, fairness, output-integrity and OOM-event tests again with
-# sandboxes under gVisor (runsc, registered by scripts/docker-engine.sh), so every default run covers both
-# runtimes, plus runsc-userns (gVisor's own user namespace).
+# host-runsc runs the tests about the runtime (isolation, hardening, languages, the Python launcher,
+# cpu-share) and the host's protocol, HTTP, Java-archive, lifecycle, fairness, output-integrity and
+# OOM-event tests again with sandboxes under gVisor (runsc, registered by scripts/docker-engine.sh), so
+# every default run covers both runtimes, plus runsc-userns (gVisor's own user namespace).
 # host-userns runs the user-namespace tests, and the isolation and hardening tests again, against a second
 # engine with --userns-remap (scripts/docker-userns.sh).
 source "$(dirname "$0")/lib.sh"
@@ -56,7 +56,8 @@ has protocol && run_suite protocol protocol
 has edge && run_suite edge edge
 has host && run_suite host sandbox-host
 has host-runsc && SANDBOX_RUNTIME=runsc run_suite host-runsc sandbox-host \
-  test/isolation.test.ts test/hardening.test.ts test/languages.test.ts test/cpu-share.test.ts test/runsc-userns.test.ts \
+  test/isolation.test.ts test/hardening.test.ts test/languages.test.ts test/python-launcher.test.ts test/cpu-share.test.ts \
+  test/runsc-userns.test.ts \
   test/protocol.test.ts test/http.test.ts test/java-archive.test.ts test/lifecycle.test.ts test/fairness.test.ts \
   test/output-integrity.test.ts test/oom-event.test.ts
 has host-userns && DOCKER_SOCKET="$USERNS_SOCKET" run_suite host-userns sandbox-host \

@@ -23,9 +23,10 @@
  * without waiting for Docker's exit handling (~40 ms), and knows both streams are complete.
  *
  * Languages with a preload launcher (Python) start their interpreter before any input arrives; the
- * launcher reads the same stream itself (the run line's last word is its script) and the wrapper only
- * prints the final marker (or, if the nonce file is gone, exits so the host falls back to the
- * container's exit status). It reads the file with the shell's own `read` (the file has no newline, so
+ * launcher reads the same stream itself (the run line's last word is its script). It prints the final
+ * marker itself once the program has ended, and stops rather than exit (images/files/python-preload.py);
+ * where it cannot, it exits and the wrapper prints the marker (or, if the nonce file is gone, exits so
+ * the host falls back to the container's exit status). It reads the file with the shell's own `read` (the file has no newline, so
  * `read` answers 1 but sets the variable): no fork and exec of `cat`, which costs ~14 ms under gVisor.
  *
  * After the last marker the wrapper sleeps instead of exiting: the container (and its cgroup, which
