@@ -48,7 +48,8 @@ describe('runs: when a session writes its state', { timeout: 60_000 }, () => {
       limits: { timeoutMs: 15_000 },
     });
     const watcher = await watch(accepted.streamUrl);
-    await watcher.until((f) => f.type === 'stdout');
+    // The whole line: print() writes the text and its newline apart, and they can come in two frames.
+    await watcher.until(() => streamed(watcher.frames, 'stdout') === 'working\n');
 
     const state = await vi.waitFor(
       async () => {
