@@ -11,6 +11,12 @@ import type { MachineFacts } from './machine.ts';
 import { defaultBudgets, defaultSandboxCpus, readMachineFacts } from './machine.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** A switch: `1` on, `0` off (anything else is refused, not read as off). */
+const flag = (fallback: boolean) =>
+  z
+    .enum(['0', '1'], { message: 'must be 0 or 1' })
+    .default(fallback ? '1' : '0')
+    .transform((v) => v === '1');
 
 /** Fewer uids than this could run out while the host holds its runs and warm containers. */
 const MIN_UID_RANGE = 1024;
@@ -101,6 +107,8 @@ export const configSchema = (machine: MachineFacts) => {
         // victim's program under runc in one day's sittings, within the spread of the next day's at 100;
         // the default stays the kernel's (docs/sandbox-host.md, "CPU").
         HOST_SANDBOX_CPU_PERIOD_MS: int(1, 1000).default(100),
+        // The parent as an idle group: the host, the engine and the edge beside it go first (docs/sandbox-host.md, "CPU").
+        HOST_SANDBOX_CPU_IDLE: flag(true),
         // CPU time a run uses at the default weight before its weight is lowered (runner/cpu-boost.ts).
         RUN_CPU_BOOST_MS: int(10, 3_600_000).default(300),
         RUN_TMPFS_MB: int(1, 4096).default(64),
@@ -186,6 +194,8 @@ export interface HostConfig {
   readonly sandboxCpus: number;
   /** The CFS period of that cap, in ms. */
   readonly sandboxCpuPeriodMs: number;
+  /** The parent is an idle group: every process beside it goes first. */
+  readonly sandboxCpuIdle: boolean;
   readonly cpuBoostMs: number;
   readonly tmpfsMb: number;
   /** The same, in bytes: what a run's files may fill (checked here, advertised in /runtimes). */
@@ -262,6 +272,7 @@ export function parseConfig(
     nanoCpus: Math.round(c.RUN_CPUS * 1e9),
     sandboxCpus: c.HOST_SANDBOX_CPUS ?? defaultSandboxCpus(machine, c.RUN_CPUS),
     sandboxCpuPeriodMs: c.HOST_SANDBOX_CPU_PERIOD_MS,
+    sandboxCpuIdle: c.HOST_SANDBOX_CPU_IDLE,
     cpuBoostMs: c.RUN_CPU_BOOST_MS,
     tmpfsMb: c.RUN_TMPFS_MB,
     workBytes: c.RUN_TMPFS_MB * 1024 * 1024,

@@ -14,7 +14,13 @@ import { readFavorDynmods } from './docker/cgroup-dynmods.ts';
 import { sweepOrphans } from './docker/orphans.ts';
 import type { ProfileLimits } from './docker/profile.ts';
 import { checkRuntime, RuntimeNotRegistered } from './docker/runtime.ts';
-import { applySandboxCpuCap, defaultSandboxParent, engineCgroupDriver } from './docker/sandbox-cgroup.ts';
+import type { CapResult, SandboxParent } from './docker/sandbox-cgroup.ts';
+import {
+  applySandboxCpuCap,
+  applySandboxCpuIdle,
+  defaultSandboxParent,
+  engineCgroupDriver,
+} from './docker/sandbox-cgroup.ts';
 import { SandboxUids } from './docker/sandbox-uids.ts';
 import type { RuntimeManifest } from './images/manifest.ts';
 import { manifests as allManifests } from './images/manifests/index.ts';
@@ -72,20 +78,30 @@ export async function startLifecycle(config: HostConfig, deps: LifecycleDeps): P
   const cgroupParent = config.cgroupParent ?? defaultSandboxParent(cgroupDriver);
   if (cgroupLayout === 'none')
     log.warn({ root: config.cgroupRoot }, 'no cgroup tree found: no CPU/memory accounting');
-  const cap = await applySandboxCpuCap({
+  const sandboxParent: SandboxParent = {
     layout: cgroupLayout,
     driver: cgroupDriver,
     root: config.cgroupRoot,
     parent: cgroupParent,
-    cpus: config.sandboxCpus,
-    periodMs: config.sandboxCpuPeriodMs,
-  });
-  if (cap.ok) log.info({ cgroupParent, cap: cap.applied }, 'sandbox CPU cap');
-  else
-    log.warn(
-      { cgroupParent, reason: cap.reason },
-      'sandbox CPU cap not applied: sandboxes may use every core',
-    );
+  };
+  const report = (result: CapResult, applied: string, notApplied: string) => {
+    if (result.ok) log.info({ cgroupParent, applied: result.applied }, applied);
+    else log.warn({ cgroupParent, reason: result.reason }, notApplied);
+  };
+  report(
+    await applySandboxCpuCap({
+      ...sandboxParent,
+      cpus: config.sandboxCpus,
+      periodMs: config.sandboxCpuPeriodMs,
+    }),
+    'sandbox CPU cap',
+    'sandbox CPU cap not applied: sandboxes may use every core',
+  );
+  report(
+    await applySandboxCpuIdle({ ...sandboxParent, idle: config.sandboxCpuIdle }),
+    'sandbox parent CPU idle setting',
+    'sandbox parent idle setting not applied (Linux 5.15+, systemd 252+): sandboxes compete with the host and the engine at equal weight',
+  );
   // After the cap: applying it creates the parent cgroup whose writability this checks.
   if (cgroupLayout !== 'none' && !(await canResetPeak(cgroupLayout, config.cgroupRoot, cgroupParent)))
     log.warn(

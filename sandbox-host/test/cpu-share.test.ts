@@ -10,7 +10,11 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.ts';
 import { detectCgroupLayout, LOWERED_CPU_WEIGHT } from '../src/docker/cgroup.ts';
-import { applySandboxCpuCap, defaultSandboxParent } from '../src/docker/sandbox-cgroup.ts';
+import {
+  applySandboxCpuCap,
+  applySandboxCpuIdle,
+  defaultSandboxParent,
+} from '../src/docker/sandbox-cgroup.ts';
 import type { Session, TestHost } from './support.ts';
 import { connect, containersOf, docker, startTestHost, uniqueId, waitFor } from './support.ts';
 
@@ -122,6 +126,42 @@ describe('the sandboxes’ CPU cap (fixture trees)', () => {
     ]);
   });
 
+  it('the parent as an idle group: cpu.idle in v1 and v2, CPUWeight=idle from systemd; 0 lifts it', async () => {
+    const v1 = await fixture({ 'cpu/airlock/cpu.idle': '0\n' });
+    const input = { driver: 'cgroupfs', parent: '/airlock', idle: true } as const;
+    expect(await applySandboxCpuIdle({ ...input, layout: 'v1', root: v1 })).toMatchObject({ ok: true });
+    // The kernel's file is written in place (r+: never created); the fixture keeps what follows the digit.
+    expect((await readFile(join(v1, 'cpu/airlock/cpu.idle'), 'utf8')).trim()).toBe('1');
+    const v2 = await fixture({ 'airlock/cpu.idle': '1\n' });
+    expect(await applySandboxCpuIdle({ ...input, layout: 'v2', root: v2, idle: false })).toEqual({
+      ok: true,
+      applied: `${v2}/airlock/cpu.idle=0`,
+    });
+    expect((await readFile(join(v2, 'airlock/cpu.idle'), 'utf8')).trim()).toBe('0');
+    const calls: [string, readonly string[]][] = [];
+    const runCommand = async (file: string, args: readonly string[]) => calls.push([file, args]);
+    const slice = { layout: 'v2', driver: 'systemd', root: '/nonexistent', parent: 'airlock.slice' } as const;
+    await applySandboxCpuIdle({ ...slice, idle: true, runCommand });
+    await applySandboxCpuIdle({ ...slice, idle: false, runCommand });
+    expect(calls).toEqual([
+      ['systemctl', ['set-property', '--runtime', 'airlock.slice', 'CPUWeight=idle']],
+      ['systemctl', ['set-property', '--runtime', 'airlock.slice', 'CPUWeight=']],
+    ]);
+  });
+
+  it('a kernel without idle groups (no cpu.idle) is reported, and no file is made up', async () => {
+    const root = await fixture({ 'cpu/airlock/cpu.shares': '1024\n' });
+    const idle = await applySandboxCpuIdle({
+      layout: 'v1',
+      driver: 'cgroupfs',
+      root,
+      parent: '/airlock',
+      idle: true,
+    });
+    expect(idle.ok).toBe(false);
+    await expect(readFile(join(root, 'cpu/airlock/cpu.idle'), 'utf8')).rejects.toThrow(/ENOENT/);
+  });
+
   /** The host's config from `env` on a machine of `cores` cores, or its errors as one line. */
   const configWith = (env: Record<string, string>, cores = 2) => {
     const jwk = JSON.stringify({ kty: 'OKP', crv: 'Ed25519', x: 'x'.repeat(43) });
@@ -143,6 +183,17 @@ describe('the sandboxes’ CPU cap (fixture trees)', () => {
       /HOST_SANDBOX_CPUS: must be 0 \(no cap\) or at least RUN_CPUS/,
     );
     expect(cpus({ CGROUP_PARENT: '../escape' }, 2)).toMatch(/CGROUP_PARENT/);
+  });
+
+  it('the idle group is on by default; HOST_SANDBOX_CPU_IDLE takes 0 or 1 only', () => {
+    const idle = (e: Record<string, string>) => {
+      const config = configWith(e);
+      return typeof config === 'string' ? config : config.sandboxCpuIdle;
+    };
+    expect(idle({})).toBe(true);
+    expect(idle({ HOST_SANDBOX_CPU_IDLE: '0' })).toBe(false);
+    expect(idle({ HOST_SANDBOX_CPU_IDLE: '1' })).toBe(true);
+    expect(idle({ HOST_SANDBOX_CPU_IDLE: 'no' })).toMatch(/HOST_SANDBOX_CPU_IDLE: must be 0 or 1/);
   });
 
   it('the cap’s period: the kernel’s 100 ms by default, what the kernel allows (1 ms to 1 s) when set', () => {
@@ -266,6 +317,28 @@ describe('on this machine, with real containers', async () => {
     expect(await capFiles()).toEqual(capOf(150_000, 100_000));
     sleeper.ws.close();
     await sleeper.closed;
+  });
+
+  const idleOf = async () => (await readFile(join(cpuDir(parent), 'cpu.idle'), 'utf8')).trim();
+
+  it('the parent is an idle group by default; a host started with HOST_SANDBOX_CPU_IDLE=0 makes it ordinary again', async () => {
+    h = await startTestHost({ CGROUP_PARENT: parent });
+    expect(await idleOf()).toBe('1');
+    // Inside the idle parent the sandboxes keep their own weights (what the boost lowers).
+    const sleeper = await start({
+      language: 'python',
+      code: 'import time\ntime.sleep(20)',
+      limits: { timeoutMs: 15_000 },
+    });
+    const [info] = await containersOf(h.hostId);
+    expect(await weightOf(info?.Id as string)).toBe(defaultWeight);
+    sleeper.ws.close();
+    await sleeper.closed;
+    await h.close();
+    // The parent outlives the host that set it.
+    expect(await idleOf()).toBe('1');
+    h = await startTestHost({ CGROUP_PARENT: parent, HOST_SANDBOX_CPU_IDLE: '0' });
+    expect(await idleOf()).toBe('0');
   });
 
   it('a host started with HOST_SANDBOX_CPUS=0 lifts the cap an earlier host left on the parent', async () => {

@@ -13,6 +13,12 @@
  *   (`systemctl set-property --runtime <slice> CPUQuota=<n>% CPUQuotaPeriodSec=<ms>ms`, an argument array).
  * A cap that cannot be applied (read-only cgroup mount, no permission) is reported, not fatal: the
  * sandboxes then run uncapped, as before, each within its own limit.
+ *
+ * The parent is also made an idle group (applySandboxCpuIdle, HOST_SANDBOX_CPU_IDLE): against the
+ * processes beside it (the host, the engine, the edge in local development) it has the kernel's
+ * lowest weight, and a waking host or engine thread takes a core from a sandbox at once instead of
+ * waiting its turn behind the burners. Inside the parent nothing changes: the sandboxes share the cap by
+ * their own weights. docs/sandbox-host.md ("CPU") has the measurements.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -36,16 +42,20 @@ export function defaultSandboxParent(driver: CgroupDriver): string {
 type RunCommand = (file: string, args: readonly string[]) => Promise<unknown>;
 const run: RunCommand = (file, args) => promisify(execFile)(file, [...args], { timeout: 10_000 });
 
-interface CapInput {
+/** Where the sandboxes' parent is: the tree, the engine's driver and the parent's path or slice. */
+export interface SandboxParent {
   layout: CgroupLayout;
   driver: CgroupDriver;
   root: string;
   parent: string;
+  runCommand?: RunCommand;
+}
+
+interface CapInput extends SandboxParent {
   /** Cores all sandboxes together may use; 0 = no cap. */
   cpus: number;
   /** The CFS period the quota is given in (HOST_SANDBOX_CPU_PERIOD_MS; config.ts says why the default is 100 ms). */
   periodMs: number;
-  runCommand?: RunCommand;
 }
 
 export type CapResult = { ok: true; applied: string } | { ok: false; reason: string };
@@ -89,6 +99,35 @@ export async function applySandboxCpuCap(input: CapInput): Promise<CapResult> {
       return { ok: true, applied: `${uncapped}${dir}/cpu.max=${max}` };
     }
     return { ok: false, reason: 'no cgroup tree found' };
+  } catch (err) {
+    return { ok: false, reason: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+interface IdleInput extends SandboxParent {
+  /** Make the parent an idle group (true), or an ordinary one (false: lifts what an earlier start set). */
+  idle: boolean;
+}
+
+/**
+ * Writes the parent's `cpu.idle` (Linux 5.15+, both layouts), or asks systemd (252+) for
+ * `CPUWeight=idle`. Apart from the cap so that a kernel or systemd without it still gets the cap;
+ * the result is reported, never fatal.
+ */
+export async function applySandboxCpuIdle(input: IdleInput): Promise<CapResult> {
+  const { layout, driver, root, parent, idle } = input;
+  try {
+    if (driver === 'systemd') {
+      // An empty CPUWeight= restores the default weight.
+      const property = `CPUWeight=${idle ? 'idle' : ''}`;
+      await (input.runCommand ?? run)('systemctl', ['set-property', '--runtime', parent, property]);
+      return { ok: true, applied: `${parent} ${property}` };
+    }
+    if (layout === 'none') return { ok: false, reason: 'no cgroup tree found' };
+    // The cap has created the parent; a missing file is a kernel without idle groups.
+    const file = layout === 'v1' ? join(root, 'cpu', parent, 'cpu.idle') : join(root, parent, 'cpu.idle');
+    await writeFile(file, idle ? '1' : '0', { flag: 'r+' });
+    return { ok: true, applied: `${file}=${idle ? 1 : 0}` };
   } catch (err) {
     return { ok: false, reason: err instanceof Error ? err.message : String(err) };
   }
