@@ -60,6 +60,15 @@ interface CapInput extends SandboxParent {
 
 export type CapResult = { ok: true; applied: string } | { ok: false; reason: string };
 
+const notApplied = (err: unknown): CapResult => ({
+  ok: false,
+  reason: err instanceof Error ? err.message : String(err),
+});
+
+/** The parent's directory in the cpu controller (cgroupfs driver). */
+const parentCpuDir = (layout: 'v1' | 'v2', root: string, parent: string) =>
+  layout === 'v1' ? join(root, 'cpu', parent) : join(root, parent);
+
 export async function applySandboxCpuCap(input: CapInput): Promise<CapResult> {
   const { layout, driver, root, parent, cpus, periodMs } = input;
   const periodUs = periodMs * 1000;
@@ -75,7 +84,7 @@ export async function applySandboxCpuCap(input: CapInput): Promise<CapResult> {
       return { ok: true, applied: `${uncapped}${parent} ${properties.join(' ')}` };
     }
     if (layout === 'v1') {
-      const dir = join(root, 'cpu', parent);
+      const dir = parentCpuDir(layout, root, parent);
       await mkdir(dir, { recursive: true });
       // v1 refuses (EINVAL) any write that leaves the parent's quota per period below a running
       // child's (a sandbox's own 1 CPU), and the period and quota are two files: between the two
@@ -90,7 +99,7 @@ export async function applySandboxCpuCap(input: CapInput): Promise<CapResult> {
       };
     }
     if (layout === 'v2') {
-      const dir = join(root, parent);
+      const dir = parentCpuDir(layout, root, parent);
       await mkdir(dir, { recursive: true });
       // The cpu controller must be enabled for the parent's own cgroup (the engine usually has).
       await writeFile(join(root, 'cgroup.subtree_control'), '+cpu').catch(() => undefined);
@@ -100,7 +109,7 @@ export async function applySandboxCpuCap(input: CapInput): Promise<CapResult> {
     }
     return { ok: false, reason: 'no cgroup tree found' };
   } catch (err) {
-    return { ok: false, reason: err instanceof Error ? err.message : String(err) };
+    return notApplied(err);
   }
 }
 
@@ -125,10 +134,10 @@ export async function applySandboxCpuIdle(input: IdleInput): Promise<CapResult> 
     }
     if (layout === 'none') return { ok: false, reason: 'no cgroup tree found' };
     // The cap has created the parent; a missing file is a kernel without idle groups.
-    const file = layout === 'v1' ? join(root, 'cpu', parent, 'cpu.idle') : join(root, parent, 'cpu.idle');
+    const file = join(parentCpuDir(layout, root, parent), 'cpu.idle');
     await writeFile(file, idle ? '1' : '0', { flag: 'r+' });
     return { ok: true, applied: `${file}=${idle ? 1 : 0}` };
   } catch (err) {
-    return { ok: false, reason: err instanceof Error ? err.message : String(err) };
+    return notApplied(err);
   }
 }
