@@ -69,8 +69,7 @@ describe('runs: failures are results', { timeout: 90_000 }, () => {
         hostsEnv(host),
       );
       const watcher = await watch(accepted.streamUrl);
-      // The whole line: print() writes the text and its newline apart, and they can come in two frames.
-      await watcher.until(() => streamed(watcher.frames, 'stdout') === 'working\n');
+      await watcher.untilStdout('working\n');
       await killHost(host);
       await watcher.closed;
       const exit = watcher.frames.at(-1);

@@ -149,7 +149,7 @@ describe('runs: the main path', { timeout: 60_000 }, () => {
       limits: { timeoutMs: 15_000 },
     });
     const watcher = await watch(accepted.streamUrl);
-    await watcher.until((f) => f.type === 'stdout');
+    await watcher.untilStdout('line 0\n');
     const cancel = await worker(`/v1/runs/${accepted.id}/cancel`, { method: 'POST', headers: bearer(user) });
     expect(cancel.status).toBe(202);
     await watcher.closed;

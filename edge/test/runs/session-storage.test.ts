@@ -48,8 +48,7 @@ describe('runs: when a session writes its state', { timeout: 60_000 }, () => {
       limits: { timeoutMs: 15_000 },
     });
     const watcher = await watch(accepted.streamUrl);
-    // The whole line: print() writes the text and its newline apart, and they can come in two frames.
-    await watcher.until(() => streamed(watcher.frames, 'stdout') === 'working\n');
+    await watcher.untilStdout('working\n');
 
     const state = await vi.waitFor(
       async () => {

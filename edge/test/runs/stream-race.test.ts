@@ -22,7 +22,7 @@ describe('runs: a watcher connecting while the result is written', { timeout: 60
       limits: { timeoutMs: 15_000 },
     });
     const first = await watch(accepted.streamUrl);
-    await first.until((f) => f.type === 'stdout');
+    await first.untilStdout('working\n');
     const lateUrl = await freshStreamUrl(user, accepted.id);
 
     const stub = env.RUN_SESSION.get(env.RUN_SESSION.idFromName(accepted.id));

@@ -93,6 +93,12 @@ export interface Watcher {
   readonly closed: Promise<{ code: number }>;
   /** Resolves with the first frame matching `pred` (already received or later), or rejects as above. */
   until(pred: (f: Frame) => boolean, timeoutMs?: number): Promise<Frame>;
+  /**
+   * Resolves once the stdout streamed so far contains `text`, e.g. a whole printed line: print() writes
+   * the text and its newline apart, and they can come in two frames, so the first stdout frame is not
+   * the line. Rejects as above.
+   */
+  untilStdout(text: string): Promise<Frame>;
   close(): void;
 }
 
@@ -144,18 +150,20 @@ export async function watch(streamUrl: string, headers: Record<string, string> =
     }
   });
   ws.addEventListener('close', (event) => onClose({ code: event.code }));
+  const until = (pred: (f: Frame) => boolean, timeoutMs = WATCH_TIMEOUT_MS) => {
+    const seen = frames.find(pred);
+    if (seen) return Promise.resolve(seen);
+    const found = new Promise<Frame>((resolve) => waiters.push({ pred, resolve }));
+    return within(found, timeoutMs, `a frame matching ${pred.toString()}`, frames);
+  };
   return {
     frames,
     // A getter, so that a wait exists (and can time out) only when a test awaits it.
     get closed() {
       return within(closed, WATCH_TIMEOUT_MS, 'the server to close the stream', frames);
     },
-    until(pred, timeoutMs = WATCH_TIMEOUT_MS) {
-      const seen = frames.find(pred);
-      if (seen) return Promise.resolve(seen);
-      const found = new Promise<Frame>((resolve) => waiters.push({ pred, resolve }));
-      return within(found, timeoutMs, `a frame matching ${pred.toString()}`, frames);
-    },
+    until,
+    untilStdout: (text) => until(() => streamed(frames, 'stdout').includes(text)),
     close() {
       try {
         ws.close(1000, 'bye');
