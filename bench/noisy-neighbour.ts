@@ -8,6 +8,7 @@
  *     [--edge-state disk|memory]   (where the local edge keeps its state: the temp dir on disk, the
  *       default, as `npm start` does, or /dev/shm, so its SQLite commits never wait on the disk)
  *     [--probe]   (the fork probe below, off by default: it is load of its own, at real-time priority)
+ *     [--only sleepers]   (phase 3 alone, half a minute a sitting: to compare what changes the sleepers)
  *
  * One sandbox host process and `wrangler dev` wired to it (bench/support/stack.ts). Every tenant is its
  * own user with its own (personal) organization, signed up through the API; runs are `POST /v1/runs`
@@ -69,8 +70,10 @@ const { values } = parseArgs({
     pause: { type: 'string', default: '1000' },
     'edge-state': { type: 'string', default: 'disk' },
     probe: { type: 'boolean', default: false },
+    only: { type: 'string' },
   },
 });
+if (values.only !== undefined && values.only !== 'sleepers') throw new Error('--only: sleepers');
 if (values.limits !== 'lifted' && values.limits !== 'product') throw new Error('--limits: lifted or product');
 const RUNS = Number(values.runs);
 const POOL = Number(values.pool);
@@ -351,8 +354,10 @@ async function main(): Promise<void> {
     const warmUp = await tenant(edge.url);
     const victimUsers = () =>
       Promise.all(Array.from({ length: Math.ceil(RUNS / VICTIM_RUNS_PER_USER) }, () => tenant(edge.url)));
-    const victims = { quiet: await victimUsers(), noisy: await victimUsers() };
-    const neighbours = await Promise.all(Object.keys(NOISE).map(() => tenant(edge.url)));
+    const victims = values.only
+      ? { quiet: [], noisy: [] }
+      : { quiet: await victimUsers(), noisy: await victimUsers() };
+    const neighbours = values.only ? [] : await Promise.all(Object.keys(NOISE).map(() => tenant(edge.url)));
     const sleepers = await Promise.all(Array.from({ length: SLEEPERS }, () => tenant(edge.url)));
     // Warm-up: the edge's first runs (runtime list, host connection) and a full pool.
     for (let i = 0; i < 3; i++) await run(warmUp, HELLO);
@@ -363,77 +368,78 @@ async function main(): Promise<void> {
     }
     const ready = await readyz();
     console.log(
-      `noisy-neighbour bench through the edge, ${new Date().toISOString()}, pool ${POOL}, rate limits ${values.limits}, victim pause ${PAUSE_MS} ms, edge state on ${values['edge-state']}, noise ${Object.keys(NOISE).join(',')}, host env ${values['host-env']}, budget ${JSON.stringify(ready.admission.budget)}, cgroup favordynmods ${await readFavorDynmods()}, fork probe ${values.probe ? 'on' : 'off'}`,
+      `noisy-neighbour bench through the edge, ${new Date().toISOString()}, pool ${POOL}, rate limits ${values.limits}, victim pause ${PAUSE_MS} ms, edge state on ${values['edge-state']}, noise ${Object.keys(NOISE).join(',')}, host env ${values['host-env']}, budget ${JSON.stringify(ready.admission.budget)}, cgroup favordynmods ${await readFavorDynmods()}, fork probe ${values.probe ? 'on' : 'off'}${values.only ? ', only the sleepers' : ''}`,
     );
     console.log(machineCostsLine(machine));
 
     let c0 = cpu();
-    let probe = values.probe ? startForkProbe() : undefined;
-    const quiet = await victim(victims.quiet, direct);
-    const quietStarts = probe?.stop();
-    console.log(`victim quiet:  ${stats([...quiet.edgeMs.values()])}  errors ${quiet.errors.length}`);
-    console.log(`  the same sent to the host directly: ${stats([...quiet.directMs.values()])}`);
-    console.log(`  ${hostLine(quiet.ids, timings, quiet.edgeMs)}`);
-    console.log(`  CPU (cores): ${cpuLine(c0, cpu())}`);
-    if (probe && quietStarts) console.log(`  ${probeLine(quietStarts, probe.realtime)}`);
+    if (!values.only) {
+      let probe = values.probe ? startForkProbe() : undefined;
+      const quiet = await victim(victims.quiet, direct);
+      const quietStarts = probe?.stop();
+      console.log(`victim quiet:  ${stats([...quiet.edgeMs.values()])}  errors ${quiet.errors.length}`);
+      console.log(`  the same sent to the host directly: ${stats([...quiet.directMs.values()])}`);
+      console.log(`  ${hostLine(quiet.ids, timings, quiet.edgeMs)}`);
+      console.log(`  CPU (cores): ${cpuLine(c0, cpu())}`);
+      if (probe && quietStarts) console.log(`  ${probeLine(quietStarts, probe.realtime)}`);
 
-    let stop = false;
-    const outcomes: Record<string, Record<string, number>> = {};
-    const neighbourIds: Record<string, string[]> = {};
-    const noisy = Object.entries(NOISE).map(async ([name, request], i) => {
-      const counts: Record<string, number> = {};
-      outcomes[name] = counts;
-      const ids: string[] = [];
-      neighbourIds[name] = ids;
-      const client = neighbours[i] as Client;
-      while (!stop) {
-        const r = await run(client, request);
-        counts[r.status] = (counts[r.status] ?? 0) + 1;
-        if (r.id) ids.push(r.id);
-        if (r.retryAfterMs !== undefined) await new Promise((wait) => setTimeout(wait, r.retryAfterMs));
-      }
-    });
-    await new Promise((r) => setTimeout(r, SETTLE_MS));
-    c0 = cpu();
-    probe = values.probe ? startForkProbe() : undefined;
-    const loaded = await victim(victims.noisy, direct);
-    const cpuNoisy = cpuLine(c0, cpu());
-    const noisyStarts = probe?.stop();
-    const during = await readyz();
-    stop = true;
-    await Promise.all(noisy);
-    console.log(
-      `victim noisy:  ${stats([...loaded.edgeMs.values()])}  errors ${loaded.errors.length} ${loaded.errors.join(',')}`,
-    );
-    console.log(`  the same sent to the host directly: ${stats([...loaded.directMs.values()])}`);
-    console.log(`  ${hostLine(loaded.ids, timings, loaded.edgeMs)}`);
-    console.log(`  slowest through the edge (ms): ${slowestLine(loaded.edgeMs, timings)}`);
-    console.log(
-      `  slowest sent directly (ms): ${slowestLine(loaded.directMs, timings, loaded.directFirstOutputMs)}`,
-    );
-    console.log(`  CPU (cores): ${cpuNoisy}`);
-    if (probe && noisyStarts) console.log(`  ${probeLine(noisyStarts, probe.realtime)}`);
-    const ratio = (q: number, path: 'edgeMs' | 'directMs' = 'edgeMs') =>
-      quantile([...loaded[path].values()], q) / quantile([...quiet[path].values()], q);
-    console.log(
-      `  noisy / quiet through the edge: p50 ${ratio(0.5).toFixed(2)}x (target <= 2), p90 ${ratio(0.9).toFixed(2)}x (target <= 4), errors ${loaded.errors.length} (target 0)`,
-    );
-    console.log(
-      `  noisy / quiet at the host directly: p50 ${ratio(0.5, 'directMs').toFixed(2)}x, p90 ${ratio(0.9, 'directMs').toFixed(2)}x`,
-    );
-    console.log(`  neighbours' outcomes: ${JSON.stringify(outcomes)}`);
-    // Whether the neighbours took warm containers or waited for their own (POOL_SHORT_RESERVE).
-    const warmOf = (ids: string[]) => {
-      const t = ids.map((id) => timings.get(id)).filter((x) => x !== undefined);
-      return `${t.filter((x) => x.warm === true).length}/${t.length}`;
-    };
-    console.log(
-      `  neighbours' warm containers: ${Object.entries(neighbourIds)
-        .map(([name, ids]) => `${name} ${warmOf(ids)}`)
-        .join(', ')}`,
-    );
-    console.log(`  admission at the end of the noisy phase: ${JSON.stringify(during.admission)}`);
-
+      let stop = false;
+      const outcomes: Record<string, Record<string, number>> = {};
+      const neighbourIds: Record<string, string[]> = {};
+      const noisy = Object.entries(NOISE).map(async ([name, request], i) => {
+        const counts: Record<string, number> = {};
+        outcomes[name] = counts;
+        const ids: string[] = [];
+        neighbourIds[name] = ids;
+        const client = neighbours[i] as Client;
+        while (!stop) {
+          const r = await run(client, request);
+          counts[r.status] = (counts[r.status] ?? 0) + 1;
+          if (r.id) ids.push(r.id);
+          if (r.retryAfterMs !== undefined) await new Promise((wait) => setTimeout(wait, r.retryAfterMs));
+        }
+      });
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      c0 = cpu();
+      probe = values.probe ? startForkProbe() : undefined;
+      const loaded = await victim(victims.noisy, direct);
+      const cpuNoisy = cpuLine(c0, cpu());
+      const noisyStarts = probe?.stop();
+      const during = await readyz();
+      stop = true;
+      await Promise.all(noisy);
+      console.log(
+        `victim noisy:  ${stats([...loaded.edgeMs.values()])}  errors ${loaded.errors.length} ${loaded.errors.join(',')}`,
+      );
+      console.log(`  the same sent to the host directly: ${stats([...loaded.directMs.values()])}`);
+      console.log(`  ${hostLine(loaded.ids, timings, loaded.edgeMs)}`);
+      console.log(`  slowest through the edge (ms): ${slowestLine(loaded.edgeMs, timings)}`);
+      console.log(
+        `  slowest sent directly (ms): ${slowestLine(loaded.directMs, timings, loaded.directFirstOutputMs)}`,
+      );
+      console.log(`  CPU (cores): ${cpuNoisy}`);
+      if (probe && noisyStarts) console.log(`  ${probeLine(noisyStarts, probe.realtime)}`);
+      const ratio = (q: number, path: 'edgeMs' | 'directMs' = 'edgeMs') =>
+        quantile([...loaded[path].values()], q) / quantile([...quiet[path].values()], q);
+      console.log(
+        `  noisy / quiet through the edge: p50 ${ratio(0.5).toFixed(2)}x (target <= 2), p90 ${ratio(0.9).toFixed(2)}x (target <= 4), errors ${loaded.errors.length} (target 0)`,
+      );
+      console.log(
+        `  noisy / quiet at the host directly: p50 ${ratio(0.5, 'directMs').toFixed(2)}x, p90 ${ratio(0.9, 'directMs').toFixed(2)}x`,
+      );
+      console.log(`  neighbours' outcomes: ${JSON.stringify(outcomes)}`);
+      // Whether the neighbours took warm containers or waited for their own (POOL_SHORT_RESERVE).
+      const warmOf = (ids: string[]) => {
+        const t = ids.map((id) => timings.get(id)).filter((x) => x !== undefined);
+        return `${t.filter((x) => x.warm === true).length}/${t.length}`;
+      };
+      console.log(
+        `  neighbours' warm containers: ${Object.entries(neighbourIds)
+          .map(([name, ids]) => `${name} ${warmOf(ids)}`)
+          .join(', ')}`,
+      );
+      console.log(`  admission at the end of the noisy phase: ${JSON.stringify(during.admission)}`);
+    }
     // Let the neighbours' last runs end and the pool refill before the sleepers.
     for (let i = 0; i < 600; i++) {
       const r = await readyz().catch(() => undefined);
