@@ -2,6 +2,7 @@
  * Every installed language, end to end through the WebSocket: hello world, stdin echo, a runtime error
  * with its exit code, and (compiled languages) a compile error.
  */
+import { LIMITS } from '@airlock/protocol';
 import { describe, expect, it } from 'vitest';
 import { runOnHost, withTestHost } from './support.ts';
 
@@ -97,7 +98,15 @@ const cases: Case[] = [
   },
 ];
 
-const h = withTestHost({ POOL_SIZE: '1', MAX_CONCURRENT_RUNS: '2' });
+// These programs test what each language reports, not time limits, so they get the longest one: a run
+// that finds its language's warm container taken starts its interpreter within its own time, and under
+// gVisor, with the pool filling twelve languages on two cores, a Python crash took 5.2 s that way in one
+// clean-clone CI and timed out in another (2026-12-04; quiet: 1.6 s).
+const h = withTestHost({
+  POOL_SIZE: '1',
+  MAX_CONCURRENT_RUNS: '2',
+  RUN_DEFAULT_TIMEOUT_MS: String(LIMITS.maxTimeoutMs),
+});
 
 describe.each(cases)('$language', (c) => {
   it('is installed', () => {
