@@ -99,8 +99,9 @@ export const configSchema = (machine: MachineFacts) => {
         RUN_MAX_MEMORY_MB: int(LIMITS.minMemoryMb, LIMITS.maxMemoryMb).default(LIMITS.defaultMemoryMb),
         RUN_PIDS_LIMIT: int(10, 4096).default(100),
         RUN_CPUS: z.coerce.number().min(0.1).max(64).default(1),
-        // What all sandboxes together may use (their parent cgroup's quota); 0 = no cap. Default: the
-        // machine's cores minus half a core for the host and the engine (docker/sandbox-cgroup.ts).
+        // What all sandboxes together may use (their parent cgroup's quota); 0 = no cap. Default: none while
+        // the parent is an idle group, else the machine's cores minus half a core for the host and the
+        // engine (docker/sandbox-cgroup.ts; lifecycle.ts applies the latter when the idle group cannot be).
         HOST_SANDBOX_CPUS: z.coerce.number().min(0).max(1024).optional(),
         // The CFS period of that cap (the kernel allows 1 ms to 1 s). When the burners have spent the
         // quota, every sandbox waits for the next period, a fresh hello world too. 10 ms shortened the
@@ -111,6 +112,8 @@ export const configSchema = (machine: MachineFacts) => {
         HOST_SANDBOX_CPU_IDLE: flag(true),
         // CPU time a run uses at the default weight before its weight is lowered (runner/cpu-boost.ts).
         RUN_CPU_BOOST_MS: int(10, 3_600_000).default(300),
+        // How long a run's start keeps the idle parent ordinary; 0 = never (runner/start-priority.ts).
+        RUN_START_PRIORITY_MS: int(0, 10_000).default(200),
         RUN_TMPFS_MB: int(1, 4096).default(64),
         RUN_MAX_OUTPUT_BYTES: int(1024, LIMITS.maxOutputBytes).default(LIMITS.maxOutputBytes),
         DRAIN_TIMEOUT_MS: int(0, 600_000).default(30_000),
@@ -192,11 +195,15 @@ export interface HostConfig {
   readonly nanoCpus: number;
   /** Cores all sandboxes together may use (their parent cgroup's quota); 0 = no cap. */
   readonly sandboxCpus: number;
+  /** The cap applied instead when the idle group cannot be (an older kernel or systemd): the same when set. */
+  readonly sandboxCpusWithoutIdle: number;
   /** The CFS period of that cap, in ms. */
   readonly sandboxCpuPeriodMs: number;
   /** The parent is an idle group: every process beside it goes first. */
   readonly sandboxCpuIdle: boolean;
   readonly cpuBoostMs: number;
+  /** How long a run's start keeps the idle parent ordinary, in ms; 0 = never. */
+  readonly startPriorityMs: number;
   readonly tmpfsMb: number;
   /** The same, in bytes: what a run's files may fill (checked here, advertised in /runtimes). */
   readonly workBytes: number;
@@ -270,10 +277,13 @@ export function parseConfig(
     maxMemoryMb: c.RUN_MAX_MEMORY_MB,
     pidsLimit: c.RUN_PIDS_LIMIT,
     nanoCpus: Math.round(c.RUN_CPUS * 1e9),
-    sandboxCpus: c.HOST_SANDBOX_CPUS ?? defaultSandboxCpus(machine, c.RUN_CPUS),
+    sandboxCpus:
+      c.HOST_SANDBOX_CPUS ?? (c.HOST_SANDBOX_CPU_IDLE ? 0 : defaultSandboxCpus(machine, c.RUN_CPUS)),
+    sandboxCpusWithoutIdle: c.HOST_SANDBOX_CPUS ?? defaultSandboxCpus(machine, c.RUN_CPUS),
     sandboxCpuPeriodMs: c.HOST_SANDBOX_CPU_PERIOD_MS,
     sandboxCpuIdle: c.HOST_SANDBOX_CPU_IDLE,
     cpuBoostMs: c.RUN_CPU_BOOST_MS,
+    startPriorityMs: c.RUN_START_PRIORITY_MS,
     tmpfsMb: c.RUN_TMPFS_MB,
     workBytes: c.RUN_TMPFS_MB * 1024 * 1024,
     maxOutputBytes: c.RUN_MAX_OUTPUT_BYTES,

@@ -20,12 +20,14 @@ import {
   applySandboxCpuIdle,
   defaultSandboxParent,
   engineCgroupDriver,
+  parentIdleWriter,
 } from './docker/sandbox-cgroup.ts';
 import { SandboxUids } from './docker/sandbox-uids.ts';
 import type { RuntimeManifest } from './images/manifest.ts';
 import { manifests as allManifests } from './images/manifests/index.ts';
 import { WarmPool } from './runner/pool.ts';
 import { RunService } from './runner/service.ts';
+import { StartPriority } from './runner/start-priority.ts';
 import type { InstalledRuntime } from './runtimes.ts';
 import { discoverRuntimes } from './runtimes.ts';
 import { HostMetrics } from './server/metrics.ts';
@@ -88,20 +90,36 @@ export async function startLifecycle(config: HostConfig, deps: LifecycleDeps): P
     if (result.ok) log.info({ cgroupParent, applied: result.applied }, applied);
     else log.warn({ cgroupParent, reason: result.reason }, notApplied);
   };
+  const applyCap = (cpus: number) =>
+    applySandboxCpuCap({ ...sandboxParent, cpus, periodMs: config.sandboxCpuPeriodMs });
   report(
-    await applySandboxCpuCap({
-      ...sandboxParent,
-      cpus: config.sandboxCpus,
-      periodMs: config.sandboxCpuPeriodMs,
-    }),
+    await applyCap(config.sandboxCpus),
     'sandbox CPU cap',
     'sandbox CPU cap not applied: sandboxes may use every core',
   );
+  const idle = await applySandboxCpuIdle({ ...sandboxParent, idle: config.sandboxCpuIdle });
   report(
-    await applySandboxCpuIdle({ ...sandboxParent, idle: config.sandboxCpuIdle }),
+    idle,
     'sandbox parent CPU idle setting',
     'sandbox parent idle setting not applied (Linux 5.15+, systemd 252+): sandboxes compete with the host and the engine at equal weight',
   );
+  // Without the idle group, the cap is what keeps a core for the host and the engine.
+  if (!idle.ok && config.sandboxCpusWithoutIdle !== config.sandboxCpus)
+    report(
+      await applyCap(config.sandboxCpusWithoutIdle),
+      'sandbox CPU cap in place of the idle group',
+      'sandbox CPU cap not applied: sandboxes may use every core',
+    );
+  const startPriority = new StartPriority({
+    windowMs: config.sandboxCpuIdle && idle.ok ? config.startPriorityMs : 0,
+    setParentIdle: parentIdleWriter(sandboxParent),
+    onError: (err) => {
+      if (startPriorityWarned) return;
+      startPriorityWarned = true;
+      log.warn({ err }, 'cannot lift the sandbox parent’s idle flag for a run’s start (warned once)');
+    },
+  });
+  let startPriorityWarned = false;
   // After the cap: applying it creates the parent cgroup whose writability this checks.
   if (cgroupLayout !== 'none' && !(await canResetPeak(cgroupLayout, config.cgroupRoot, cgroupParent)))
     log.warn(
@@ -172,6 +190,7 @@ export async function startLifecycle(config: HostConfig, deps: LifecycleDeps): P
     maxMemoryMb: config.maxMemoryMb,
     maxOutputBytes: config.maxOutputBytes,
     cpuBoostMs: config.cpuBoostMs,
+    startPriority,
     runCpus: config.nanoCpus / 1e9,
     workBytes: config.workBytes,
     now,

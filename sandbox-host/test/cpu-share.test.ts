@@ -1,6 +1,7 @@
 /**
- * CPU sharing (issue #10): the sandboxes' parent cgroup with its CPU cap, and the interactive boost
- * (a long run's weight is lowered; a fresh run keeps the default). The cap is checked in fixture trees
+ * CPU sharing (issue #10): the sandboxes' parent cgroup with its CPU cap and idle flag, the interactive
+ * boost (a long run's weight is lowered and it becomes an idle group; a fresh run keeps the default), and
+ * a run's start lifting the idle parent (runner/start-priority.ts). The cap is checked in fixture trees
  * of both layouts and both cgroup drivers, then on this machine's real tree with real containers.
  * Asserted by the container spec and the cgroup files, never by timing.
  */
@@ -9,12 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.ts';
-import { detectCgroupLayout, LOWERED_CPU_WEIGHT } from '../src/docker/cgroup.ts';
+import { cgroupReaderFor, detectCgroupLayout, LOWERED_CPU_WEIGHT } from '../src/docker/cgroup.ts';
 import {
   applySandboxCpuCap,
   applySandboxCpuIdle,
   defaultSandboxParent,
+  parentIdleWriter,
 } from '../src/docker/sandbox-cgroup.ts';
+import { defaultSandboxCpus, readMachineFacts } from '../src/machine.ts';
 import type { Session, TestHost } from './support.ts';
 import { connect, containersOf, docker, startTestHost, uniqueId, waitFor } from './support.ts';
 
@@ -162,6 +165,50 @@ describe('the sandboxes’ CPU cap (fixture trees)', () => {
     await expect(readFile(join(root, 'cpu/airlock/cpu.idle'), 'utf8')).rejects.toThrow(/ENOENT/);
   });
 
+  it('a long run: its weight lowered and its group made idle, in v1 and v2; a kernel without cpu.idle keeps the weight alone', async () => {
+    const read = (root: string, path: string) => readFile(join(root, path), 'utf8').then((t) => t.trim());
+    const v1 = await fixture({ 'cpu/airlock/c1/cpu.shares': '1024\n', 'cpu/airlock/c1/cpu.idle': '0\n' });
+    await cgroupReaderFor('v1', v1, '/airlock').lowerCpuWeight('c1');
+    expect(await read(v1, 'cpu/airlock/c1/cpu.shares')).toBe(String(LOWERED_CPU_WEIGHT.v1Shares));
+    expect(await read(v1, 'cpu/airlock/c1/cpu.idle')).toBe('1');
+    const v2 = await fixture({ 'airlock/c2/cpu.weight': '100\n', 'airlock/c2/cpu.idle': '0\n' });
+    await cgroupReaderFor('v2', v2, '/airlock').lowerCpuWeight('c2');
+    expect(await read(v2, 'airlock/c2/cpu.weight')).toBe(String(LOWERED_CPU_WEIGHT.v2Weight));
+    expect(await read(v2, 'airlock/c2/cpu.idle')).toBe('1');
+    const old = await fixture({ 'cpu/airlock/c3/cpu.shares': '1024\n' });
+    await cgroupReaderFor('v1', old, '/airlock').lowerCpuWeight('c3');
+    expect(await read(old, 'cpu/airlock/c3/cpu.shares')).toBe(String(LOWERED_CPU_WEIGHT.v1Shares));
+    await expect(read(old, 'cpu/airlock/c3/cpu.idle')).rejects.toThrow(/ENOENT/);
+  });
+
+  it('the run path’s idle writer: one write of the parent’s cpu.idle under cgroupfs; none under systemd', async () => {
+    const v1 = await fixture({ 'cpu/airlock/cpu.idle': '1\n' });
+    const write = parentIdleWriter({ layout: 'v1', driver: 'cgroupfs', root: v1, parent: '/airlock' });
+    write?.(false);
+    expect((await readFile(join(v1, 'cpu/airlock/cpu.idle'), 'utf8')).trim()).toBe('0');
+    write?.(true);
+    expect((await readFile(join(v1, 'cpu/airlock/cpu.idle'), 'utf8')).trim()).toBe('1');
+    expect(
+      parentIdleWriter({ layout: 'v2', driver: 'systemd', root: v1, parent: 'airlock.slice' }),
+    ).toBeNull();
+    expect(parentIdleWriter({ layout: 'none', driver: 'cgroupfs', root: v1, parent: '/airlock' })).toBeNull();
+  });
+
+  it('a host whose kernel has no idle groups applies the default cap in their place (and lifts no start)', async () => {
+    // A v1 tree with no cpu.idle anywhere: the host writes the cap there; its sandboxes are not started.
+    const root = await fixture({ 'memory/.keep': '', 'cpuacct/.keep': '' });
+    const h = await startTestHost({ CGROUP_ROOT: root, CGROUP_PARENT: '/airlock' });
+    try {
+      const quotaUs = Math.round(defaultSandboxCpus(readMachineFacts(), 1) * 100_000);
+      expect((await readFile(join(root, 'cpu/airlock/cpu.cfs_quota_us'), 'utf8')).trim()).toBe(
+        String(quotaUs),
+      );
+      await expect(readFile(join(root, 'cpu/airlock/cpu.idle'), 'utf8')).rejects.toThrow(/ENOENT/);
+    } finally {
+      await h.close();
+    }
+  });
+
   /** The host's config from `env` on a machine of `cores` cores, or its errors as one line. */
   const configWith = (env: Record<string, string>, cores = 2) => {
     const jwk = JSON.stringify({ kty: 'OKP', crv: 'Ed25519', x: 'x'.repeat(43) });
@@ -170,19 +217,31 @@ describe('the sandboxes’ CPU cap (fixture trees)', () => {
     return parsed.ok ? parsed.config : parsed.errors.join('; ');
   };
 
-  it('defaults to the cores minus half a core, never below one run; refuses a cap below RUN_CPUS', () => {
+  it('no cap by default beside the idle parent; without it the cores minus half a core, never below one run; refuses a cap below RUN_CPUS', () => {
     const cpus = (e: Record<string, string>, cores: number) => {
       const config = configWith(e, cores);
-      return typeof config === 'string' ? config : config.sandboxCpus;
+      return typeof config === 'string' ? config : [config.sandboxCpus, config.sandboxCpusWithoutIdle];
     };
-    expect(cpus({}, 2)).toBe(1.5);
-    expect(cpus({}, 1)).toBe(1);
-    expect(cpus({ RUN_CPUS: '2' }, 2)).toBe(2);
-    expect(cpus({ HOST_SANDBOX_CPUS: '0' }, 2)).toBe(0);
+    expect(cpus({}, 2)).toEqual([0, 1.5]);
+    expect(cpus({ HOST_SANDBOX_CPU_IDLE: '0' }, 2)).toEqual([1.5, 1.5]);
+    expect(cpus({ HOST_SANDBOX_CPU_IDLE: '0' }, 1)).toEqual([1, 1]);
+    expect(cpus({ HOST_SANDBOX_CPU_IDLE: '0', RUN_CPUS: '2' }, 2)).toEqual([2, 2]);
+    expect(cpus({ HOST_SANDBOX_CPUS: '0' }, 2)).toEqual([0, 0]);
+    expect(cpus({ HOST_SANDBOX_CPUS: '1.5' }, 2)).toEqual([1.5, 1.5]);
     expect(cpus({ HOST_SANDBOX_CPUS: '0.5' }, 2)).toMatch(
       /HOST_SANDBOX_CPUS: must be 0 \(no cap\) or at least RUN_CPUS/,
     );
     expect(cpus({ CGROUP_PARENT: '../escape' }, 2)).toMatch(/CGROUP_PARENT/);
+  });
+
+  it('a run’s start window: 200 ms by default, 0 (never) to 10 s', () => {
+    const windowMs = (e: Record<string, string>) => {
+      const config = configWith(e);
+      return typeof config === 'string' ? config : config.startPriorityMs;
+    };
+    expect(windowMs({})).toBe(200);
+    expect(windowMs({ RUN_START_PRIORITY_MS: '0' })).toBe(0);
+    expect(windowMs({ RUN_START_PRIORITY_MS: '10001' })).toMatch(/RUN_START_PRIORITY_MS/);
   });
 
   it('the idle group is on by default; HOST_SANDBOX_CPU_IDLE takes 0 or 1 only', () => {
@@ -208,6 +267,9 @@ describe('the sandboxes’ CPU cap (fixture trees)', () => {
   });
 });
 
+/** A run that sleeps past every check of a test, until the test closes its socket. */
+const SLEEPER = { language: 'python', code: 'import time\ntime.sleep(20)', limits: { timeoutMs: 15_000 } };
+
 /** This machine's tree, as the engine uses it (the suite runs where the engine's cgroups are visible). */
 const CGROUP_ROOT = '/sys/fs/cgroup';
 
@@ -219,7 +281,6 @@ describe('on this machine, with real containers', async () => {
     layout === 'v1' ? join(CGROUP_ROOT, 'cpu', parent, id) : join(CGROUP_ROOT, parent, id);
   const weightFile = layout === 'v1' ? 'cpu.shares' : 'cpu.weight';
   const defaultWeight = layout === 'v1' ? '1024' : '100';
-  const lowered = String(layout === 'v1' ? LOWERED_CPU_WEIGHT.v1Shares : LOWERED_CPU_WEIGHT.v2Weight);
   const parent = `/airlock-test-${uniqueId('cap')}`;
 
   let h: TestHost | undefined;
@@ -251,6 +312,8 @@ describe('on this machine, with real containers', async () => {
     return session;
   }
 
+  const containerIdleOf = async (id: string) =>
+    (await readFile(join(cpuDir(parent, id), 'cpu.idle'), 'utf8')).trim();
   const weightOf = async (id: string) =>
     (await readFile(join(cpuDir(parent, id), weightFile), 'utf8')).trim();
   /** The parent's cap as the kernel holds it: v1's quota and period files, or v2's cpu.max. */
@@ -278,21 +341,19 @@ describe('on this machine, with real containers', async () => {
     const burnerId = burnerInfo?.Id as string;
     const spec = await docker.getContainer(burnerId).inspect();
     expect(spec.HostConfig.CgroupParent).toBe(parent);
-    // Past RUN_CPU_BOOST_MS of CPU the burner's weight drops (bounded by the test's timeout only).
+    // Past RUN_CPU_BOOST_MS of CPU the burner becomes an idle group (bounded by the test's timeout only);
+    // the kernel then reports an idle group's weight as its own (3 in v1), not the lowered one.
     await waitFor(
-      async () => (await weightOf(burnerId)) === lowered || undefined,
-      'the burner’s weight to drop',
+      async () => (await containerIdleOf(burnerId)) === '1' || undefined,
+      'the burner to become an idle group',
     );
 
-    const sleeper = await start({
-      language: 'python',
-      code: 'import time\ntime.sleep(20)',
-      limits: { timeoutMs: 15_000 },
-    });
+    const sleeper = await start(SLEEPER);
     const sleeperId = (await containersOf(h.hostId)).map((c) => c.Id).find((id) => id !== burnerId) as string;
     expect(sleeperId).toBeDefined();
     expect(await weightOf(sleeperId)).toBe(defaultWeight);
-    expect(await weightOf(burnerId)).toBe(lowered);
+    expect(await containerIdleOf(sleeperId)).toBe('0');
+    expect(await weightOf(burnerId)).not.toBe(defaultWeight);
 
     burner.ws.close();
     sleeper.ws.close();
@@ -301,11 +362,7 @@ describe('on this machine, with real containers', async () => {
 
   it('the period changes either way while a sandbox runs under the parent (the kernel checks every write)', async () => {
     h = await startTestHost({ CGROUP_PARENT: parent, HOST_SANDBOX_CPUS: '1.5' });
-    const sleeper = await start({
-      language: 'python',
-      code: 'import time\ntime.sleep(20)',
-      limits: { timeoutMs: 15_000 },
-    });
+    const sleeper = await start(SLEEPER);
     expect(await containersOf(h.hostId)).not.toHaveLength(0);
     const cap = (periodMs: number) =>
       applySandboxCpuCap({ layout, driver: 'cgroupfs', root: CGROUP_ROOT, parent, cpus: 1.5, periodMs });
@@ -324,12 +381,10 @@ describe('on this machine, with real containers', async () => {
   it('the parent is an idle group by default; a host started with HOST_SANDBOX_CPU_IDLE=0 makes it ordinary again', async () => {
     h = await startTestHost({ CGROUP_PARENT: parent });
     expect(await idleOf()).toBe('1');
+    // Beside the idle group no cap by default: a throttled period would hold a starting run back.
+    expect(await capFiles()).toEqual(layout === 'v1' ? ['-1', '100000'] : ['max 100000']);
     // Inside the idle parent the sandboxes keep their own weights (what the boost lowers).
-    const sleeper = await start({
-      language: 'python',
-      code: 'import time\ntime.sleep(20)',
-      limits: { timeoutMs: 15_000 },
-    });
+    const sleeper = await start(SLEEPER);
     const [info] = await containersOf(h.hostId);
     expect(await weightOf(info?.Id as string)).toBe(defaultWeight);
     sleeper.ws.close();
@@ -349,5 +404,32 @@ describe('on this machine, with real containers', async () => {
     expect(await capFiles()).toEqual(capOf(150_000, 100_000));
     h = await startTestHost({ CGROUP_PARENT: parent, HOST_SANDBOX_CPUS: '0' });
     expect(await capFiles()).toEqual(layout === 'v1' ? ['-1', '100000'] : ['max 100000']);
+  });
+
+  it('a run’s start makes the idle parent ordinary until its window ends or the run does', async () => {
+    h = await startTestHost({ CGROUP_PARENT: parent, RUN_START_PRIORITY_MS: '10000', POOL_SIZE: '0' });
+    expect(await idleOf()).toBe('1');
+    const sleeper = await start(SLEEPER);
+    expect(await idleOf()).toBe('0');
+    sleeper.ws.close();
+    await sleeper.closed;
+    await waitFor(async () => (await idleOf()) === '1' || undefined, 'the parent to be idle again');
+    await h.close();
+
+    // The default window is short: idle again while the run still sleeps.
+    h = await startTestHost({ CGROUP_PARENT: parent, POOL_SIZE: '0' });
+    const second = await start(SLEEPER);
+    await waitFor(async () => (await idleOf()) === '1' || undefined, 'the window to end');
+    expect(await containersOf(h.hostId)).toHaveLength(1);
+    second.ws.close();
+    await second.closed;
+    await h.close();
+
+    // 0: the parent stays idle through a run's start.
+    h = await startTestHost({ CGROUP_PARENT: parent, RUN_START_PRIORITY_MS: '0', POOL_SIZE: '0' });
+    const third = await start(SLEEPER);
+    expect(await idleOf()).toBe('1');
+    third.ws.close();
+    await third.closed;
   });
 });

@@ -26,7 +26,11 @@ export interface CgroupReader {
   read(containerId: string): Promise<CgroupUsage>;
   /** The CPU counter alone (ns), for the interactive boost's checks. */
   cpuNs(containerId: string): Promise<number | null>;
-  /** Lowers the container's CPU weight to `LOWERED_CPU_WEIGHT` of the default (runner/cpu-boost.ts). */
+  /**
+   * Lowers the container's CPU weight to `LOWERED_CPU_WEIGHT` of the default and makes it an idle group
+   * (runner/cpu-boost.ts): while a run's start makes the parent ordinary (runner/start-priority.ts),
+   * the long runs inside still go after it. A kernel without idle groups keeps the lowered weight alone.
+   */
   lowerCpuWeight(containerId: string): Promise<void>;
   /**
    * Sets the container's memory limit (and no swap) in its cgroup. For gVisor, whose 2022 runsc has no
@@ -102,13 +106,20 @@ function parseNumber(text: string): number | null {
 }
 
 /** One write of a short value to a cgroup file (synchronous: see the header); throws like writeFile. */
-function writeSmall(path: string, value: string): void {
+export function writeSmall(path: string, value: string): void {
   const fd = openSync(path, 'w');
   try {
     writeSync(fd, value);
   } finally {
     closeSync(fd);
   }
+}
+
+/** Writes a cgroup's cpu.idle (Linux 5.15+); a kernel without the file is left as it is. */
+async function makeIdle(cpuDir: string): Promise<void> {
+  await writeFile(join(cpuDir, 'cpu.idle'), '1', { flag: 'r+' }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
 }
 
 /** A `key value` line of a flat-keyed file (cpu.stat, memory.events). */
@@ -139,6 +150,7 @@ function cgroupV1Reader(root: string, parent: string): CgroupReader {
     cpuNs: async (id) => readNumber(join(dir('cpuacct', id), 'cpuacct.usage')),
     async lowerCpuWeight(id) {
       await writeFile(join(dir('cpu', id), 'cpu.shares'), String(LOWERED_CPU_WEIGHT.v1Shares));
+      await makeIdle(dir('cpu', id));
     },
     async setMemoryLimit(id, bytes) {
       // The kernel keeps memory <= memory+swap at every step: lower memory first, raise memsw first.
@@ -218,6 +230,7 @@ function cgroupV2Reader(root: string, parent: string): CgroupReader {
     cpuNs: async (id) => cpuNs(id),
     async lowerCpuWeight(id) {
       await writeFile(join(dir(id), 'cpu.weight'), String(LOWERED_CPU_WEIGHT.v2Weight));
+      await makeIdle(dir(id));
     },
     async setMemoryLimit(id, bytes) {
       // v2 limits memory and swap separately: memory.max is the limit, and no swap at all.

@@ -18,7 +18,10 @@
  * processes beside it (the host, the engine, the edge in local development) it has the kernel's
  * lowest weight, and a waking host or engine thread takes a core from a sandbox at once instead of
  * waiting its turn behind the burners. Inside the parent nothing changes: the sandboxes share the cap by
- * their own weights. docs/sandbox-host.md ("CPU") has the measurements.
+ * their own weights. docs/sandbox-host.md ("CPU") has the measurements. A run's start lifts the flag for
+ * a moment (parentIdleWriter, runner/start-priority.ts), and with the parent idle no cap is set by default:
+ * the cap held the starting runs back in every throttled period, and the idle flag already keeps a core
+ * for the host and the engine.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -26,6 +29,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type Docker from 'dockerode';
 import type { CgroupLayout } from './cgroup.ts';
+import { writeSmall } from './cgroup.ts';
 
 export type CgroupDriver = 'cgroupfs' | 'systemd';
 
@@ -140,4 +144,16 @@ export async function applySandboxCpuIdle(input: IdleInput): Promise<CapResult> 
   } catch (err) {
     return notApplied(err);
   }
+}
+
+/**
+ * Sets the parent's idle flag from the run path (runner/start-priority.ts): one synchronous write of
+ * cpu.idle, so two toggles can never land out of order. Null where no such file is written: under the
+ * systemd driver (a systemctl call per toggle is too slow for a run's start) or without a cgroup tree.
+ */
+export function parentIdleWriter(input: SandboxParent): ((idle: boolean) => void) | null {
+  const { layout, driver, root, parent } = input;
+  if (driver === 'systemd' || layout === 'none') return null;
+  const file = join(parentCpuDir(layout, root, parent), 'cpu.idle');
+  return (idle) => writeSmall(file, idle ? '1' : '0');
 }

@@ -20,6 +20,7 @@ import type { Phase } from './phases.ts';
 import { PhaseTimers } from './phases.ts';
 import type { Ending } from './result.ts';
 import { buildResult } from './result.ts';
+import type { StartPriority } from './start-priority.ts';
 import { packFiles } from './tar.ts';
 import type { WorkEntry } from './work-tree.ts';
 
@@ -41,6 +42,8 @@ interface ExecuteInput {
   cgroup: CgroupReader;
   /** The interactive boost (./cpu-boost.ts): CPU ms at the default weight, the run's cores. */
   cpuBoost: { boostMs: number; cpus: number; onError: (err: unknown) => void };
+  /** The run's start at the machine's normal priority (./start-priority.ts); none: the parent as configured. */
+  startPriority?: StartPriority;
   now: () => number;
 }
 
@@ -123,7 +126,7 @@ class RunExecution {
   readonly #phases: PhaseTimers;
   readonly #sink: RunSink;
   #done = false;
-  #stopBoost: () => void = () => undefined;
+  #endPriority: () => void = () => undefined;
   readonly #onAbort = () => void this.#finish('cancelled', null);
 
   constructor(input: ExecuteInput, prepared: RunInput, sink: RunSink, signal: AbortSignal, h: Handover) {
@@ -151,13 +154,18 @@ class RunExecution {
       return;
     }
     this.#signal.addEventListener('abort', this.#onAbort);
-    const { sandbox, cgroup, cpuBoost } = this.#in;
-    this.#stopBoost = boostWhileShort({
+    const { sandbox, cgroup, cpuBoost, startPriority } = this.#in;
+    const endStart = startPriority?.begin() ?? (() => undefined);
+    const stopBoost = boostWhileShort({
       cgroup,
       containerId: sandbox.id,
       cpuAtStart: this.#h.cpuAtStart,
       ...cpuBoost,
     });
+    this.#endPriority = () => {
+      endStart();
+      stopBoost();
+    };
     this.#streamInput();
     this.#sendStarted();
     sandbox.listen({
@@ -242,7 +250,7 @@ class RunExecution {
     if (this.#done) return;
     this.#done = true;
     this.#phases.stop();
-    this.#stopBoost();
+    this.#endPriority();
     this.#signal.removeEventListener('abort', this.#onAbort);
     const { sandbox, cgroup, now } = this.#in;
     const endedAtMs = now();

@@ -16,6 +16,7 @@ import { executeRun } from './execute.ts';
 import type { WarmPool } from './pool.ts';
 import type { RunCost, SchedulerBudget, SchedulerSnapshot, Ticket } from './scheduler.ts';
 import { FairScheduler } from './scheduler.ts';
+import type { StartPriority } from './start-priority.ts';
 import { WarmShare, type WarmShareOptions } from './warm-share.ts';
 import { buildWorkTree, type WorkEntry } from './work-tree.ts';
 
@@ -36,6 +37,8 @@ interface RunServiceOptions {
   maxOutputBytes: number;
   /** CPU ms a run uses at the default weight before it is lowered (RUN_CPU_BOOST_MS). */
   cpuBoostMs: number;
+  /** Lifts the sandboxes' idle parent for each run's start (./start-priority.ts). */
+  startPriority: StartPriority;
   /** Each run's CPU limit in cores (RUN_CPUS). */
   runCpus: number;
   /** A run's /work tmpfs in bytes: what its files may fill. */
@@ -221,6 +224,7 @@ export class RunService {
           compileTimeoutMs: job.manifest.compileLimits?.timeoutMs ?? job.timeoutMs,
           maxOutputBytes: this.#o.maxOutputBytes,
           cgroup: this.#o.cgroup,
+          startPriority: this.#o.startPriority,
           cpuBoost: {
             boostMs: this.#o.cpuBoostMs,
             cpus: this.#o.runCpus,
