@@ -110,6 +110,7 @@ export async function startLifecycle(config: HostConfig, deps: LifecycleDeps): P
       'sandbox CPU cap in place of the idle group',
       'sandbox CPU cap not applied: sandboxes may use every core',
     );
+  let startPriorityWarned = false;
   const startPriority = new StartPriority({
     windowMs: config.sandboxCpuIdle && idle.ok ? config.startPriorityMs : 0,
     setParentIdle: parentIdleWriter(sandboxParent),
@@ -119,7 +120,6 @@ export async function startLifecycle(config: HostConfig, deps: LifecycleDeps): P
       log.warn({ err }, 'cannot lift the sandbox parent’s idle flag for a run’s start (warned once)');
     },
   });
-  let startPriorityWarned = false;
   // After the cap: applying it creates the parent cgroup whose writability this checks.
   if (cgroupLayout !== 'none' && !(await canResetPeak(cgroupLayout, config.cgroupRoot, cgroupParent)))
     log.warn(
