@@ -45,7 +45,9 @@
  */
 import { parseArgs } from 'node:util';
 import { Client } from '../e2e/support/client.ts';
+import { detectCgroupLayout } from '../sandbox-host/src/docker/cgroup.ts';
 import { readFavorDynmods } from '../sandbox-host/src/docker/cgroup-dynmods.ts';
+import { readProcessCpuWeight } from '../sandbox-host/src/docker/engine-weight.ts';
 import { directRun } from './support/direct-run.ts';
 import { startForkProbe } from './support/fork-probe.ts';
 import { machineCostsLine, measureMachineCosts } from './support/machine-costs.ts';
@@ -237,12 +239,22 @@ async function victim(clients: readonly Client[], direct: Direct): Promise<Phase
   return phase;
 }
 
+/** containerd's cgroup and CPU weight (scripts/docker-engine.sh lowers it: AIRLOCK_ENGINE_CPU_WEIGHT). */
+async function engineWeight(): Promise<string> {
+  const pid = pidFromFile(CONTAINERD_PID_FILE);
+  const layout = await detectCgroupLayout('/sys/fs/cgroup');
+  const w = pid === undefined ? null : await readProcessCpuWeight(pid, layout, '/sys/fs/cgroup');
+  return w === null ? 'weight unknown' : `in ${w.cgroup} at CPU weight ${w.weight}`;
+}
+
+const CONTAINERD_PID_FILE = '/var/run/docker/containerd/containerd.pid';
+
 /** Who used the CPU: cumulative ms at one instant. */
 type CpuSnapshot = Record<string, number>;
 
 function cpuSnapshot(hostPid: number, edgeGroup: number): CpuSnapshot {
   const engine = pidFromFile('/var/run/docker.pid');
-  const containerd = pidFromFile('/var/run/docker/containerd/containerd.pid');
+  const containerd = pidFromFile(CONTAINERD_PID_FILE);
   return {
     machine: machineCpuMs(),
     sandboxes: cgroupCpuMs('airlock') ?? Number.NaN,
@@ -368,7 +380,7 @@ async function main(): Promise<void> {
     }
     const ready = await readyz();
     console.log(
-      `noisy-neighbour bench through the edge, ${new Date().toISOString()}, pool ${POOL}, rate limits ${values.limits}, victim pause ${PAUSE_MS} ms, edge state on ${values['edge-state']}, noise ${Object.keys(NOISE).join(',')}, host env ${values['host-env']}, budget ${JSON.stringify(ready.admission.budget)}, cgroup favordynmods ${await readFavorDynmods()}, fork probe ${values.probe ? 'on' : 'off'}${values.only ? ', only the sleepers' : ''}`,
+      `noisy-neighbour bench through the edge, ${new Date().toISOString()}, pool ${POOL}, rate limits ${values.limits}, victim pause ${PAUSE_MS} ms, edge state on ${values['edge-state']}, noise ${Object.keys(NOISE).join(',')}, host env ${values['host-env']}, budget ${JSON.stringify(ready.admission.budget)}, cgroup favordynmods ${await readFavorDynmods()}, engine (containerd) ${await engineWeight()}, fork probe ${values.probe ? 'on' : 'off'}${values.only ? ', only the sleepers' : ''}`,
     );
     console.log(machineCostsLine(machine));
 

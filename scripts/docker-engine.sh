@@ -107,11 +107,75 @@ favor_dynmods() {
   fi
 }
 
+# The engine's containerd, and with it every container's shim and runc (containerd starts them and they
+# stay in its cgroup), at a quarter of an ordinary process's CPU weight: AIRLOCK_ENGINE_CPU_WEIGHT, in
+# cgroup v2 units (100 is an ordinary process's; default 25; 0 leaves the engine as it is). Starting and
+# removing a container costs ~0.2 s of CPU there, and neighbours looping short runs keep it busy: it
+# held a starting hello world's program runnable but off every core for up to half a second (measured:
+# docs/sandbox-host.md, "The engine's weight"). dockerd keeps its weight: every run's input and output
+# passes through it. A containerd that systemd runs (containerd.service) is given the weight through
+# systemd (--runtime: until reboot); any other is moved into <cpu mount>/airlock-engine. Until the
+# engine restarts; each run of this script applies it again. Root only.
+engine_cpu_weight() {
+  local weight=${AIRLOCK_ENGINE_CPU_WEIGHT:-25}
+  [ "$weight" = 0 ] && return 0
+  if ! [[ "$weight" =~ ^[1-9][0-9]{0,4}$ ]] || [ "$weight" -gt 10000 ]; then
+    say "AIRLOCK_ENGINE_CPU_WEIGHT must be 0 (leave the engine as it is) or 1-10000, not '$weight'" >&2
+    return 1
+  fi
+  local pids
+  pids=$(pgrep -x 'containerd|containerd-shim' | tr '\n' ' ') || true
+  local containerd
+  containerd=$(pgrep -xo containerd) || { say "no containerd process: the engine's CPU weight is not set" >&2; return 0; }
+  if [ "$(id -u)" -ne 0 ]; then
+    say "not root: the engine's containerd keeps its CPU weight (container starts may slow neighbours' runs)" >&2
+    return 0
+  fi
+  # The cpu controller's mount: a cgroup v1 hierarchy with it, else the cgroup2 mount.
+  local layout='' mount=''
+  read -r layout mount < <(awk '{ for (i = 7; i < NF; i++) if ($i == "-") break
+      n = split($(i + 3), o, ","); if ($(i + 1) == "cgroup") for (j = 1; j <= n; j++) if (o[j] == "cpu") { print "v1", $5; exit }
+      if ($(i + 1) == "cgroup2" && v2 == "") v2 = $5 }
+    END { if (v2 != "") print "v2", v2 }' /proc/self/mountinfo | head -1) || true
+  if [ -z "$mount" ]; then
+    say "no cgroup mount with the cpu controller: the engine's CPU weight is not set" >&2
+    return 0
+  fi
+  local own
+  if [ "$layout" = v1 ]; then
+    own=$(awk -F: '$2 ~ /(^|,)cpu(,|$)/ { print $3 }' "/proc/$containerd/cgroup")
+  else
+    own=$(awk -F: '$1 == "0" { print $3 }' "/proc/$containerd/cgroup")
+  fi
+  if [[ "$own" == *.service ]]; then
+    local unit=${own##*/}
+    if systemctl set-property --runtime "$unit" "CPUWeight=$weight"; then
+      say "engine: $unit at CPU weight $weight (100: an ordinary process's), through systemd until reboot"
+    else
+      say "could not set $unit's CPU weight through systemd: container starts may slow neighbours' runs" >&2
+    fi
+    return 0
+  fi
+  local dir="$mount/airlock-engine"
+  if [ "$layout" = v1 ]; then
+    mkdir -p "$dir" && echo $((weight * 1024 / 100)) >"$dir/cpu.shares"
+  else
+    echo +cpu >"$mount/cgroup.subtree_control" && mkdir -p "$dir" && echo "$weight" >"$dir/cpu.weight"
+  fi || { say "could not create $dir: the engine's CPU weight is not set" >&2; return 0; }
+  local pid moved=0
+  for pid in $pids; do
+    # A shim may have exited since pgrep listed it.
+    echo "$pid" >"$dir/cgroup.procs" 2>/dev/null && moved=$((moved + 1))
+  done
+  say "engine: containerd and its shims in $dir at CPU weight $weight (100: an ordinary process's; $moved processes moved): a container's start no longer takes a core from a starting run"
+}
+
 if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
   say "engine already reachable ($(docker version --format '{{.Server.Version}}' 2>/dev/null || echo unknown))"
   install_missing || say "warning: could not install the tools above; image builds or compose checks may fail" >&2
   register_runsc yes
   favor_dynmods
+  engine_cpu_weight
   exit 0
 fi
 
@@ -155,8 +219,12 @@ if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/n
   rm -f /var/run/docker.pid
 fi
 
-if start_dockerd; then exit 0; fi
+if start_dockerd; then
+  engine_cpu_weight
+  exit 0
+fi
 # overlay2 does not work on every machine (e.g. nested overlay file systems): fall back to vfs.
 say "retrying with --storage-driver=vfs"
 rm -f /var/run/docker.pid
 start_dockerd --storage-driver=vfs
+engine_cpu_weight
