@@ -25,6 +25,7 @@ import {
 import { SandboxUids } from './docker/sandbox-uids.ts';
 import type { RuntimeManifest } from './images/manifest.ts';
 import { manifests as allManifests } from './images/manifests/index.ts';
+import { once } from './once.ts';
 import { WarmPool } from './runner/pool.ts';
 import { RunService } from './runner/service.ts';
 import { StartPriority } from './runner/start-priority.ts';
@@ -110,15 +111,12 @@ export async function startLifecycle(config: HostConfig, deps: LifecycleDeps): P
       'sandbox CPU cap in place of the idle group',
       'sandbox CPU cap not applied: sandboxes may use every core',
     );
-  let startPriorityWarned = false;
   const startPriority = new StartPriority({
     windowMs: config.sandboxCpuIdle && idle.ok ? config.startPriorityMs : 0,
     setParentIdle: parentIdleWriter(sandboxParent),
-    onError: (err) => {
-      if (startPriorityWarned) return;
-      startPriorityWarned = true;
-      log.warn({ err }, 'cannot lift the sandbox parent’s idle flag for a run’s start (warned once)');
-    },
+    onError: once((err: unknown) =>
+      log.warn({ err }, 'cannot lift the sandbox parent’s idle flag for a run’s start (warned once)'),
+    ),
   });
   // After the cap: applying it creates the parent cgroup whose writability this checks.
   if (cgroupLayout !== 'none' && !(await canResetPeak(cgroupLayout, config.cgroupRoot, cgroupParent)))

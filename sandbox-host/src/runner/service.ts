@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { CgroupReader } from '../docker/cgroup.ts';
 import type { Sandbox } from '../docker/sandbox.ts';
 import type { RuntimeManifest } from '../images/manifest.ts';
+import { once } from '../once.ts';
 import { planRun } from './entry.ts';
 import type { RunSink } from './execute.ts';
 import { executeRun } from './execute.ts';
@@ -77,7 +78,9 @@ export class RunService {
   readonly #cleanups = new Set<Promise<void>>();
   #accepting = true;
   /** The boost's cgroup writes fail alike for every run (e.g. a read-only mount): warn once. */
-  #boostWarned = false;
+  readonly #warnBoost = once((log: Logger, err: unknown) =>
+    log.warn({ err }, 'cannot lower a long run’s CPU weight (warned once): no interactive boost'),
+  );
   /** Aborted at the end of a shutdown drain: cancels everything still running or queued. */
   readonly #shutdown = new AbortController();
 
@@ -228,11 +231,7 @@ export class RunService {
           cpuBoost: {
             boostMs: this.#o.cpuBoostMs,
             cpus: this.#o.runCpus,
-            onError: (err) => {
-              if (this.#boostWarned) return;
-              this.#boostWarned = true;
-              log.warn({ err }, 'cannot lower a long run’s CPU weight (warned once): no interactive boost');
-            },
+            onError: (err) => this.#warnBoost(log, err),
           },
           now: this.#o.now,
         },
